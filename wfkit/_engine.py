@@ -1,0 +1,877 @@
+"""The engine: runs instances on one background thread, in turns.
+
+A turn runs one episode for every instance that is ready, commits everything the turn
+wrote in one store transaction, and only then dispatches side effects (activities to the
+thread pool or event loop, timers to the heap). Between turns it fires due timers and,
+with a virtual clock and auto-skip on, jumps to the next timer when someone is waiting
+for a result and nothing else can progress.
+
+One lock guards all engine state; client calls take it briefly, and callers that wait
+(for completion, or for their command to be applied) wait on a condition of that lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from . import _serde
+from ._clock import Clock
+from ._errors import (
+    InstanceExistsError,
+    InstanceNotFoundError,
+    InvalidInstanceStateError,
+    RuntimeNotStartedError,
+)
+from ._history import (
+    ChildWorkflowInstanceCompleted,
+    ChildWorkflowInstanceCreated,
+    ChildWorkflowInstanceFailed,
+    EventRaised,
+    ExecutionCompleted,
+    ExecutionStarted,
+    ExecutionTerminated,
+    FailureDetails,
+    HistoryEvent,
+    TaskCompleted,
+    TaskFailed,
+    TaskScheduled,
+    TimerCreated,
+    TimerFired,
+    WorkflowStarted,
+)
+from ._orchestration import Orchestration, Outcome
+from ._registry import Registered, Registry
+from ._state import InstanceRecord, WorkflowStatus
+from ._store import Batch, HistoryStore, StoredEvent
+
+_START = 0  # timer id of a scheduled start (``start_at``); real timers have ids >= 1
+_CLOSING = (TaskCompleted, TaskFailed, ChildWorkflowInstanceCompleted, ChildWorkflowInstanceFailed)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingTimer:
+    """A timer that has not fired: what the clock panel shows."""
+
+    fire_at: datetime
+    instance_id: str
+    task_id: int
+    origin: str
+    name: str | None
+
+
+@dataclass
+class ActivityCall:
+    """An activity execution handed to the pool (one attempt)."""
+
+    instance_id: str
+    generation: int
+    decision: TaskScheduled
+
+
+@dataclass
+class Live:
+    """A non-terminal instance: its executor and everything not yet in the history."""
+
+    record: InstanceRecord
+    orchestration: Orchestration | None = None
+    inbox: list[HistoryEvent] = field(default_factory=list)
+    history_len: int = 0
+    generation: int = 0
+    started: bool = False
+    timers: dict[int, PendingTimer] = field(default_factory=dict)
+    children: dict[str, int] = field(default_factory=dict)  # child id -> task id
+    added: int = 0  # inbox events ever added
+    applied: int = 0  # inbox events committed in an episode
+
+
+def _now_wall() -> float:
+    return time.time()
+
+
+class Engine:
+    def __init__(
+        self,
+        registry: Registry,
+        store: HistoryStore,
+        clock: Clock,
+        *,
+        max_payload_bytes: int | None,
+        max_workers: int | None = None,
+        on_commit: Callable[[Batch], None] | None = None,
+    ):
+        self.registry = registry
+        self.store = store
+        self.clock = clock
+        self.limit = max_payload_bytes
+        self._max_workers = max_workers or min(32, (os.cpu_count() or 1) + 4)
+        self._on_commit = on_commit
+        self._lock = threading.RLock()
+        self._wake = threading.Condition(self._lock)
+        self._changed = threading.Condition(self._lock)
+        self._records: dict[str, InstanceRecord] = {r.instance_id: r for r in store.records()}
+        self._live: dict[str, Live] = {}
+        self._ready: dict[str, None] = {}
+        self._timers: list[tuple[datetime, int, str, int, int]] = []
+        self._timer_order = itertools.count()
+        self._inflight = 0
+        self._awaited: Counter[str] = Counter()
+        self._batch = Batch()
+        self._dispatch: list[ActivityCall] = []
+        self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread | None = None
+        self._stopping = False
+        clock._attach(self)
+        self._recover()
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        with self._lock:
+            if self.running:
+                return
+            self._stopping = False
+            self._pool = ThreadPoolExecutor(self._max_workers, thread_name_prefix="wfkit-activity")
+            self._thread = threading.Thread(target=self._run, name="wfkit-engine", daemon=True)
+            self._thread.start()
+            # activities handed out before a previous shutdown, or restored from the store
+            pending, self._dispatch = self._dispatch, []
+        for call in pending:
+            self._submit(call)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._stopping = True
+            self._wake.notify_all()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+        self._thread = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            if self._loop_thread is not None:
+                self._loop_thread.join()
+            self._loop.close()
+            self._loop = None
+
+    def _run(self) -> None:
+        with self._lock:
+            while not self._stopping:
+                if self._turn():
+                    continue
+                timeout = None
+                if not self.clock.is_virtual and self._timers:
+                    timeout = max(0.0, (self._timers[0][0] - self.clock.now()).total_seconds())
+                    timeout = min(timeout, 1.0)
+                self._wake.wait(timeout)
+
+    def _turn(self) -> bool:
+        """One step of the engine; False when nothing could progress."""
+        if self._ready:
+            self._run_ready()
+            return True
+        if self._fire_due_timers():
+            return True
+        return self._auto_skip()
+
+    # ------------------------------------------------------------------ episodes
+    def _run_ready(self) -> None:
+        ready = list(self._ready)
+        self._ready.clear()
+        taken: list[tuple[Live, int]] = []
+        for instance_id in ready:
+            live = self._live.get(instance_id)
+            if live is not None:
+                taken.append((live, live.added))
+                self._episode(live)
+        self._commit()
+        for live, added in taken:
+            live.applied = added
+        self._changed.notify_all()
+
+    def _episode(self, live: Live) -> None:
+        record = live.record
+        now = self.clock.now()
+        events: list[HistoryEvent] = [WorkflowStarted(timestamp=now)]
+        if not live.started:
+            live.started = True
+            live.orchestration = self._new_orchestration(record.instance_id)
+            events.append(
+                ExecutionStarted(
+                    timestamp=now,
+                    workflow_name=record.name,
+                    input=record.input,
+                    parent_instance_id=record.parent_instance_id,
+                    parent_task_id=record.parent_task_id,
+                )
+            )
+        events.extend(live.inbox)
+        live.inbox = []
+        orchestration = live.orchestration
+        assert orchestration is not None
+        for event in events:
+            orchestration.apply(event, replaying=False)
+        decisions = orchestration.take_decisions()
+        outcome = orchestration.outcome
+        if outcome is not None and outcome.status == "CONTINUED_AS_NEW":
+            self._continue_as_new(live, outcome, now)
+            return
+        events.extend(decisions)
+        if outcome is not None:
+            events.append(
+                ExecutionCompleted(
+                    timestamp=now,
+                    status=outcome.status,
+                    result=outcome.result,
+                    failure=outcome.failure,
+                )
+            )
+        self._append(live, events)
+        self._apply_decisions(live, decisions)
+        if outcome is not None:
+            recursive = any(isinstance(e, ExecutionTerminated) and e.recursive for e in events)
+            self._finish(live, outcome, now, recursive=recursive)
+        else:
+            status = (
+                WorkflowStatus.SUSPENDED if orchestration._is_suspended else WorkflowStatus.RUNNING
+            )
+            self._update(live, now, status=status, custom_status=orchestration.custom_status)
+
+    def _new_orchestration(self, instance_id: str) -> Orchestration:
+        return Orchestration(instance_id, self.registry.workflow, max_payload_bytes=self.limit)
+
+    def _append(self, live: Live, events: list[HistoryEvent]) -> None:
+        wall = _now_wall()
+        instance_id = live.record.instance_id
+        base = live.history_len
+        self._batch.events.extend(
+            StoredEvent(instance_id, base + i, e, wall) for i, e in enumerate(events)
+        )
+        live.history_len = base + len(events)
+
+    def _update(self, live: Live, now: datetime, **changes: Any) -> None:
+        live.record = replace(live.record, last_updated_at=now, **changes)
+        self._put(live.record)
+
+    def _put(self, record: InstanceRecord) -> None:
+        self._records[record.instance_id] = record
+        self._batch.records[record.instance_id] = record
+
+    def _apply_decisions(self, live: Live, decisions: list[HistoryEvent]) -> None:
+        instance_id = live.record.instance_id
+        for decision in decisions:
+            match decision:
+                case TaskScheduled():
+                    self._dispatch.append(ActivityCall(instance_id, live.generation, decision))
+                case TimerCreated() if not decision.is_optional:
+                    self._add_timer(
+                        live,
+                        decision.task_id,
+                        decision.fire_at,
+                        decision.origin,
+                        decision.origin_name,
+                    )
+                case ChildWorkflowInstanceCreated():
+                    live.children[decision.instance_id] = decision.task_id
+                    self._start_child(live, decision)
+
+    def _start_child(self, parent: Live, decision: ChildWorkflowInstanceCreated) -> None:
+        existing = self._live.get(decision.instance_id)
+        if existing is not None:
+            failure = FailureDetails(
+                f"a workflow instance with id {decision.instance_id!r} is already running",
+                InstanceExistsError.__name__,
+            )
+            self._deliver(
+                parent,
+                ChildWorkflowInstanceFailed(
+                    timestamp=self.clock.now(), task_scheduled_id=decision.task_id, failure=failure
+                ),
+            )
+            return
+        self._create(
+            decision.instance_id,
+            decision.workflow_name,
+            decision.input,
+            None,
+            parent=(parent.record.instance_id, decision.task_id),
+        )
+
+    def _continue_as_new(self, live: Live, outcome: Outcome, now: datetime) -> None:
+        instance_id = live.record.instance_id
+        for timer_id in list(live.timers):
+            live.timers.pop(timer_id)
+        self._batch.events = [e for e in self._batch.events if e.instance_id != instance_id]
+        self._batch.resets.add(instance_id)
+        live.generation += 1
+        live.history_len = 0
+        live.started = False
+        live.orchestration = None
+        live.children.clear()
+        live.inbox = [
+            EventRaised(timestamp=now, event_name=name, input=_serde.encode(value))
+            for name, value in outcome.carryover
+        ]
+        self._update(
+            live, now, status=WorkflowStatus.RUNNING, input=outcome.result, custom_status=None
+        )
+        self._ready[instance_id] = None
+
+    def _finish(self, live: Live, outcome: Outcome, now: datetime, *, recursive: bool) -> None:
+        instance_id = live.record.instance_id
+        status = WorkflowStatus[outcome.status]
+        orchestration = live.orchestration
+        self._update(
+            live,
+            now,
+            status=status,
+            output=outcome.result,
+            failure=outcome.failure,
+            custom_status=orchestration.custom_status
+            if orchestration
+            else live.record.custom_status,
+        )
+        del self._live[instance_id]
+        self._ready.pop(instance_id, None)
+        if status is WorkflowStatus.TERMINATED and recursive:
+            for child_id in live.children:
+                child = self._live.get(child_id)
+                if child is not None:
+                    self._enqueue(child, ExecutionTerminated(timestamp=now, output=outcome.result))
+        parent = self._live.get(live.record.parent_instance_id or "")
+        if parent is None or live.record.parent_task_id is None:
+            return
+        if parent.children.get(instance_id) != live.record.parent_task_id:
+            return
+        task_id = live.record.parent_task_id
+        event: HistoryEvent
+        if status is WorkflowStatus.COMPLETED:
+            event = ChildWorkflowInstanceCompleted(
+                timestamp=now, task_scheduled_id=task_id, result=outcome.result
+            )
+        else:
+            failure = outcome.failure or FailureDetails(
+                f"child workflow {instance_id!r} was terminated", "WorkflowTerminatedError"
+            )
+            event = ChildWorkflowInstanceFailed(
+                timestamp=now, task_scheduled_id=task_id, failure=failure
+            )
+        self._deliver(parent, event)
+
+    def _deliver(self, live: Live, event: HistoryEvent) -> None:
+        """Engine-internal delivery (timer, activity or child result)."""
+        live.inbox.append(event)
+        live.added += 1
+        self._ready[live.record.instance_id] = None
+
+    def _enqueue(self, live: Live, event: HistoryEvent) -> int:
+        self._deliver(live, event)
+        self._wake.notify()
+        return live.added
+
+    def _commit(self) -> None:
+        batch, self._batch = self._batch, Batch()
+        if batch:
+            self.store.commit(batch)
+            if self._on_commit is not None:
+                self._on_commit(batch)
+        dispatch, self._dispatch = self._dispatch, []
+        if self.running:
+            for call in dispatch:
+                self._submit(call)
+        else:
+            self._dispatch = dispatch
+
+    # ------------------------------------------------------------------ creating instances
+    def _create(
+        self,
+        instance_id: str,
+        name: str,
+        encoded_input: str | None,
+        start_at: datetime | None,
+        *,
+        parent: tuple[str, int] | None = None,
+    ) -> Live:
+        now = self.clock.now()
+        record = InstanceRecord(
+            instance_id=instance_id,
+            name=name,
+            status=WorkflowStatus.PENDING,
+            created_at=now,
+            last_updated_at=now,
+            input=encoded_input,
+            parent_instance_id=parent[0] if parent else None,
+            parent_task_id=parent[1] if parent else None,
+        )
+        if instance_id in self._records:
+            self._batch.resets.add(instance_id)
+            self._batch.events = [e for e in self._batch.events if e.instance_id != instance_id]
+        self._put(record)
+        live = Live(record)
+        self._live[instance_id] = live
+        if start_at is not None and start_at > now:
+            self._add_timer(live, _START, start_at, "start", name)
+        else:
+            self._ready[instance_id] = None
+        return live
+
+    def schedule(
+        self, name: str, encoded_input: str | None, instance_id: str, start_at: datetime | None
+    ) -> str:
+        self.registry.workflow(name)  # unknown names fail here, before anything is written
+        with self._lock:
+            if instance_id in self._live:
+                status = self._live[instance_id].record.status.name
+                raise InstanceExistsError(
+                    f"workflow instance {instance_id!r} already exists and is {status}; an id "
+                    "can be reused once its instance has finished. Pick another instance_id, "
+                    "or terminate and purge the running one first."
+                )
+            self._create(instance_id, name, encoded_input, start_at)
+            self._commit()
+            self._wake.notify()
+            self._changed.notify_all()
+        return instance_id
+
+    # ------------------------------------------------------------------ timers
+    def _add_timer(
+        self, live: Live, task_id: int, fire_at: datetime, origin: str, name: str | None
+    ) -> None:
+        instance_id = live.record.instance_id
+        live.timers[task_id] = PendingTimer(fire_at, instance_id, task_id, origin, name)
+        heapq.heappush(
+            self._timers, (fire_at, next(self._timer_order), instance_id, live.generation, task_id)
+        )
+
+    def _live_timer(self, entry: tuple[datetime, int, str, int, int]) -> Live | None:
+        _, _, instance_id, generation, task_id = entry
+        live = self._live.get(instance_id)
+        if live is None or live.generation != generation or task_id not in live.timers:
+            return None
+        return live
+
+    def _next_timer(self) -> datetime | None:
+        while self._timers and self._live_timer(self._timers[0]) is None:
+            heapq.heappop(self._timers)
+        return self._timers[0][0] if self._timers else None
+
+    def _fire_due_timers(self) -> bool:
+        fired = False
+        now = self.clock.now()
+        while self._timers and self._timers[0][0] <= now:
+            entry = heapq.heappop(self._timers)
+            live = self._live_timer(entry)
+            if live is None:
+                continue
+            task_id = entry[4]
+            timer = live.timers.pop(task_id)
+            fired = True
+            if task_id == _START:
+                self._ready[live.record.instance_id] = None
+            else:
+                self._deliver(
+                    live, TimerFired(timestamp=now, timer_id=task_id, fire_at=timer.fire_at)
+                )
+        return fired
+
+    def _auto_skip(self) -> bool:
+        if not (self.clock.is_virtual and self.clock.auto_skip) or self._inflight:
+            return False
+        if not any(self._awaited[i] and i in self._live for i in list(self._awaited)):
+            return False
+        when = self._next_timer()
+        if when is None:
+            return False
+        self.clock._set(when)
+        return self._fire_due_timers()
+
+    def pending_timers(self) -> list[PendingTimer]:
+        with self._lock:
+            timers = [t for live in self._live.values() for t in live.timers.values()]
+        return sorted(timers, key=lambda t: (t.fire_at, t.instance_id, t.task_id))
+
+    def advance_clock(self, when: datetime) -> None:
+        """Move virtual time to ``when``, stopping at each timer on the way until quiet."""
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("the clock cannot be advanced from inside a workflow")
+        with self._lock:
+            while True:
+                self._wait_quiet()
+                step = self._next_timer()
+                if step is None or step > when:
+                    break
+                self.clock._set(step)
+                if not self.running:
+                    self._fire_due_timers()
+                    continue
+                self._wake.notify()
+                self._changed.wait_for(lambda s=step: self._next_timer() != s or not self.running)
+            self.clock._set(when)
+            self._wait_quiet()
+
+    def _wait_quiet(self) -> None:
+        if self.running:
+            self._wake.notify()
+            self._changed.wait_for(
+                lambda: not self.running or (not self._ready and not self._inflight)
+            )
+
+    # ------------------------------------------------------------------ activities
+    def _submit(self, call: ActivityCall) -> None:
+        name = call.decision.activity_name
+        try:
+            activity = self.registry.activity(name)
+        except Exception as exc:
+            self._activity_done(call, None, exc)
+            return
+        with self._lock:
+            self._inflight += 1
+        if activity.is_async:
+            future = asyncio.run_coroutine_threadsafe(
+                self._run_async(activity, call), self._event_loop()
+            )
+            future.add_done_callback(lambda f: None)
+        else:
+            assert self._pool is not None
+            self._pool.submit(self._run_sync, activity, call)
+
+    def _activity_context(self, call: ActivityCall) -> Any:
+        from ._runtime import WorkflowActivityContext
+
+        d = call.decision
+        return WorkflowActivityContext(call.instance_id, d.task_id, d.task_execution_id)
+
+    def _run_sync(self, activity: Registered, call: ActivityCall) -> None:
+        try:
+            output = activity.invoke(self._activity_context(call), call.decision.input)
+        except BaseException as exc:
+            self._activity_done(call, None, exc, counted=True)
+        else:
+            self._activity_done(call, output, None, counted=True)
+
+    async def _run_async(self, activity: Registered, call: ActivityCall) -> None:
+        try:
+            output = await activity.invoke(self._activity_context(call), call.decision.input)
+        except BaseException as exc:
+            self._activity_done(call, None, exc, counted=True)
+        else:
+            self._activity_done(call, output, None, counted=True)
+
+    def _event_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                self._loop_thread = threading.Thread(
+                    target=loop.run_forever, name="wfkit-async-activities", daemon=True
+                )
+                self._loop_thread.start()
+                self._loop = loop
+            return self._loop
+
+    def _activity_done(
+        self, call: ActivityCall, output: Any, error: BaseException | None, *, counted: bool = False
+    ) -> None:
+        task_id = call.decision.task_id
+        event: HistoryEvent
+        if error is None:
+            try:
+                encoded = _serde.encode(
+                    output,
+                    what=f"result of activity {call.decision.activity_name!r}",
+                    limit=self.limit,
+                )
+            except Exception as exc:
+                error = exc
+        with self._lock:
+            if counted:
+                self._inflight -= 1
+            now = self.clock.now()
+            if error is None:
+                event = TaskCompleted(timestamp=now, task_scheduled_id=task_id, result=encoded)
+            else:
+                event = TaskFailed(
+                    timestamp=now, task_scheduled_id=task_id, failure=FailureDetails.of(error)
+                )
+            live = self._live.get(call.instance_id)
+            if live is not None and live.generation == call.generation:
+                self._deliver(live, event)
+            self._wake.notify()
+            if not self._inflight:
+                self._changed.notify_all()
+
+    # ------------------------------------------------------------------ client commands
+    def running_instances(self, workflow_name: str) -> list[str]:
+        with self._lock:
+            return [
+                i
+                for i, live in self._live.items()
+                if live.record.name == workflow_name and live.started
+            ]
+
+    def record(self, instance_id: str) -> InstanceRecord | None:
+        with self._lock:
+            return self._records.get(instance_id)
+
+    def records(self) -> list[InstanceRecord]:
+        with self._lock:
+            return list(self._records.values())
+
+    def _require(self, instance_id: str) -> InstanceRecord:
+        record = self._records.get(instance_id)
+        if record is None:
+            raise InstanceNotFoundError(
+                f"no workflow instance with id {instance_id!r} (it was never scheduled, or "
+                "it was purged); list_workflow_instance_ids() shows the ones that exist"
+            )
+        return record
+
+    def command(
+        self,
+        instance_id: str,
+        make: Callable[[datetime], HistoryEvent],
+        *,
+        verb: str,
+        applies: Callable[[InstanceRecord], bool] = lambda r: True,
+        finished_ok: bool = False,
+    ) -> None:
+        """Deliver a client command to a live instance and wait until it is committed.
+
+        ``applies`` false makes the command a no-op (e.g. resuming a running instance)."""
+        with self._lock:
+            record = self._require(instance_id)
+            live = self._live.get(instance_id)
+            if live is None or not applies(record):
+                if live is None and not finished_ok:
+                    raise InvalidInstanceStateError(
+                        f"cannot {verb} workflow instance {instance_id!r}: it has already "
+                        f"finished ({record.status.name}). Only running instances accept it; "
+                        "purge_workflow deletes a finished one."
+                    )
+                return
+            event = make(self.clock.now())
+            ticket = self._enqueue(live, event)
+            if (
+                self.running
+                and threading.current_thread() is not self._thread
+                and (live.started or instance_id in self._ready)
+            ):
+                self._changed.wait_for(
+                    lambda: (
+                        live.applied >= ticket or instance_id not in self._live or not self.running
+                    )
+                )
+
+    def wait(
+        self, instance_id: str, done: Callable[[InstanceRecord], bool], timeout: float | None
+    ) -> InstanceRecord | None:
+        """Block until ``done(record)`` or ``timeout`` wall seconds (None: forever)."""
+        deadline = None if not timeout else time.monotonic() + timeout
+        with self._lock:
+            if instance_id not in self._records:
+                return None
+            self._awaited[instance_id] += 1
+            self._wake.notify()
+            try:
+                while True:
+                    record = self._records.get(instance_id)
+                    if record is None or done(record):
+                        return record
+                    if not self.running:
+                        raise RuntimeNotStartedError(
+                            f"instance {instance_id!r} cannot progress: its runtime is not "
+                            "started. Call wfr.start() first."
+                        )
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        raise TimeoutError(
+                            f"workflow instance {instance_id!r} is still "
+                            f"{record.status.name} after {timeout} s; raise the timeout, or "
+                            "check what it waits for (an event, a timer with auto-skip off)"
+                        )
+                    self._changed.wait(remaining if remaining is not None else 1.0)
+            finally:
+                self._awaited[instance_id] -= 1
+                if not self._awaited[instance_id]:
+                    del self._awaited[instance_id]
+
+    def purge(self, instance_id: str, recursive: bool) -> int:
+        with self._lock:
+            record = self._require(instance_id)
+            if instance_id in self._live:
+                raise InvalidInstanceStateError(
+                    f"cannot purge workflow instance {instance_id!r}: it is "
+                    f"{record.status.name}. Terminate it (or wait for it to finish) first."
+                )
+            doomed = [instance_id]
+            if recursive:
+                i = 0
+                while i < len(doomed):
+                    doomed.extend(
+                        r.instance_id
+                        for r in self._records.values()
+                        if r.parent_instance_id == doomed[i] and r.instance_id not in self._live
+                    )
+                    i += 1
+            self._batch.purges.update(doomed)
+            for d in doomed:
+                self._records.pop(d, None)
+                self._batch.records.pop(d, None)
+            self._commit()
+            self._changed.notify_all()
+            return len(doomed)
+
+    # ------------------------------------------------------------------ restoring from history
+    def restore(
+        self,
+        record: InstanceRecord,
+        history: list[HistoryEvent],
+        *,
+        override: tuple[int, str | None] | None = None,
+    ) -> Live:
+        """Rebuild a live instance by replaying ``history`` (cold path), then re-issue what it
+        was waiting for: activities without a result, timers not fired, children not done."""
+        live = Live(record, history_len=len(history))
+        self._live[record.instance_id] = live
+        if not any(isinstance(e, ExecutionStarted) for e in history):
+            self._ready[record.instance_id] = None
+            return live
+        orchestration = self._new_orchestration(record.instance_id)
+        for position, event in enumerate(history):
+            orchestration.apply(event, replaying=True, position=position)
+        live.started = True
+        live.orchestration = orchestration
+        open_calls: dict[int, HistoryEvent] = {}
+        for event in history:
+            if event.is_scheduling:
+                open_calls[event.event_id] = event
+            elif isinstance(event, _CLOSING):
+                open_calls.pop(event.task_scheduled_id, None)
+            elif isinstance(event, TimerFired):
+                open_calls.pop(event.timer_id, None)
+        now = self.clock.now()
+        for call in open_calls.values():
+            if isinstance(call, ChildWorkflowInstanceCreated):
+                live.children[call.instance_id] = call.task_id
+                child = self._records.get(call.instance_id)
+                if child is None:
+                    self._start_child(live, call)
+                elif child.status.is_terminal and call.instance_id not in self._live:
+                    self._deliver(live, self._child_result(child, call.task_id, now))
+            else:
+                self._apply_decisions(live, [call])
+        new = orchestration.take_decisions()
+        if override is not None:  # a rerun with a replaced input for the rerun call
+            new = [
+                replace(d, input=override[1])
+                if d.event_id == override[0]  # type: ignore[call-arg]
+                and isinstance(d, TaskScheduled | ChildWorkflowInstanceCreated)
+                else d
+                for d in new
+            ]
+        if new or orchestration.outcome is not None:
+            # the code decides more than the history holds (edited code): a new episode
+            self._append(live, [WorkflowStarted(timestamp=now), *new])
+            self._apply_decisions(live, new)
+            if orchestration.outcome is not None:
+                self._finish(live, orchestration.outcome, now, recursive=True)
+        elif orchestration._is_suspended:
+            live.record = replace(live.record, status=WorkflowStatus.SUSPENDED)
+        return live
+
+    def _child_result(self, child: InstanceRecord, task_id: int, now: datetime) -> HistoryEvent:
+        if child.status is WorkflowStatus.COMPLETED:
+            return ChildWorkflowInstanceCompleted(
+                timestamp=now, task_scheduled_id=task_id, result=child.output
+            )
+        failure = child.failure or FailureDetails(
+            f"child workflow {child.instance_id!r} was terminated", "WorkflowTerminatedError"
+        )
+        return ChildWorkflowInstanceFailed(
+            timestamp=now, task_scheduled_id=task_id, failure=failure
+        )
+
+    def _recover(self) -> None:
+        """Resume every unfinished instance found in the store (a restart)."""
+        for record in list(self._records.values()):
+            if record.status.is_terminal:
+                continue
+            history = [s.event for s in self.store.history(record.instance_id)]
+            self.restore(record, history)
+        # children that finished before their parent's history recorded the result
+        self._commit()
+
+    def rerun(
+        self, source_id: str, event_id: int, new_id: str, new_input: Any, overwrite_input: bool
+    ) -> str:
+        """Start ``new_id`` from ``source_id``'s history before scheduling event ``event_id``."""
+        with self._lock:
+            source = self._require(source_id)
+            if not source.status.is_terminal:
+                raise InvalidInstanceStateError(
+                    f"cannot rerun workflow instance {source_id!r}: it is {source.status.name}; "
+                    "only finished instances can be rerun"
+                )
+            if source.parent_instance_id is not None:
+                raise InvalidInstanceStateError(
+                    f"cannot rerun {source_id!r}: it is a child workflow; rerun its parent "
+                    f"{source.parent_instance_id!r} instead"
+                )
+            if new_id in self._live:
+                raise InstanceExistsError(
+                    f"workflow instance {new_id!r} already exists and is running"
+                )
+            history = [s.event for s in self.store.history(source_id)]
+            cut = next(
+                (i for i, e in enumerate(history) if e.is_scheduling and e.event_id == event_id),
+                None,
+            )
+            if cut is None:
+                rerunnable = sorted({e.event_id for e in history if e.is_scheduling})
+                raise ValueError(
+                    f"event id {event_id} of {source_id!r} is not an activity, timer or child "
+                    f"workflow scheduling event; rerunnable event ids: {rerunnable}"
+                )
+            target = history[cut]
+            if overwrite_input and isinstance(target, TimerCreated):
+                raise ValueError(f"event {event_id} is a timer, which takes no input")
+            prefix = history[:cut]
+            record = InstanceRecord(
+                instance_id=new_id,
+                name=source.name,
+                status=WorkflowStatus.RUNNING,
+                created_at=self.clock.now(),
+                last_updated_at=self.clock.now(),
+                input=source.input,
+            )
+            if new_id in self._records:
+                self._batch.resets.add(new_id)
+            self._put(record)
+            wall = _now_wall()
+            self._batch.events.extend(StoredEvent(new_id, i, e, wall) for i, e in enumerate(prefix))
+            override = None
+            if overwrite_input:
+                override = (
+                    event_id,
+                    _serde.encode(new_input, what="rerun input", limit=self.limit),
+                )
+            self.restore(record, prefix, override=override)
+            self._commit()
+            self._wake.notify()
+            return new_id

@@ -1,0 +1,59 @@
+"""wfkit's own exception and warning types.
+
+Each error says what was wrong and what to do about it. They subclass the builtin
+type a Python user would reach for (ValueError, LookupError, ...) so code written
+against Dapr's client, which raises those, keeps catching them.
+"""
+
+from __future__ import annotations
+
+
+class WfkitError(Exception):
+    """Base class of every error wfkit raises on its own account."""
+
+
+class WfkitWarning(UserWarning):
+    """Base class of wfkit's warnings (for example: re-registering running code)."""
+
+
+class NonDeterminismError(WfkitError):
+    """Replaying a history against the workflow code produced different decisions."""
+
+
+class WorkflowNotRegisteredError(WfkitError, ValueError):
+    """A workflow name that no runtime registered."""
+
+
+class ActivityNotRegisteredError(WfkitError, ValueError):
+    """An activity name that no runtime registered."""
+
+
+class InstanceNotFoundError(WfkitError, LookupError):
+    """No workflow instance with that id (never created, or purged)."""
+
+    def __str__(self) -> str:  # LookupError would quote the message like a key
+        return str(self.args[0]) if self.args else ""
+
+
+class InstanceExistsError(WfkitError, ValueError):
+    """An instance id that is already in use by an instance that has not finished."""
+
+
+class InvalidInstanceStateError(WfkitError, RuntimeError):
+    """The operation does not apply to an instance in its current status."""
+
+
+class SerializationError(WfkitError, TypeError):
+    """A value that cannot be encoded to (or decoded from) JSON."""
+
+
+class PayloadTooLargeError(WfkitError, ValueError):
+    """A serialized payload over the runtime's size limit."""
+
+
+class RuntimeNotStartedError(WfkitError, RuntimeError):
+    """A client call that needs a started WorkflowRuntime, when none is."""
+
+
+class NonRetryableError(Exception):
+    """Raise from an activity to fail it at once, whatever its retry policy says."""

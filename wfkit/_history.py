@@ -1,0 +1,243 @@
+"""History events: the past-tense facts an instance's history is made of.
+
+Names follow the durabletask vocabulary that Dapr's history API uses, so a Dapr
+history can be imported and a wfkit history exported. Payload fields hold JSON text
+(or ``None``) exactly as stored; they are decoded only when the orchestrator needs them.
+
+The orchestrator's decisions (schedule an activity, create a timer, start a child) are
+recorded as the same facts that confirm them (``TaskScheduled``, ``TimerCreated``,
+``ChildWorkflowInstanceCreated``): a decision becomes a fact the moment its episode
+commits, and on replay the code's decision is compared with the recorded fact field by field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import traceback
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+#: Fire time of the timer that an indefinite ``wait_for_external_event`` reserves (as Dapr).
+OPTIONAL_TIMER_FIRE_AT = datetime(9999, 12, 31, 23, 59, 59, 999999)
+
+
+@dataclass(frozen=True, slots=True)
+class FailureDetails:
+    """Why a task or a workflow failed."""
+
+    message: str
+    error_type: str
+    stack_trace: str | None = None
+
+    @classmethod
+    def of(cls, exc: BaseException) -> FailureDetails:
+        return cls(
+            message=str(exc),
+            error_type=type(exc).__name__,
+            stack_trace="".join(traceback.format_tb(exc.__traceback__)) or None,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoryEvent:
+    """Base of all events; ``timestamp`` is virtual (clock) time, naive UTC."""
+
+    timestamp: datetime
+    #: Scheduling events carry their task id as event id; the rest report -1, as Dapr.
+    is_scheduling: ClassVar[bool] = False
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    @property
+    def event_id(self) -> int:
+        return getattr(self, "task_id", -1) if self.is_scheduling else -1
+
+    @property
+    def name(self) -> str | None:
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutionStarted(HistoryEvent):
+    workflow_name: str
+    input: str | None = None
+    parent_instance_id: str | None = None
+    parent_task_id: int | None = None
+
+    @property
+    def name(self) -> str | None:
+        return self.workflow_name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkflowStarted(HistoryEvent):
+    """Opens an episode; its timestamp is ``ctx.current_utc_datetime`` for that episode."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskScheduled(HistoryEvent):
+    task_id: int
+    activity_name: str
+    input: str | None = None
+    task_execution_id: str = ""
+    app_id: str | None = None
+    is_scheduling: ClassVar[bool] = True
+
+    @property
+    def name(self) -> str | None:
+        return self.activity_name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskCompleted(HistoryEvent):
+    task_scheduled_id: int
+    result: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskFailed(HistoryEvent):
+    task_scheduled_id: int
+    failure: FailureDetails
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimerCreated(HistoryEvent):
+    task_id: int
+    fire_at: datetime
+    #: What the timer is for: "create_timer", "external_event" (a wait's timeout),
+    #: "activity_retry" or "child_workflow_retry".
+    origin: str = "create_timer"
+    #: The event name for "external_event" timers.
+    origin_name: str | None = None
+    is_scheduling: ClassVar[bool] = True
+
+    @property
+    def is_optional(self) -> bool:
+        return self.fire_at == OPTIONAL_TIMER_FIRE_AT
+
+    @property
+    def name(self) -> str | None:
+        return self.origin_name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimerFired(HistoryEvent):
+    timer_id: int
+    fire_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventRaised(HistoryEvent):
+    event_name: str
+    input: str | None = None
+
+    @property
+    def name(self) -> str | None:
+        return self.event_name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChildWorkflowInstanceCreated(HistoryEvent):
+    task_id: int
+    workflow_name: str
+    instance_id: str
+    input: str | None = None
+    app_id: str | None = None
+    is_scheduling: ClassVar[bool] = True
+
+    @property
+    def name(self) -> str | None:
+        return self.workflow_name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChildWorkflowInstanceCompleted(HistoryEvent):
+    task_scheduled_id: int
+    result: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChildWorkflowInstanceFailed(HistoryEvent):
+    task_scheduled_id: int
+    failure: FailureDetails
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutionSuspended(HistoryEvent):
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutionResumed(HistoryEvent):
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutionTerminated(HistoryEvent):
+    output: str | None = None
+    recursive: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutionCompleted(HistoryEvent):
+    """The end of an instance (or of one generation, for ``continue_as_new``)."""
+
+    status: str  # "COMPLETED", "FAILED", "TERMINATED" or "CONTINUED_AS_NEW"
+    result: str | None = None
+    failure: FailureDetails | None = None
+
+
+EVENT_TYPES: dict[str, type[HistoryEvent]] = {
+    cls.__name__: cls
+    for cls in (
+        ExecutionStarted,
+        WorkflowStarted,
+        TaskScheduled,
+        TaskCompleted,
+        TaskFailed,
+        TimerCreated,
+        TimerFired,
+        EventRaised,
+        ChildWorkflowInstanceCreated,
+        ChildWorkflowInstanceCompleted,
+        ChildWorkflowInstanceFailed,
+        ExecutionSuspended,
+        ExecutionResumed,
+        ExecutionTerminated,
+        ExecutionCompleted,
+    )
+}
+
+#: Events that a suspended instance buffers until it is resumed (all but resume/terminate).
+NOT_SUSPENDABLE = (ExecutionResumed, ExecutionTerminated)
+
+
+def event_fields(event: HistoryEvent) -> dict[str, Any]:
+    """The event's own fields (without ``timestamp``), JSON-ready."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(event):
+        if f.name == "timestamp":
+            continue
+        value = getattr(event, f.name)
+        if isinstance(value, FailureDetails):
+            value = dataclasses.asdict(value)
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        out[f.name] = value
+    return out
+
+
+def event_from_fields(kind: str, timestamp: datetime, fields: dict[str, Any]) -> HistoryEvent:
+    """Inverse of :func:`event_fields`."""
+    cls = EVENT_TYPES[kind]
+    values = dict(fields)
+    for key in ("failure",):
+        if isinstance(values.get(key), dict):
+            values[key] = FailureDetails(**values[key])
+    for key in ("fire_at",):
+        if isinstance(values.get(key), str):
+            values[key] = datetime.fromisoformat(values[key])
+    return cls(timestamp=timestamp, **values)
