@@ -13,6 +13,7 @@ One lock guards all engine state; client calls take it briefly, and callers that
 from __future__ import annotations
 
 import asyncio
+import collections
 import heapq
 import itertools
 import os
@@ -20,7 +21,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -99,6 +99,74 @@ def _now_wall() -> float:
     return time.time()
 
 
+class ActivityWorkers:
+    """Threads that run sync activities.
+
+    A long queue is taken in chunks and results are handed back in chunks (at least every
+    few milliseconds), so a large fan-out pays one engine-lock round trip per chunk rather
+    than per activity, while a lone activity is delivered as soon as it returns.
+    """
+
+    FLUSH_SECONDS = 0.002
+    MAX_CHUNK = 256
+
+    def __init__(
+        self,
+        size: int,
+        run: Callable[[ActivityCall], tuple[ActivityCall, Any, BaseException | None]],
+        deliver: Callable[[list[tuple[ActivityCall, Any, BaseException | None]]], None],
+    ):
+        self._size = size
+        self._run = run
+        self._deliver = deliver
+        self._queue: collections.deque[ActivityCall] = collections.deque()
+        self._cond = threading.Condition(threading.Lock())
+        self._threads: list[threading.Thread] = []
+        self._stopping = False
+
+    def submit(self, calls: list[ActivityCall]) -> None:
+        with self._cond:
+            self._queue.extend(calls)
+            wanted = min(self._size, len(self._queue))
+            while len(self._threads) < wanted:
+                thread = threading.Thread(target=self._work, name="wfkit-activity", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+            self._cond.notify(len(calls))
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                n = max(1, min(self.MAX_CHUNK, len(self._queue) // self._size))
+                chunk = [self._queue.popleft() for _ in range(n)]
+            done = []
+            flushed = time.monotonic()
+            for call in chunk:
+                done.append(self._run(call))
+                if time.monotonic() - flushed > self.FLUSH_SECONDS:
+                    self._deliver(done)
+                    done = []
+                    flushed = time.monotonic()
+            if done:
+                self._deliver(done)
+
+    def shutdown(self) -> list[ActivityCall]:
+        """Stop after the activities now running; return the ones never started."""
+        with self._cond:
+            self._stopping = True
+            left = list(self._queue)
+            self._queue.clear()
+            self._cond.notify_all()
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join()
+        return left
+
+
 class Engine:
     def __init__(
         self,
@@ -108,14 +176,13 @@ class Engine:
         *,
         max_payload_bytes: int | None,
         max_workers: int | None = None,
-        on_commit: Callable[[Batch], None] | None = None,
     ):
         self.registry = registry
         self.store = store
         self.clock = clock
         self.limit = max_payload_bytes
         self._max_workers = max_workers or min(32, (os.cpu_count() or 1) + 4)
-        self._on_commit = on_commit
+        self._subscribers: list[Callable[[Batch], None]] = []
         self._lock = threading.RLock()
         self._wake = threading.Condition(self._lock)
         self._changed = threading.Condition(self._lock)
@@ -129,10 +196,17 @@ class Engine:
         self._batch = Batch()
         self._dispatch: list[ActivityCall] = []
         self._thread: threading.Thread | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        self._workers: ActivityWorkers | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
         self._stopping = False
+        # Waiters are woken only when what they wait for may have changed: a status, or
+        # the progress that command and clock waiters (counted here) watch.
+        self._status_changed = False
+        self._watchers = 0
+        # The thread running a turn: the engine thread, or an activity worker that runs the
+        # turn its results made ready (so a chain runs on one thread, without hand-offs).
+        self._turn_thread: threading.Thread | None = None
         clock._attach(self)
         self._recover()
 
@@ -146,13 +220,16 @@ class Engine:
             if self.running:
                 return
             self._stopping = False
-            self._pool = ThreadPoolExecutor(self._max_workers, thread_name_prefix="wfkit-activity")
+            self._workers = ActivityWorkers(
+                self._max_workers,
+                self._run_sync,
+                lambda done: self._activities_done(done, run_turn=True),
+            )
             self._thread = threading.Thread(target=self._run, name="wfkit-engine", daemon=True)
             self._thread.start()
             # activities handed out before a previous shutdown, or restored from the store
             pending, self._dispatch = self._dispatch, []
-        for call in pending:
-            self._submit(call)
+            self._submit(pending)
 
     def shutdown(self) -> None:
         with self._lock:
@@ -161,9 +238,12 @@ class Engine:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
         self._thread = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        if self._workers is not None:
+            left = self._workers.shutdown()
+            self._workers = None
+            with self._lock:  # never started: hand them out again at the next start()
+                self._inflight -= len(left)
+                self._dispatch[:0] = left
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
             if self._loop_thread is not None:
@@ -196,15 +276,21 @@ class Engine:
         ready = list(self._ready)
         self._ready.clear()
         taken: list[tuple[Live, int]] = []
-        for instance_id in ready:
-            live = self._live.get(instance_id)
-            if live is not None:
-                taken.append((live, live.added))
-                self._episode(live)
-        self._commit()
+        self._turn_thread = threading.current_thread()
+        try:
+            for instance_id in ready:
+                live = self._live.get(instance_id)
+                if live is not None:
+                    taken.append((live, live.added))
+                    self._episode(live)
+            self._commit()
+        finally:
+            self._turn_thread = None
         for live, added in taken:
             live.applied = added
-        self._changed.notify_all()
+        if self._status_changed or self._watchers:
+            self._status_changed = False
+            self._changed.notify_all()
 
     def _episode(self, live: Live) -> None:
         record = live.record
@@ -267,6 +353,8 @@ class Engine:
         live.history_len = base + len(events)
 
     def _update(self, live: Live, now: datetime, **changes: Any) -> None:
+        if changes.get("status", live.record.status) is not live.record.status:
+            self._status_changed = True
         live.record = replace(live.record, last_updated_at=now, **changes)
         self._put(live.record)
 
@@ -390,14 +478,11 @@ class Engine:
         batch, self._batch = self._batch, Batch()
         if batch:
             self.store.commit(batch)
-            if self._on_commit is not None:
-                self._on_commit(batch)
-        dispatch, self._dispatch = self._dispatch, []
-        if self.running:
-            for call in dispatch:
-                self._submit(call)
-        else:
-            self._dispatch = dispatch
+            for subscriber in self._subscribers:
+                subscriber(batch)
+        if self.running and self._dispatch:
+            dispatch, self._dispatch = self._dispatch, []
+            self._submit(dispatch)
 
     # ------------------------------------------------------------------ creating instances
     def _create(
@@ -509,7 +594,7 @@ class Engine:
 
     def advance_clock(self, when: datetime) -> None:
         """Move virtual time to ``when``, stopping at each timer on the way until quiet."""
-        if threading.current_thread() is self._thread:
+        if self._in_turn():
             raise RuntimeError("the clock cannot be advanced from inside a workflow")
         with self._lock:
             while True:
@@ -522,35 +607,45 @@ class Engine:
                     self._fire_due_timers()
                     continue
                 self._wake.notify()
-                self._changed.wait_for(lambda s=step: self._next_timer() != s or not self.running)
+                self._watch(lambda s=step: self._next_timer() != s or not self.running)
             self.clock._set(when)
             self._wait_quiet()
+
+    def _watch(self, predicate: Callable[[], bool]) -> None:
+        """Wait (engine lock held) until ``predicate()``; woken after every turn."""
+        self._watchers += 1
+        try:
+            self._changed.wait_for(predicate)
+        finally:
+            self._watchers -= 1
 
     def _wait_quiet(self) -> None:
         if self.running:
             self._wake.notify()
-            self._changed.wait_for(
-                lambda: not self.running or (not self._ready and not self._inflight)
-            )
+            self._watch(lambda: not self.running or (not self._ready and not self._inflight))
 
     # ------------------------------------------------------------------ activities
-    def _submit(self, call: ActivityCall) -> None:
-        name = call.decision.activity_name
-        try:
-            activity = self.registry.activity(name)
-        except Exception as exc:
-            self._activity_done(call, None, exc)
-            return
-        with self._lock:
+    def _submit(self, calls: list[ActivityCall]) -> None:
+        """Hand activity calls out (engine lock held): sync ones to the workers, async ones
+        to the event loop, unknown names straight back as failures."""
+        sync: list[ActivityCall] = []
+        for call in calls:
+            try:
+                activity = self.registry.activity(call.decision.activity_name)
+            except Exception as exc:
+                self._inflight += 1
+                self._activities_done([(call, None, exc)])
+                continue
             self._inflight += 1
-        if activity.is_async:
-            future = asyncio.run_coroutine_threadsafe(
-                self._run_async(activity, call), self._event_loop()
-            )
-            future.add_done_callback(lambda f: None)
-        else:
-            assert self._pool is not None
-            self._pool.submit(self._run_sync, activity, call)
+            if activity.is_async:
+                asyncio.run_coroutine_threadsafe(
+                    self._run_async(activity, call), self._event_loop()
+                )
+            else:
+                sync.append(call)
+        if sync:
+            assert self._workers is not None
+            self._workers.submit(sync)
 
     def _activity_context(self, call: ActivityCall) -> Any:
         from ._runtime import WorkflowActivityContext
@@ -558,21 +653,26 @@ class Engine:
         d = call.decision
         return WorkflowActivityContext(call.instance_id, d.task_id, d.task_execution_id)
 
-    def _run_sync(self, activity: Registered, call: ActivityCall) -> None:
+    def _run_sync(self, call: ActivityCall) -> tuple[ActivityCall, Any, BaseException | None]:
         try:
+            activity = self.registry.activity(call.decision.activity_name)
             output = activity.invoke(self._activity_context(call), call.decision.input)
+            return call, self._encode_result(call, output), None
         except BaseException as exc:
-            self._activity_done(call, None, exc, counted=True)
-        else:
-            self._activity_done(call, output, None, counted=True)
+            return call, None, exc
 
     async def _run_async(self, activity: Registered, call: ActivityCall) -> None:
         try:
             output = await activity.invoke(self._activity_context(call), call.decision.input)
+            done = (call, self._encode_result(call, output), None)
         except BaseException as exc:
-            self._activity_done(call, None, exc, counted=True)
-        else:
-            self._activity_done(call, output, None, counted=True)
+            done = (call, None, exc)
+        self._activities_done([done])
+
+    def _encode_result(self, call: ActivityCall, output: Any) -> str | None:
+        return _serde.encode(
+            output, what=f"result of activity {call.decision.activity_name!r}", limit=self.limit
+        )
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -585,34 +685,35 @@ class Engine:
                 self._loop = loop
             return self._loop
 
-    def _activity_done(
-        self, call: ActivityCall, output: Any, error: BaseException | None, *, counted: bool = False
+    def _in_turn(self) -> bool:
+        current = threading.current_thread()
+        return current is self._turn_thread or current is self._thread
+
+    def _activities_done(
+        self, done: list[tuple[ActivityCall, Any, BaseException | None]], *, run_turn: bool = False
     ) -> None:
-        task_id = call.decision.task_id
-        event: HistoryEvent
-        if error is None:
-            try:
-                encoded = _serde.encode(
-                    output,
-                    what=f"result of activity {call.decision.activity_name!r}",
-                    limit=self.limit,
-                )
-            except Exception as exc:
-                error = exc
+        """Deliver finished activity calls: (call, encoded result, error). With ``run_turn``
+        (an activity worker), run the turn they make ready here instead of waking the engine."""
         with self._lock:
-            if counted:
-                self._inflight -= 1
+            self._inflight -= len(done)
             now = self.clock.now()
-            if error is None:
-                event = TaskCompleted(timestamp=now, task_scheduled_id=task_id, result=encoded)
-            else:
-                event = TaskFailed(
-                    timestamp=now, task_scheduled_id=task_id, failure=FailureDetails.of(error)
-                )
-            live = self._live.get(call.instance_id)
-            if live is not None and live.generation == call.generation:
+            for call, encoded, error in done:
+                live = self._live.get(call.instance_id)
+                if live is None or live.generation != call.generation:
+                    continue  # the instance finished or started over meanwhile
+                task_id = call.decision.task_id
+                event: HistoryEvent
+                if error is None:
+                    event = TaskCompleted(timestamp=now, task_scheduled_id=task_id, result=encoded)
+                else:
+                    event = TaskFailed(
+                        timestamp=now, task_scheduled_id=task_id, failure=FailureDetails.of(error)
+                    )
                 self._deliver(live, event)
-            self._wake.notify()
+            if run_turn and self._ready and self.running:
+                self._run_ready()
+            if self._ready or not self._inflight:  # the engine thread has work, or timers
+                self._wake.notify()
             if not self._inflight:
                 self._changed.notify_all()
 
@@ -669,10 +770,10 @@ class Engine:
             ticket = self._enqueue(live, event)
             if (
                 self.running
-                and threading.current_thread() is not self._thread
+                and not self._in_turn()
                 and (live.started or instance_id in self._ready)
             ):
-                self._changed.wait_for(
+                self._watch(
                     lambda: (
                         live.applied >= ticket or instance_id not in self._live or not self.running
                     )

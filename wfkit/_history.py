@@ -24,7 +24,8 @@ OPTIONAL_TIMER_FIRE_AT = datetime(9999, 12, 31, 23, 59, 59, 999999)
 
 @dataclass(frozen=True, slots=True)
 class FailureDetails:
-    """Why a task or a workflow failed."""
+    """Why a task or a workflow failed: Dapr's ``FailureDetails(message, error_type,
+    stack_trace)``, except that ``stack_trace`` may be left out (it defaults to None)."""
 
     message: str
     error_type: str

@@ -51,7 +51,16 @@ from ._task import (
     TimerTask,
 )
 
-_GUID_NAMESPACE = uuid.UUID("9e952958-5e33-4daf-827f-2fa12937b875")
+_GUID_NAMESPACE = uuid.UUID("9e952958-5e33-4daf-827f-2fa12937b875").bytes
+
+
+def _guid_text(name: str) -> str:
+    """``str(uuid.uuid5(namespace, name))`` without building UUID objects (hot path)."""
+    digest = bytearray(hashlib.sha1(_GUID_NAMESPACE + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class WorkflowInvoker(Protocol):
@@ -97,6 +106,7 @@ class DaprWorkflowContext:
         self._instance_id = instance_id
         self._limit = max_payload_bytes
         self._now = datetime(1000, 1, 1)
+        self._now_iso = self._now.isoformat()
         self._is_replaying = True
         self._sequence = 0
         self._uuid_counter = 0
@@ -131,9 +141,12 @@ class DaprWorkflowContext:
 
     def new_guid(self) -> uuid.UUID:
         """A deterministic UUID (v5 of instance id, episode time and a call counter, as Dapr)."""
-        name = f"{self._instance_id}_{self._now.isoformat()}_{self._uuid_counter}"
-        self._uuid_counter += 1
-        return uuid.uuid5(_GUID_NAMESPACE, name)
+        return uuid.UUID(self._next_guid_text())
+
+    def _next_guid_text(self) -> str:
+        counter = self._uuid_counter
+        self._uuid_counter = counter + 1
+        return _guid_text(f"{self._instance_id}_{self._now_iso}_{counter}")
 
     uuid4 = new_guid
 
@@ -216,7 +229,7 @@ class DaprWorkflowContext:
     ) -> Task:
         """Schedule an activity; yield the returned task to wait for its result."""
         task_id = self._next_id()
-        execution_id = str(self.new_guid())
+        execution_id = self._next_guid_text()
         name = registered_name(activity)
         encoded = _serde.encode(input, what=f"input of activity {name!r}", limit=self._limit)
         return self._schedule(
@@ -241,7 +254,25 @@ class DaprWorkflowContext:
             "child", task_id, name, encoded, retry_policy, app_id, child_id=instance_id
         )
 
-    call_sub_orchestrator = call_child_workflow
+    def call_sub_orchestrator(
+        self,
+        orchestrator: Callable[..., Any] | str,
+        *,
+        input: Any = None,
+        instance_id: str | None = None,
+        retry_policy: RetryPolicy | None = None,
+        app_id: str | None = None,
+        propagation: Any = None,
+    ) -> Task:
+        """Durabletask's name for ``call_child_workflow`` (Dapr's context forwards it)."""
+        return self.call_child_workflow(
+            orchestrator,
+            input=input,
+            instance_id=instance_id,
+            retry_policy=retry_policy,
+            app_id=app_id,
+            propagation=propagation,
+        )
 
     def _schedule(
         self,
@@ -411,6 +442,8 @@ class Orchestration:
         self._is_suspended = False
         self._suspended_events: list[HistoryEvent] = []
         self.workflow_name: str | None = None
+        #: Every task the code yielded, in order (a when_all/when_any is one entry).
+        self.yielded: list[Task] = []
 
     @property
     def outcome(self) -> Outcome | None:
@@ -455,8 +488,14 @@ class Orchestration:
     def _dispatch(self, event: HistoryEvent, position: int | None) -> None:
         ctx = self.ctx
         match event:
+            case TaskCompleted() | ChildWorkflowInstanceCompleted():
+                task = ctx._pending_tasks.pop(event.task_scheduled_id, None)
+                if task is not None:
+                    task.complete(_serde.decode(event.result))
+                    self._resume()
             case WorkflowStarted():
                 ctx._now = event.timestamp
+                ctx._now_iso = event.timestamp.isoformat()
             case ExecutionStarted():
                 self.workflow_name = event.workflow_name
                 workflow = self._resolve(event.workflow_name)
@@ -489,11 +528,6 @@ class Orchestration:
                         task=retry,
                     )
                 else:
-                    self._resume()
-            case TaskCompleted() | ChildWorkflowInstanceCompleted():
-                task = ctx._pending_tasks.pop(event.task_scheduled_id, None)
-                if task is not None:
-                    task.complete(_serde.decode(event.result))
                     self._resume()
             case TaskFailed() | ChildWorkflowInstanceFailed():
                 self._on_failed(event.task_scheduled_id, event.failure)
@@ -572,6 +606,7 @@ class Orchestration:
                 "what ctx.call_activity, ctx.call_child_workflow, ctx.create_timer, "
                 "ctx.wait_for_external_event, when_all or when_any return"
             )
+        self.yielded.append(value)
         return value
 
     def _resume(self) -> None:

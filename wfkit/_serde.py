@@ -17,6 +17,7 @@ import dataclasses
 import inspect
 import json
 import typing
+from json.encoder import encode_basestring_ascii
 from types import SimpleNamespace, UnionType
 from typing import Any
 
@@ -65,6 +66,11 @@ def _object_hook(d: dict[str, Any]) -> Any:
     return d
 
 
+# Built once: constructing an encoder or decoder per call costs more than small payloads.
+_ENCODER = _Encoder()
+_DECODER = json.JSONDecoder(object_hook=_object_hook)
+
+
 def encode(value: Any, *, what: str = "value", limit: int | None = None) -> str | None:
     """Encode ``value`` to JSON text; ``None`` stays ``None`` (no payload).
 
@@ -72,8 +78,14 @@ def encode(value: Any, *, what: str = "value", limit: int | None = None) -> str 
     """
     if value is None:
         return None
+    kind = type(value)
     try:
-        text = json.dumps(value, cls=_Encoder)
+        if kind is str:  # fast paths for the commonest payloads
+            text = encode_basestring_ascii(value)
+        elif kind is int:
+            text = int.__repr__(value)
+        else:
+            text = _ENCODER.encode(value)
     except (TypeError, ValueError) as exc:
         raise SerializationError(
             f"{what} is not JSON-serializable ({exc}). Use JSON types (dict, list, str, "
@@ -100,7 +112,7 @@ def decode(text: str | None) -> Any:
     """Decode JSON text written by :func:`encode` (or by Dapr); ``None``/"" is ``None``."""
     if text is None or text == "":
         return None
-    return json.loads(text, object_hook=_object_hook)
+    return _DECODER.decode(text)
 
 
 def _unwrap_optional(annotation: Any) -> Any:
