@@ -1,7 +1,7 @@
 """``python -m bench``: wfkit against its peers, medians of several runs, one table.
 
-Peers run only when importable (``pip install -e '.[bench]'``): Dapr's engine driven as
-its sidecar drives it, Temporal's time-skipping test server and Replayer, DBOS on SQLite.
+Peers run when importable (``pip install -e '.[bench]'``): Dapr's engine driven as its
+sidecar drives it, Temporal's time-skipping test server and Replayer, DBOS on SQLite.
 """
 
 from __future__ import annotations
@@ -9,189 +9,199 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 from . import _wfkit
-from ._table import Row, median_time, render
+from ._table import HEADER, Row, median_of, median_time, render, render_row
 
 WFKIT_STORES = ["memory", "duckdb memory", "duckdb file"]
 
 
-def _median(fn, repeat: int) -> float:
-    return statistics.median(fn() for _ in range(repeat))
-
-
 def _has(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+class Report:
+    def __init__(self) -> None:
+        self.rows: list[Row] = []
+
+    def add(self, workload: str, n: int, engine: str, seconds: float, note: str = "") -> None:
+        row = Row(workload, n, engine, seconds, seconds / n * 1e6, note)
+        self.rows.append(row)
+        ref = next(
+            (
+                r.seconds
+                for r in self.rows
+                if r.engine == "wfkit memory" and (r.workload, r.n) == (workload, n)
+            ),
+            None,
+        )
+        print(render_row(row, ref if engine != "wfkit memory" else None), flush=True)
+
+    def has(self, workload: str, n: int) -> bool:
+        return any((r.workload, r.n, r.engine) == (workload, n, "wfkit memory") for r in self.rows)
+
+
+def run_wfkit(report: Report, sizes: dict[str, list[int]], repeat: int) -> None:
+    stores = _wfkit.Stores()
+    labels = [label for label in WFKIT_STORES if stores.supported(label)]
+    for workload, workflow in (("chain", _wfkit.chain), ("fan-out/fan-in", _wfkit.fan_out)):
+        for n in sizes[workload]:
+            for label in labels if n <= 10_000 else ["memory"]:
+                seconds = median_of(
+                    lambda s=label, m=n, w=workflow: _wfkit.run_one(stores.make(s), w, m),
+                    repeat=repeat,
+                )
+                report.add(workload, n, f"wfkit {label}", seconds)
+    for n in sizes["timers"]:
+        report.add(
+            "7-day timers (instances)",
+            n,
+            "wfkit memory",
+            median_of(_wfkit.run_timers, "memory", n, repeat=repeat),
+        )
+    for label in labels:
+        seconds = median_of(
+            lambda s=label: _wfkit.escalation(stores.make(s)), repeat=max(repeat, 5)
+        )
+        report.add("escalation, 7-day timeout", 1, f"wfkit {label}", seconds)
+    for n in sizes["replay"]:
+        events = _wfkit.recorded_chain_history(n)
+        report.add(
+            "cold replay (activities)",
+            n,
+            "wfkit memory",
+            median_of(_wfkit.cold_replay, events, repeat=repeat),
+            f"{len(events)} events",
+        )
+
+
+def run_dapr(report: Report, quick: bool, repeat: int) -> None:
+    from . import _dapr
+
+    for n in [100] if quick else [100, 300, 1_000]:
+        if not report.has("chain", n):
+            report.add(
+                "chain",
+                n,
+                "wfkit memory",
+                median_of(_wfkit.run_one, "memory", _wfkit.chain, n, repeat=repeat),
+            )
+        report.add(
+            "chain",
+            n,
+            "Dapr engine (driver)",
+            median_time(_dapr.run, "chain", n, repeat=1 if n >= 1_000 else repeat),
+            "replays the history every step",
+        )
+    for n in [100] if quick else [1_000]:
+        report.add(
+            "fan-out/fan-in",
+            n,
+            "Dapr engine (driver)",
+            median_time(_dapr.run, "fan_out", n, repeat=repeat),
+            "all results in one step",
+        )
+    report.add(
+        "escalation, 7-day timeout",
+        1,
+        "Dapr engine (driver)",
+        median_time(_dapr.run, "escalation", json.dumps({"amount": 5000}), repeat=5),
+        "executor only, no sidecar",
+    )
+
+
+def run_temporal(report: Report, quick: bool, repeat: int) -> None:
+    from . import _temporal
+
+    bench = _temporal.TemporalBench()
+    try:
+        report.add(
+            "escalation, 7-day timeout",
+            1,
+            "Temporal time-skipping",
+            median_of(bench.run, _temporal.Escalation, {"amount": 5000}, repeat=max(repeat, 5)),
+            "separate test-server process",
+        )
+        n = 100 if quick else 1_000
+        report.add(
+            "chain", n, "Temporal time-skipping", median_of(bench.run, _temporal.Chain, n, repeat=1)
+        )
+        report.add(
+            "fan-out/fan-in",
+            n,
+            "Temporal time-skipping",
+            median_of(bench.run, _temporal.FanOut, n, repeat=1),
+        )
+        history = bench.history_of_chain(n)
+        report.add(
+            "cold replay (activities)",
+            n,
+            "Temporal Replayer",
+            median_of(bench.replay, history, repeat=repeat),
+            f"{len(history.events)} events",
+        )
+        if not report.has("cold replay (activities)", n):
+            events = _wfkit.recorded_chain_history(n)
+            report.add(
+                "cold replay (activities)",
+                n,
+                "wfkit memory",
+                median_of(_wfkit.cold_replay, events, repeat=repeat),
+                f"{len(events)} events",
+            )
+    finally:
+        bench.close()
+
+
+def run_dbos(report: Report, quick: bool) -> None:
+    from . import _dbos
+
+    n = 100 if quick else 1_000
+    with tempfile.TemporaryDirectory() as tmp:
+        report.add(
+            "chain", n, "DBOS SQLite", _dbos.measure("chain", n, str(Path(tmp) / "a.sqlite"))
+        )
+        report.add(
+            "fan-out/fan-in", n, "DBOS SQLite", _dbos.measure("fan", n, str(Path(tmp) / "b.sqlite"))
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
-    parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--no-peers", action="store_true", help="wfkit only")
-    parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON to this file")
     args = parser.parse_args()
-    r = 1 if args.quick else args.repeat
+    repeat = 1 if args.quick else args.repeat
     sizes = {
         "chain": [100] if args.quick else [1_000, 10_000],
-        "fan": [100] if args.quick else [1_000, 10_000, 100_000],
+        "fan-out/fan-in": [100] if args.quick else [1_000, 10_000, 100_000],
         "timers": [100] if args.quick else [10_000],
         "replay": [100] if args.quick else [1_000, 33_334],
     }
-    stores = _wfkit.Stores()
-    labels = [label for label in WFKIT_STORES if stores.supported(label)]
-    rows: list[Row] = []
+    report = Report()
+    print(HEADER)
+    run_wfkit(report, sizes, repeat)
+    if not args.no_peers:
+        if _has("dapr.ext.workflow"):
+            run_dapr(report, args.quick, repeat)
+        if _has("temporalio") and _has("bench._temporal"):
+            from ._temporal import server_path
 
-    def add(workload: str, n: int, engine: str, seconds: float, note: str = "") -> None:
-        rows.append(Row(workload, n, engine, seconds, seconds / max(n, 1) * 1e6, note))
-        print(render(rows[-1:]).splitlines()[-1], flush=True)
-
-    print(render([]))
-    for n in sizes["chain"]:
-        for label in labels:
-            if label != "memory" and n > 10_000:
-                continue
-            add(
-                "chain",
-                n,
-                f"wfkit {label}",
-                _median(lambda: _wfkit.run_one(stores.make(label), _wfkit.chain, n), r),
-            )
-    for n in sizes["fan"]:
-        for label in labels:
-            if label != "memory" and n > 10_000:
-                continue
-            add(
-                "fan-out/fan-in",
-                n,
-                f"wfkit {label}",
-                _median(lambda: _wfkit.run_one(stores.make(label), _wfkit.fan_out, n), r),
-            )
-    for n in sizes["timers"]:
-        add(
-            "7-day timers (instances)",
-            n,
-            "wfkit memory",
-            _median(lambda: _wfkit.run_timers(stores.make("memory"), n), r),
-        )
-    for label in labels:
-        add(
-            "escalation, 7-day timeout",
-            1,
-            f"wfkit {label}",
-            _median(lambda: _wfkit.escalation(stores.make(label)), max(r, 5)),
-        )
-    histories = {n: _wfkit.recorded_chain_history(n) for n in sizes["replay"]}
-    for n, events in histories.items():
-        add(
-            "cold replay (activities)",
-            n,
-            "wfkit memory",
-            _median(lambda: _wfkit.cold_replay(events), r),
-            f"{len(events)} events",
-        )
-
-    if not args.no_peers and _has("dapr.ext.workflow"):
-        from . import _dapr
-
-        for n in [100] if args.quick else [100, 300, 1_000]:
-            if ("chain", n) not in {(w, k) for w, k, *_ in ((x.workload, x.n) for x in rows)}:
-                add(
-                    "chain",
-                    n,
-                    "wfkit memory",
-                    _median(lambda: _wfkit.run_one("memory", _wfkit.chain, n), r),
-                )
-            add(
-                "chain",
-                n,
-                "Dapr engine (driver)",
-                median_time(lambda: _dapr.run("chain", n), 1 if n >= 1_000 else r),
-                "replays the history every step",
-            )
-        for n in [100] if args.quick else [1_000]:
-            add(
-                "fan-out/fan-in",
-                n,
-                "Dapr engine (driver)",
-                median_time(lambda: _dapr.run("fan_out", n), r),
-                "all results in one step",
-            )
-        add(
-            "escalation, 7-day timeout",
-            1,
-            "Dapr engine (driver)",
-            median_time(lambda: _dapr.run("escalation", json.dumps({"amount": 5000})), 5),
-            "executor only, no sidecar",
-        )
-
-    if not args.no_peers and _has("temporalio") and _has_temporal_server():
-        from . import _temporal
-
-        bench = _temporal.TemporalBench()
-        try:
-            add(
-                "escalation, 7-day timeout",
-                1,
-                "Temporal time-skipping",
-                _median(lambda: bench.run(_temporal.Escalation, {"amount": 5000}), max(r, 5)),
-                "test server process",
-            )
-            for n in [100] if args.quick else [1_000]:
-                add(
-                    "chain",
-                    n,
-                    "Temporal time-skipping",
-                    _median(lambda: bench.run(_temporal.Chain, n), 1),
-                )
-                add(
-                    "fan-out/fan-in",
-                    n,
-                    "Temporal time-skipping",
-                    _median(lambda: bench.run(_temporal.FanOut, n), 1),
-                )
-            for n in [100] if args.quick else [1_000]:
-                history = bench.history_of_chain(n)
-                add(
-                    "cold replay (activities)",
-                    n,
-                    "Temporal Replayer",
-                    _median(lambda: bench.replay(history), r),
-                    f"{len(history.events)} events",
-                )
-        finally:
-            bench.close()
-
-    if not args.no_peers and _has("dbos"):
-        from . import _dbos
-
-        with tempfile.TemporaryDirectory() as tmp:
-            count = iter(range(1_000_000))
-            db = lambda: str(Path(tmp) / f"dbos{next(count)}.sqlite")  # noqa: E731
-            for n in [100] if args.quick else [1_000]:
-                add("chain", n, "DBOS SQLite", _median(lambda: _dbos.measure("chain", n, db()), 1))
-                add(
-                    "fan-out/fan-in",
-                    n,
-                    "DBOS SQLite",
-                    _median(lambda: _dbos.measure("fan", n, db()), 1),
-                )
-
+            if server_path():
+                run_temporal(report, args.quick, repeat)
+        if _has("dbos"):
+            run_dbos(report, args.quick)
     print()
-    print(render(rows))
+    print(render(report.rows))
     if args.json:
-        args.json.write_text(json.dumps([r.__dict__ for r in rows], indent=1))
-    _ = time
-
-
-def _has_temporal_server() -> bool:
-    from ._temporal import server_path
-
-    return server_path() is not None
+        args.json.write_text(json.dumps([r.__dict__ for r in report.rows], indent=1))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass
@@ -18,26 +19,40 @@ class Row:
     note: str = ""
 
 
-def median_time(fn: Callable[[], object], repeat: int) -> float:
-    """Median wall time of ``repeat`` calls of ``fn`` (each call sets up and runs once)."""
+def median_of(fn: Callable[..., float], *args: Any, repeat: int) -> float:
+    """Median of ``repeat`` calls of ``fn(*args)``, which returns the seconds it measured."""
+    return statistics.median(fn(*args) for _ in range(repeat))
+
+
+def median_time(fn: Callable[..., object], *args: Any, repeat: int) -> float:
+    """Median wall time of ``repeat`` calls of ``fn(*args)``."""
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        fn()
+        fn(*args)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
+HEADER = (
+    f"{'workload':<28} {'N':>7} {'engine':<26} {'median s':>10} {'us/item':>10} "
+    f"{'x wfkit':>9}  note"
+)
+
+
+def render_row(row: Row, reference: float | None) -> str:
+    ratio = f"{row.seconds / reference:9.1f}" if reference else " " * 9
+    return (
+        f"{row.workload:<28} {row.n:>7} {row.engine:<26} {row.seconds:>10.4f} "
+        f"{row.per_item_us:>10.1f} {ratio}  {row.note}"
+    )
+
+
 def render(rows: list[Row]) -> str:
-    """A plain-text table; ratios compare each peer with wfkit (memory) at equal N."""
+    """A plain-text table; ``x wfkit`` is each row's time over wfkit's (memory) at equal N."""
     base = {(r.workload, r.n): r.seconds for r in rows if r.engine == "wfkit memory"}
-    header = f"{'workload':<28} {'N':>7} {'engine':<26} {'median s':>10} {'us/item':>10} {'x wfkit':>9}  note"
-    lines = [header, "-" * len(header)]
+    lines = [HEADER, "-" * len(HEADER)]
     for r in rows:
-        ref = base.get((r.workload, r.n))
-        ratio = f"{r.seconds / ref:9.1f}" if ref and r.engine != "wfkit memory" else " " * 9
-        lines.append(
-            f"{r.workload:<28} {r.n:>7} {r.engine:<26} {r.seconds:>10.4f} "
-            f"{r.per_item_us:>10.1f} {ratio}  {r.note}"
-        )
+        reference = base.get((r.workload, r.n)) if r.engine != "wfkit memory" else None
+        lines.append(render_row(r, reference))
     return "\n".join(lines)
