@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import heapq
 import itertools
 import os
@@ -183,6 +184,8 @@ class Engine:
         self.limit = max_payload_bytes
         self._max_workers = max_workers or min(32, (os.cpu_count() or 1) + 4)
         self._subscribers: list[Callable[[Batch], None]] = []
+        #: (instance id, task id) of the activities running right now (for live views)
+        self._executing: set[tuple[str, int]] = set()
         self._lock = threading.RLock()
         self._wake = threading.Condition(self._lock)
         self._changed = threading.Condition(self._lock)
@@ -208,7 +211,9 @@ class Engine:
         # turn its results made ready (so a chain runs on one thread, without hand-offs).
         self._turn_thread: threading.Thread | None = None
         clock._attach(self)
-        self._recover()
+        # Unfinished instances in the store are replayed at the first start(), once the
+        # workflows they run have been registered.
+        self._recovered = False
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -219,6 +224,9 @@ class Engine:
         with self._lock:
             if self.running:
                 return
+            if not self._recovered:
+                self._recovered = True
+                self._recover()
             self._stopping = False
             self._workers = ActivityWorkers(
                 self._max_workers,
@@ -607,9 +615,12 @@ class Engine:
                     self._fire_due_timers()
                     continue
                 self._wake.notify()
-                self._watch(lambda s=step: self._next_timer() != s or not self.running)
+                self._watch(functools.partial(self._moved_past, step))
             self.clock._set(when)
             self._wait_quiet()
+
+    def _moved_past(self, step: datetime) -> bool:
+        return self._next_timer() != step or not self.running
 
     def _watch(self, predicate: Callable[[], bool]) -> None:
         """Wait (engine lock held) until ``predicate()``; woken after every turn."""
@@ -654,19 +665,28 @@ class Engine:
         return WorkflowActivityContext(call.instance_id, d.task_id, d.task_execution_id)
 
     def _run_sync(self, call: ActivityCall) -> tuple[ActivityCall, Any, BaseException | None]:
+        key = (call.instance_id, call.decision.task_id)
+        self._executing.add(key)
         try:
             activity = self.registry.activity(call.decision.activity_name)
             output = activity.invoke(self._activity_context(call), call.decision.input)
             return call, self._encode_result(call, output), None
         except BaseException as exc:
             return call, None, exc
+        finally:
+            self._executing.discard(key)
 
     async def _run_async(self, activity: Registered, call: ActivityCall) -> None:
+        key = (call.instance_id, call.decision.task_id)
+        self._executing.add(key)
+        done: tuple[ActivityCall, Any, BaseException | None]
         try:
             output = await activity.invoke(self._activity_context(call), call.decision.input)
             done = (call, self._encode_result(call, output), None)
         except BaseException as exc:
             done = (call, None, exc)
+        finally:
+            self._executing.discard(key)
         self._activities_done([done])
 
     def _encode_result(self, call: ActivityCall, output: Any) -> str | None:
@@ -716,6 +736,38 @@ class Engine:
                 self._wake.notify()
             if not self._inflight:
                 self._changed.notify_all()
+
+    # ------------------------------------------------------------------ observers
+    def subscribe(self, callback: Callable[[Batch], None]) -> Callable[[], None]:
+        """Call ``callback(batch)`` after every commit, with the engine lock held (keep it
+        cheap: mark something dirty and return). Returns a function that unsubscribes."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def executing(self, instance_id: str) -> set[int]:
+        """Task ids of the activities of ``instance_id`` that are running at this moment."""
+        return {task_id for i, task_id in self._executing.copy() if i == instance_id}
+
+    def orchestration(self, instance_id: str) -> Orchestration | None:
+        """The executor of a live instance, for read-only views (its tasks, what it
+        yielded); None before its first episode and once it has finished."""
+        with self._lock:
+            live = self._live.get(instance_id)
+            return live.orchestration if live is not None else None
+
+    def waiting_for_events(self, instance_id: str) -> list[str]:
+        """Names of the external events a live instance is waiting for now."""
+        with self._lock:
+            live = self._live.get(instance_id)
+            orchestration = live.orchestration if live is not None else None
+            return orchestration.waiting_for_events if orchestration is not None else []
 
     # ------------------------------------------------------------------ client commands
     def running_instances(self, workflow_name: str) -> list[str]:

@@ -66,7 +66,8 @@ def _guid_text(name: str) -> str:
 class WorkflowInvoker(Protocol):
     """What the executor needs of a registered workflow."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def invoke(self, ctx: DaprWorkflowContext, encoded_input: str | None) -> Any: ...
 
@@ -350,7 +351,7 @@ class DaprWorkflowContext:
                 f"timeout takes a datetime, a timedelta or None, not {type(timeout).__name__}"
             )
         key = name.casefold()
-        event_task = CompletableTask("event", name, None)
+        event_task: CompletableTask[Any] = CompletableTask("event", name, None)
         self.tasks.append(event_task)
         buffered = self._received_events.get(key)
         if buffered:
@@ -409,6 +410,11 @@ def _failure_message(ctx: DaprWorkflowContext, kind: str, task_id: int, msg: str
     return f"{ctx.instance_id}: Activity task #{task_id} failed: {msg}"
 
 
+_CHANGED = (
+    ". The workflow code changed or is not deterministic since this instance started; "
+    "run new code under a new workflow name or a fresh instance."
+)
+
 _CALLS = {
     TaskScheduled: "call_activity",
     TimerCreated: "create_timer",
@@ -441,6 +447,7 @@ class Orchestration:
         self._previous: Task | None = None
         self._is_suspended = False
         self._suspended_events: list[HistoryEvent] = []
+        self._diverged = False
         self.workflow_name: str | None = None
         #: Every task the code yielded, in order (a when_all/when_any is one entry).
         self.yielded: list[Task] = []
@@ -471,12 +478,19 @@ class Orchestration:
     # --- applying events ---------------------------------------------------------------
     def apply(self, event: HistoryEvent, *, replaying: bool, position: int | None = None) -> None:
         ctx = self.ctx
+        if self._diverged:
+            return
         if self._is_suspended and not isinstance(event, NOT_SUSPENDABLE):
             self._suspended_events.append(event)
             return
         ctx._is_replaying = replaying
         try:
             self._dispatch(event, position)
+        except NonDeterminismError as exc:
+            # history and code disagree: that outranks any outcome the code reached
+            self._diverged = True
+            ctx._outcome = None
+            ctx._set_outcome(Outcome("FAILED", failure=FailureDetails.of(exc)))
         except StopIteration as stop:
             try:
                 self._complete(stop.value)
@@ -554,7 +568,16 @@ class Orchestration:
             case ExecutionTerminated():
                 ctx._set_outcome(Outcome("TERMINATED", event.output))
             case ExecutionCompleted():
-                pass  # the code's own outcome is what counts on replay
+                # the code's own outcome is what counts on replay, but it must have ended
+                if ctx._is_replaying and ctx._outcome is None:
+                    pending = ", ".join(describe_decision(d) for d in ctx._pending_actions.values())
+                    where = f"history event {position}" if position is not None else "a history event"
+                    raise NonDeterminismError(
+                        f"{where} (ExecutionCompleted) records that the workflow ended "
+                        f"({event.status}), but the code has not returned"
+                        + (f": it calls {pending}" if pending else "")
+                        + _CHANGED
+                    )
 
     def _on_failed(self, task_id: int, failure: FailureDetails) -> None:
         ctx = self.ctx
@@ -580,12 +603,13 @@ class Orchestration:
         recorded = describe_decision(event)
         if decision is None:
             pending = ", ".join(describe_decision(d) for d in ctx._pending_actions.values())
+            if pending:
+                pending = f" (it calls {pending})"
+            elif ctx._outcome is not None:
+                pending = " (it has already returned)"
             raise NonDeterminismError(
                 f"{where} ({event.kind}) records {recorded}, but the code makes no call with "
-                f"task id {task_id} at that point"
-                + (f" (it calls {pending})" if pending else "")
-                + ". The workflow code changed or is not deterministic since this instance "
-                "started; run new code under a new workflow name or a fresh instance."
+                f"task id {task_id} at that point{pending}" + _CHANGED
             )
         same = type(decision) is type(event) and decision.name == event.name
         if same and isinstance(event, TimerCreated) and isinstance(decision, TimerCreated):
@@ -593,9 +617,7 @@ class Orchestration:
         if not same:
             raise NonDeterminismError(
                 f"{where} ({event.kind}) records {recorded}, but the code now calls "
-                f"{describe_decision(decision)}. The workflow code changed or is not "
-                "deterministic since this instance started; run new code under a new "
-                "workflow name or a fresh instance."
+                f"{describe_decision(decision)}" + _CHANGED
             )
 
     # --- driving the generator -----------------------------------------------------------
