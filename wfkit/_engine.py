@@ -963,7 +963,9 @@ class Engine:
     def _recover(self) -> None:
         """Resume every unfinished instance found in the store (a restart)."""
         for record in list(self._records.values()):
-            if record.status.is_terminal:
+            # instances scheduled in this process before start() are live already, with
+            # their inbox (events raised before the start): restoring would drop it
+            if record.status.is_terminal or record.instance_id in self._live:
                 continue
             history = [s.event for s in self.store.history(record.instance_id)]
             self.restore(record, history)

@@ -571,7 +571,9 @@ class Orchestration:
                 # the code's own outcome is what counts on replay, but it must have ended
                 if ctx._is_replaying and ctx._outcome is None:
                     pending = ", ".join(describe_decision(d) for d in ctx._pending_actions.values())
-                    where = f"history event {position}" if position is not None else "a history event"
+                    where = (
+                        f"history event {position}" if position is not None else "a history event"
+                    )
                     raise NonDeterminismError(
                         f"{where} (ExecutionCompleted) records that the workflow ended "
                         f"({event.status}), but the code has not returned"
