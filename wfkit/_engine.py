@@ -191,6 +191,8 @@ class Engine:
         self._changed = threading.Condition(self._lock)
         self._records: dict[str, InstanceRecord] = {r.instance_id: r for r in store.records()}
         self._live: dict[str, Live] = {}
+        #: Instances that run code of their own instead of the registered workflow (forks)
+        self._code: dict[str, Registered] = {}
         self._ready: dict[str, None] = {}
         self._timers: list[tuple[datetime, int, str, int, int]] = []
         self._timer_order = itertools.count()
@@ -211,8 +213,8 @@ class Engine:
         # turn its results made ready (so a chain runs on one thread, without hand-offs).
         self._turn_thread: threading.Thread | None = None
         clock._attach(self)
-        # Unfinished instances in the store are replayed at the first start(), once the
-        # workflows they run have been registered.
+        # Unfinished instances in the store are replayed at the first start() (or client
+        # command), once the workflows they run have been registered.
         self._recovered = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -224,9 +226,7 @@ class Engine:
         with self._lock:
             if self.running:
                 return
-            if not self._recovered:
-                self._recovered = True
-                self._recover()
+            self._ensure_recovered()
             self._stopping = False
             self._workers = ActivityWorkers(
                 self._max_workers,
@@ -349,7 +349,9 @@ class Engine:
             self._update(live, now, status=status, custom_status=orchestration.custom_status)
 
     def _new_orchestration(self, instance_id: str) -> Orchestration:
-        return Orchestration(instance_id, self.registry.workflow, max_payload_bytes=self.limit)
+        code = self._code.get(instance_id)
+        resolve = self.registry.workflow if code is None else (lambda name: code)
+        return Orchestration(instance_id, resolve, max_payload_bytes=self.limit)
 
     def _append(self, live: Live, events: list[HistoryEvent]) -> None:
         wall = _now_wall()
@@ -516,6 +518,7 @@ class Engine:
         if instance_id in self._records:
             self._batch.resets.add(instance_id)
             self._batch.events = [e for e in self._batch.events if e.instance_id != instance_id]
+            self._code.pop(instance_id, None)
         self._put(record)
         live = Live(record)
         self._live[instance_id] = live
@@ -530,6 +533,7 @@ class Engine:
     ) -> str:
         self.registry.workflow(name)  # unknown names fail here, before anything is written
         with self._lock:
+            self._ensure_recovered()
             if instance_id in self._live:
                 status = self._live[instance_id].record.status.name
                 raise InstanceExistsError(
@@ -787,6 +791,7 @@ class Engine:
             return list(self._records.values())
 
     def _require(self, instance_id: str) -> InstanceRecord:
+        self._ensure_recovered()
         record = self._records.get(instance_id)
         if record is None:
             raise InstanceNotFoundError(
@@ -885,6 +890,7 @@ class Engine:
             self._batch.purges.update(doomed)
             for d in doomed:
                 self._records.pop(d, None)
+                self._code.pop(d, None)
                 self._batch.records.pop(d, None)
             self._commit()
             self._changed.notify_all()
@@ -960,6 +966,12 @@ class Engine:
             timestamp=now, task_scheduled_id=task_id, failure=failure
         )
 
+    def _ensure_recovered(self) -> None:
+        with self._lock:
+            if not self._recovered:
+                self._recovered = True
+                self._recover()
+
     def _recover(self) -> None:
         """Resume every unfinished instance found in the store (a restart)."""
         for record in list(self._records.values()):
@@ -972,61 +984,42 @@ class Engine:
         # children that finished before their parent's history recorded the result
         self._commit()
 
-    def rerun(
-        self, source_id: str, event_id: int, new_id: str, new_input: Any, overwrite_input: bool
+    def start_from_history(
+        self,
+        record: InstanceRecord,
+        prefix: list[HistoryEvent],
+        *,
+        override: tuple[int, str | None] | None = None,
+        workflow: Registered | None = None,
     ) -> str:
-        """Start ``new_id`` from ``source_id``'s history before scheduling event ``event_id``."""
+        """Create ``record``'s instance with ``prefix`` as the start of its history and run
+        it from there (a rerun or a fork, see ``wfkit.timetravel.fork``): the prefix is
+        replayed, what it left open is re-issued and what the code decides next is
+        scheduled. ``override`` replaces the input of the new decision with that task id;
+        ``workflow`` runs this instance with that code instead of the registered one."""
+        new_id = record.instance_id
         with self._lock:
-            source = self._require(source_id)
-            if not source.status.is_terminal:
-                raise InvalidInstanceStateError(
-                    f"cannot rerun workflow instance {source_id!r}: it is {source.status.name}; "
-                    "only finished instances can be rerun"
-                )
-            if source.parent_instance_id is not None:
-                raise InvalidInstanceStateError(
-                    f"cannot rerun {source_id!r}: it is a child workflow; rerun its parent "
-                    f"{source.parent_instance_id!r} instead"
-                )
             if new_id in self._live:
                 raise InstanceExistsError(
                     f"workflow instance {new_id!r} already exists and is running"
                 )
-            history = [s.event for s in self.store.history(source_id)]
-            cut = next(
-                (i for i, e in enumerate(history) if e.is_scheduling and e.event_id == event_id),
-                None,
-            )
-            if cut is None:
-                rerunnable = sorted({e.event_id for e in history if e.is_scheduling})
-                raise ValueError(
-                    f"event id {event_id} of {source_id!r} is not an activity, timer or child "
-                    f"workflow scheduling event; rerunnable event ids: {rerunnable}"
-                )
-            target = history[cut]
-            if overwrite_input and isinstance(target, TimerCreated):
-                raise ValueError(f"event {event_id} is a timer, which takes no input")
-            prefix = history[:cut]
-            record = InstanceRecord(
-                instance_id=new_id,
-                name=source.name,
-                status=WorkflowStatus.RUNNING,
-                created_at=self.clock.now(),
-                last_updated_at=self.clock.now(),
-                input=source.input,
-            )
             if new_id in self._records:
                 self._batch.resets.add(new_id)
+            if workflow is not None:
+                self._code[new_id] = workflow
+            else:
+                self._code.pop(new_id, None)
             self._put(record)
             wall = _now_wall()
             self._batch.events.extend(StoredEvent(new_id, i, e, wall) for i, e in enumerate(prefix))
-            override = None
-            if overwrite_input:
-                override = (
-                    event_id,
-                    _serde.encode(new_input, what="rerun input", limit=self.limit),
-                )
             self.restore(record, prefix, override=override)
             self._commit()
             self._wake.notify()
+            self._changed.notify_all()
             return new_id
+
+    def workflow_code(self, instance_id: str, name: str) -> Registered:
+        """The workflow code an instance runs: its own (a fork with edited code) or the
+        code registered under ``name``."""
+        code = self._code.get(instance_id)
+        return code if code is not None else self.registry.workflow(name)

@@ -117,6 +117,8 @@ class DaprWorkflowContext:
         self._pending_events: dict[str, list[CompletableTask]] = {}
         self._custom_status: str | None = None
         self._outcome: Outcome | None = None
+        #: The orchestrator's generator, once started (decisions record its current line).
+        self._generator: Generator[Any, Any, Any] | None = None
         #: Every task the code created, in order (for graphs and time travel).
         self.tasks: list[CompletableTask] = []
 
@@ -182,6 +184,12 @@ class DaprWorkflowContext:
         self._sequence += 1
         return self._sequence
 
+    def _line(self) -> int | None:
+        """The line the orchestrator's code is running (where it makes a decision)."""
+        generator = self._generator
+        frame = generator.gi_frame if generator is not None else None
+        return frame.f_lineno if frame is not None else None
+
     def _decide(self, decision: HistoryEvent, task: CompletableTask) -> None:
         task_id = decision.event_id
         self._pending_actions[task_id] = decision
@@ -214,6 +222,7 @@ class DaprWorkflowContext:
             fire_at=fire_at,
             origin=origin,
             origin_name=origin_name,
+            line=self._line(),
         )
         self._decide(decision, task)
         self.tasks.append(task)
@@ -308,6 +317,7 @@ class DaprWorkflowContext:
                 input=encoded,
                 task_execution_id=execution_id,
                 app_id=app_id,
+                line=self._line(),
             )
         else:
             child_id = child_id or f"{self._instance_id}:{task_id:04x}"
@@ -318,6 +328,7 @@ class DaprWorkflowContext:
                 instance_id=child_id,
                 input=encoded,
                 app_id=app_id,
+                line=self._line(),
             )
         if task is None:
             if retry_policy is None:
@@ -515,7 +526,7 @@ class Orchestration:
                 workflow = self._resolve(event.workflow_name)
                 result = workflow.invoke(ctx, event.input)
                 if inspect.isgenerator(result):
-                    self._generator = result
+                    self._generator = ctx._generator = result
                     self._previous = self._check_yield(next(result))
                     self._resume()
                 else:

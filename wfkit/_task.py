@@ -294,15 +294,25 @@ class RetryPolicy:
         if not isinstance(first_retry_interval, timedelta):
             raise TypeError("first_retry_interval must be a timedelta, e.g. timedelta(seconds=1)")
         if first_retry_interval < timedelta(0):
-            raise ValueError("first_retry_interval must be >= 0")
+            raise ValueError(f"first_retry_interval must be >= 0, not {first_retry_interval!r}")
         if not isinstance(max_number_of_attempts, int) or max_number_of_attempts < 1:
-            raise ValueError("max_number_of_attempts must be >= 1 (the first attempt counts)")
+            raise ValueError(
+                "max_number_of_attempts must be >= 1 (the first attempt counts), "
+                f"not {max_number_of_attempts!r}"
+            )
         if backoff_coefficient is not None and backoff_coefficient < 1:
-            raise ValueError("backoff_coefficient must be >= 1")
+            raise ValueError(
+                "backoff_coefficient must be >= 1 (1 keeps the delay constant), "
+                f"not {backoff_coefficient!r}"
+            )
         if max_retry_interval is not None and max_retry_interval < timedelta(0):
-            raise ValueError("max_retry_interval must be >= 0")
+            raise ValueError(
+                f"max_retry_interval must be >= 0 (or None for no cap), not {max_retry_interval!r}"
+            )
         if retry_timeout is not None and retry_timeout < timedelta(0):
-            raise ValueError("retry_timeout must be >= 0")
+            raise ValueError(
+                f"retry_timeout must be >= 0 (or None for no bound), not {retry_timeout!r}"
+            )
         self._first_retry_interval = first_retry_interval
         self._max_number_of_attempts = max_number_of_attempts
         self._backoff_coefficient = backoff_coefficient
