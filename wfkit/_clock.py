@@ -63,6 +63,8 @@ class VirtualClock(_ClockBase):
 
     def __init__(self, start: datetime | None = None, *, auto_skip: bool = True):
         super().__init__()
+        #: Whether the start time was given (a reopened store resumes a default clock).
+        self._explicit_start = start is not None
         start = start if start is not None else _utcnow().replace(microsecond=0)
         if start.utcoffset() is not None:
             start = start.astimezone(UTC).replace(tzinfo=None)
@@ -75,6 +77,15 @@ class VirtualClock(_ClockBase):
     def _set(self, when: datetime) -> None:
         if when > self._now:
             self._now = when
+
+    def _resume(self, recorded: datetime) -> None:
+        """Continue from the latest virtual time a store recorded: exactly there when no
+        start was given, else never before it (time does not run back past a history)."""
+        if self._explicit_start:
+            self._set(recorded)
+        else:
+            self._now = recorded
+            self._explicit_start = True
 
     def advance(self, delta: timedelta) -> datetime:
         """Move time forward by ``delta``, firing every timer due on the way, in order."""

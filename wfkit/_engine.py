@@ -20,6 +20,7 @@ import itertools
 import os
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -33,6 +34,8 @@ from ._errors import (
     InstanceNotFoundError,
     InvalidInstanceStateError,
     RuntimeNotStartedError,
+    StoreError,
+    WfkitWarning,
 )
 from ._history import (
     ChildWorkflowInstanceCompleted,
@@ -213,6 +216,11 @@ class Engine:
         # turn its results made ready (so a chain runs on one thread, without hand-offs).
         self._turn_thread: threading.Thread | None = None
         clock._attach(self)
+        # A reopened store: the virtual clock goes on from the latest time it recorded.
+        recorded = store.clock_time()
+        resume = getattr(clock, "_resume", None)
+        if recorded is not None and resume is not None:
+            resume(recorded)
         # Unfinished instances in the store are replayed at the first start() (or client
         # command), once the workflows they run have been registered.
         self._recovered = False
@@ -487,6 +495,8 @@ class Engine:
     def _commit(self) -> None:
         batch, self._batch = self._batch, Batch()
         if batch:
+            if self.clock.is_virtual:
+                batch.clock_time = self.clock.now()
             self.store.commit(batch)
             for subscriber in self._subscribers:
                 subscriber(batch)
@@ -514,6 +524,7 @@ class Engine:
             input=encoded_input,
             parent_instance_id=parent[0] if parent else None,
             parent_task_id=parent[1] if parent else None,
+            start_at=start_at if start_at is not None and start_at > now else None,
         )
         if instance_id in self._records:
             self._batch.resets.add(instance_id)
@@ -534,8 +545,10 @@ class Engine:
         self.registry.workflow(name)  # unknown names fail here, before anything is written
         with self._lock:
             self._ensure_recovered()
-            if instance_id in self._live:
-                status = self._live[instance_id].record.status.name
+            self._check_writable()
+            existing = self._records.get(instance_id)
+            if instance_id in self._live or (existing is not None and self._unrecovered(existing)):
+                status = self._records[instance_id].status.name
                 raise InstanceExistsError(
                     f"workflow instance {instance_id!r} already exists and is {status}; an id "
                     "can be reused once its instance has finished. Pick another instance_id, "
@@ -815,6 +828,11 @@ class Engine:
         with self._lock:
             record = self._require(instance_id)
             live = self._live.get(instance_id)
+            if live is None and self._unrecovered(record):
+                raise RuntimeNotStartedError(
+                    f"cannot {verb} workflow instance {instance_id!r} yet: it was restored from "
+                    f"the store and resumes once its workflow {record.name!r} is registered."
+                )
             if live is None or not applies(record):
                 if live is None and not finished_ok:
                     raise InvalidInstanceStateError(
@@ -872,7 +890,8 @@ class Engine:
     def purge(self, instance_id: str, recursive: bool) -> int:
         with self._lock:
             record = self._require(instance_id)
-            if instance_id in self._live:
+            self._check_writable()
+            if instance_id in self._live or self._unrecovered(record):
                 raise InvalidInstanceStateError(
                     f"cannot purge workflow instance {instance_id!r}: it is "
                     f"{record.status.name}. Terminate it (or wait for it to finish) first."
@@ -896,6 +915,12 @@ class Engine:
             self._changed.notify_all()
             return len(doomed)
 
+    def _check_writable(self) -> None:
+        if getattr(self.store, "read_only", False):
+            raise StoreError(
+                f"the store {self.store!r} is open read-only: it can be queried, not changed"
+            )
+
     # ------------------------------------------------------------------ restoring from history
     def restore(
         self,
@@ -909,7 +934,10 @@ class Engine:
         live = Live(record, history_len=len(history))
         self._live[record.instance_id] = live
         if not any(isinstance(e, ExecutionStarted) for e in history):
-            self._ready[record.instance_id] = None
+            if record.start_at is not None and record.start_at > self.clock.now():
+                self._add_timer(live, _START, record.start_at, "start", record.name)
+            else:
+                self._ready[record.instance_id] = None
             return live
         orchestration = self._new_orchestration(record.instance_id)
         for position, event in enumerate(history):
@@ -973,16 +1001,38 @@ class Engine:
                 self._recover()
 
     def _recover(self) -> None:
-        """Resume every unfinished instance found in the store (a restart)."""
-        for record in list(self._records.values()):
-            # instances scheduled in this process before start() are live already, with
-            # their inbox (events raised before the start): restoring would drop it
-            if record.status.is_terminal or record.instance_id in self._live:
-                continue
-            history = [s.event for s in self.store.history(record.instance_id)]
-            self.restore(record, history)
+        """Resume the unfinished instances found in the store (a restart) whose workflow is
+        registered; the others wait until it is (``recover()``)."""
+        # instances scheduled in this process before start() are live already, with
+        # their inbox (events raised before the start): restoring would drop it
+        todo = [r for r in self._records.values() if self._unrecovered(r)]
+        waiting = [r for r in todo if r.name not in self.registry.workflows]
+        todo = [r for r in todo if r.name in self.registry.workflows]
+        histories = self.store.histories([r.instance_id for r in todo]) if todo else {}
+        for record in todo:
+            self.restore(record, [s.event for s in histories[record.instance_id]])
         # children that finished before their parent's history recorded the result
         self._commit()
+        if waiting:
+            names = ", ".join(sorted({repr(r.name) for r in waiting}))
+            warnings.warn(
+                f"{len(waiting)} unfinished instance(s) in the store run workflows that are "
+                f"not registered ({names}); they resume once registered.",
+                WfkitWarning,
+                stacklevel=2,
+            )
+
+    def recover(self) -> None:
+        """Resume the unfinished instances of the store whose workflow was registered after
+        the runtime had recovered the others."""
+        with self._lock:
+            if self._recovered:
+                self._recover()
+                self._wake.notify()
+
+    def _unrecovered(self, record: InstanceRecord) -> bool:
+        """An unfinished instance of the store that does not run here (yet)."""
+        return not record.status.is_terminal and record.instance_id not in self._live
 
     def start_from_history(
         self,

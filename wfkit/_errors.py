@@ -55,5 +55,20 @@ class RuntimeNotStartedError(WfkitError, RuntimeError):
     """A client call that needs a started WorkflowRuntime, when none is."""
 
 
+class StoreError(WfkitError, RuntimeError):
+    """The history store cannot do what was asked (read-only, closed, or SQL on a store
+    that has none)."""
+
+
+class StoreLockedError(StoreError):
+    """A store file that another process (or another store object in this process) has
+    open for writing; only one writer at a time."""
+
+
+class StoreFormatError(StoreError):
+    """A file that is not a wfkit store, or one written by a newer wfkit; it is refused
+    and left as it was."""
+
+
 class NonRetryableError(Exception):
     """Raise from an activity to fail it at once, whatever its retry policy says."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -85,6 +85,9 @@ class TaskScheduled(HistoryEvent):
     input: str | None = None
     task_execution_id: str = ""
     app_id: str | None = None
+    #: Source line of the workflow function that made this decision (wfkit's own: not
+    #: in Dapr's history, not compared on replay; time travel reports it).
+    line: int | None = field(default=None, compare=False, repr=False)
     is_scheduling: ClassVar[bool] = True
 
     @property
@@ -113,6 +116,9 @@ class TimerCreated(HistoryEvent):
     origin: str = "create_timer"
     #: The event name for "external_event" timers.
     origin_name: str | None = None
+    #: Source line of the workflow function that made this decision (wfkit's own: not
+    #: in Dapr's history, not compared on replay; time travel reports it).
+    line: int | None = field(default=None, compare=False, repr=False)
     is_scheduling: ClassVar[bool] = True
 
     @property
@@ -147,6 +153,9 @@ class ChildWorkflowInstanceCreated(HistoryEvent):
     instance_id: str
     input: str | None = None
     app_id: str | None = None
+    #: Source line of the workflow function that made this decision (wfkit's own: not
+    #: in Dapr's history, not compared on replay; time travel reports it).
+    line: int | None = field(default=None, compare=False, repr=False)
     is_scheduling: ClassVar[bool] = True
 
     @property

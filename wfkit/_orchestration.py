@@ -116,6 +116,7 @@ class DaprWorkflowContext:
         self._received_events: dict[str, list[tuple[str, Any]]] = {}
         self._pending_events: dict[str, list[CompletableTask]] = {}
         self._custom_status: str | None = None
+        self._save_events = False
         self._outcome: Outcome | None = None
         #: The orchestrator's generator, once started (decisions record its current line).
         self._generator: Generator[Any, Any, Any] | None = None
@@ -400,11 +401,10 @@ class DaprWorkflowContext:
         if self._outcome is not None:
             return
         encoded = _serde.encode(new_input, what="continue_as_new input", limit=self._limit)
-        carryover: list[tuple[str, str | None]] = []
-        if save_events:
-            for values in self._received_events.values():
-                carryover.extend(values)
-        self._set_outcome(Outcome("CONTINUED_AS_NEW", encoded, carryover=carryover))
+        # the events to carry over are those unconsumed when the episode ends (see
+        # Orchestration.outcome), as Dapr: later events of the same episode count too
+        self._save_events = save_events
+        self._set_outcome(Outcome("CONTINUED_AS_NEW", encoded))
 
     def _set_outcome(self, outcome: Outcome) -> None:
         if self._outcome is None:
@@ -465,7 +465,11 @@ class Orchestration:
 
     @property
     def outcome(self) -> Outcome | None:
-        return self.ctx._outcome
+        outcome = self.ctx._outcome
+        if outcome is not None and outcome.status == "CONTINUED_AS_NEW" and self.ctx._save_events:
+            events = self.ctx._received_events
+            outcome.carryover = [value for values in events.values() for value in values]
+        return outcome
 
     @property
     def custom_status(self) -> str | None:

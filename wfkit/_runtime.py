@@ -191,6 +191,13 @@ class WorkflowRuntime:
     def activities(self) -> list[str]:
         return sorted(self._registry.activities)
 
+    def watch(self, instance_id: str) -> Any:
+        """Show an instance in the notebook: its live execution graph, the clock and events
+        panel, its history table and, on request, its timeline (``wfkit.widgets``)."""
+        from .widgets import watch
+
+        return watch(self, instance_id)
+
     def __repr__(self) -> str:
         state = "started" if self._engine.running else "not started"
         return (

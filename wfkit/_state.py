@@ -54,6 +54,12 @@ class InstanceRecord:
     failure: FailureDetails | None = None
     parent_instance_id: str | None = None
     parent_task_id: int | None = None
+    #: When a scheduled start (``start_at``) is due; kept so a restart still waits for it.
+    start_at: datetime | None = None
+    #: A fork or rerun: the instance whose history it started from ...
+    origin_instance_id: str | None = None
+    #: ... and the id of the scheduling event it started at (history before it is copied).
+    origin_event_id: int | None = None
 
 
 class WorkflowState:

@@ -7,7 +7,9 @@ before dispatching any side effect, so a state a user can observe is already per
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from .._history import HistoryEvent
@@ -34,6 +36,8 @@ class Batch:
     resets: set[str] = field(default_factory=set)
     #: Instances deleted with their history.
     purges: set[str] = field(default_factory=set)
+    #: Virtual time when the batch was committed (a reopened store resumes the clock there).
+    clock_time: datetime | None = None
 
     def __bool__(self) -> bool:
         return bool(self.records or self.events or self.resets or self.purges)
@@ -58,4 +62,39 @@ class HistoryStore(Protocol):
         """Events with ``start <= seq < stop`` of one instance, in order."""
         ...
 
-    def close(self) -> None: ...
+    def histories(self, instance_ids: Iterable[str]) -> dict[str, list[StoredEvent]]:
+        """The full histories of several instances at once (a restart reads them all)."""
+        ...
+
+    def clock_time(self) -> datetime | None:
+        """The latest virtual time a batch was committed at (None if never)."""
+        ...
+
+    def close(self) -> None:
+        """Release what the store holds open (a file store reopens on its next use)."""
+        ...
+
+
+def check_batch(batch: Batch, lengths: dict[str, int]) -> dict[str, int]:
+    """Validate ``batch`` against the history lengths it applies to, without changing them.
+
+    Returns the lengths the batch leaves (for the instances it touches; -1 for purged
+    ones). Raises ValueError if an event is not at the end of its instance's history."""
+    after: dict[str, int] = {}
+    for instance_id in batch.purges:
+        after[instance_id] = -1
+    for instance_id in batch.resets:
+        after[instance_id] = 0
+    for stored in batch.events:
+        instance_id = stored.instance_id
+        length = after.get(instance_id)
+        if length is None:
+            length = lengths.get(instance_id, 0)
+        elif length < 0:
+            length = 0
+        if stored.seq != length:
+            raise ValueError(
+                f"history of {instance_id!r} has {length} events; cannot append event {stored.seq}"
+            )
+        after[instance_id] = length + 1
+    return after

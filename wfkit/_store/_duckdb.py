@@ -1,0 +1,752 @@
+"""DuckDB store: instances and histories as SQL tables, in memory or in a file.
+
+Write path. DuckDB pays about a millisecond per statement and about a microsecond per row
+appended in bulk, so a commit costs a few statements whatever it holds: the deletes of
+purged and reset instances, one upsert of the instance records, one append of the events
+(a multi-row VALUES for a few rows, a pandas DataFrame beyond), and the clock when it
+moved, in one transaction.
+
+* A file store writes every batch through at once, in its own transaction: the engine
+  commits one batch per turn (every instance that was ready at once) before it dispatches
+  a side effect, so what a user or an activity sees is on disk.
+* An in-memory store has nothing to lose to a crash, so it validates each batch at once
+  (a bad batch is refused whole) and writes batches to DuckDB in groups: before any read,
+  and whenever enough rows are waiting. Reads therefore always see every committed batch.
+
+Only one process may have a store file open for writing. Opening it read-only while
+another process writes reads a snapshot (a copy of the file taken when it is opened).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .._errors import StoreError, StoreFormatError, StoreLockedError
+from .._state import InstanceRecord
+from ._base import Batch, StoredEvent, check_batch
+from ._rows import (
+    HISTORY_COLUMNS,
+    INSTANCE_COLUMNS,
+    event_row,
+    record_row,
+    row_event,
+    row_record,
+)
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas
+
+#: Version of the table layout below; a file with a higher one is refused.
+SCHEMA_VERSION = 1
+APPLICATION = "wfkit"
+
+#: Up to this many rows go in one multi-row VALUES statement; more come from a DataFrame.
+SMALL = 8
+#: In-memory stores write their waiting batches once this many rows are waiting.
+FLUSH_ROWS = 50_000
+
+_INDICATIVE_TABLES = ("instances", "history", "meta", "schema_version")
+
+_SCHEMA = [
+    """CREATE TABLE schema_version (
+        application VARCHAR NOT NULL,
+        version INTEGER NOT NULL,
+        wfkit_version VARCHAR,
+        created_at TIMESTAMP
+    )""",
+    "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    """CREATE TABLE instances (
+        instance_id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        last_updated_at TIMESTAMP NOT NULL,
+        input VARCHAR,
+        output VARCHAR,
+        custom_status VARCHAR,
+        failure_message VARCHAR,
+        failure_type VARCHAR,
+        failure_stack VARCHAR,
+        parent_instance_id VARCHAR,
+        parent_task_id INTEGER,
+        start_at TIMESTAMP,
+        ordinal BIGINT NOT NULL
+    )""",
+    """CREATE TABLE history (
+        instance_id VARCHAR NOT NULL,
+        seq INTEGER NOT NULL,
+        event_id INTEGER NOT NULL,
+        kind VARCHAR NOT NULL,
+        name VARCHAR,
+        ts TIMESTAMP NOT NULL,
+        wall_ts TIMESTAMP NOT NULL,
+        task_id INTEGER,
+        payload VARCHAR,
+        failure VARCHAR,
+        fields VARCHAR
+    )""",
+    "CREATE INDEX history_instance ON history (instance_id)",
+    """CREATE VIEW timers AS
+    SELECT
+        c.instance_id,
+        c.task_id AS timer_id,
+        c.fields ->> 'origin' AS origin,
+        c.name,
+        c.ts AS created,
+        CASE WHEN CAST(c.fields ->> 'fire_at' AS TIMESTAMP) = TIMESTAMP '9999-12-31 23:59:59.999999'
+             THEN NULL ELSE CAST(c.fields ->> 'fire_at' AS TIMESTAMP) END AS fire_at,
+        f.ts AS fired,
+        CASE WHEN f.seq IS NOT NULL THEN 'fired'
+             WHEN i.status IN ('COMPLETED', 'FAILED', 'TERMINATED') THEN 'canceled'
+             ELSE 'pending' END AS state,
+        c.seq AS created_seq,
+        f.seq AS fired_seq
+    FROM history AS c
+    LEFT JOIN history AS f
+        ON f.instance_id = c.instance_id AND f.kind = 'TimerFired' AND f.task_id = c.task_id
+    LEFT JOIN instances AS i ON i.instance_id = c.instance_id
+    WHERE c.kind = 'TimerCreated'""",
+    """CREATE VIEW tasks AS
+    WITH scheduled AS (
+        SELECT
+            instance_id, seq, task_id, name, ts, wall_ts,
+            CASE kind WHEN 'TaskScheduled' THEN 'activity' ELSE 'child_workflow' END AS kind,
+            CASE kind
+                WHEN 'TaskScheduled'
+                THEN coalesce(nullif(fields ->> 'task_execution_id', ''), 'task:' || task_id)
+                ELSE 'child:' || (fields ->> 'instance_id')
+            END AS call_key,
+            nullif(fields ->> 'task_execution_id', '') AS task_execution_id,
+            fields ->> 'instance_id' AS child_instance_id
+        FROM history
+        WHERE kind IN ('TaskScheduled', 'ChildWorkflowInstanceCreated')
+    ),
+    closing AS (
+        SELECT instance_id, task_id, kind, ts, wall_ts, payload, failure
+        FROM history
+        WHERE kind IN ('TaskCompleted', 'TaskFailed',
+                       'ChildWorkflowInstanceCompleted', 'ChildWorkflowInstanceFailed')
+    ),
+    attempts AS (
+        SELECT
+            s.*,
+            c.kind AS closed_kind, c.ts AS closed_ts, c.wall_ts AS closed_wall_ts,
+            c.payload AS result, c.failure AS failure,
+            row_number() OVER (PARTITION BY s.instance_id, s.call_key ORDER BY s.seq DESC)
+                AS from_last
+        FROM scheduled AS s
+        LEFT JOIN closing AS c ON c.instance_id = s.instance_id AND c.task_id = s.task_id
+    ),
+    calls AS (
+        SELECT
+            instance_id,
+            min(task_id) AS task_id,
+            list(task_id ORDER BY seq) AS task_ids,
+            any_value(kind) AS kind,
+            arg_min(name, seq) AS name,
+            arg_min(task_execution_id, seq) AS task_execution_id,
+            arg_min(child_instance_id, seq) AS child_instance_id,
+            min(ts) AS scheduled,
+            max(closed_ts) FILTER (WHERE from_last = 1) AS completed,
+            min(wall_ts) AS wall_scheduled,
+            max(closed_wall_ts) FILTER (WHERE from_last = 1) AS wall_completed,
+            count(*)::INTEGER AS attempts,
+            max(closed_kind) FILTER (WHERE from_last = 1) AS closed_kind,
+            max(result) FILTER (WHERE from_last = 1) AS result,
+            max(failure) FILTER (WHERE from_last = 1) AS failure,
+            min(seq) AS scheduled_seq
+        FROM attempts
+        GROUP BY instance_id, call_key
+    )
+    SELECT
+        c.instance_id, c.task_id, c.task_ids, c.kind, c.name, c.task_execution_id,
+        c.child_instance_id, c.scheduled, c.completed, c.completed - c.scheduled AS duration,
+        c.wall_completed - c.wall_scheduled AS wall_duration, c.attempts,
+        CASE
+            WHEN c.closed_kind LIKE '%Completed' THEN 'completed'
+            WHEN c.closed_kind LIKE '%Failed' THEN 'failed'
+            WHEN i.status IN ('COMPLETED', 'FAILED', 'TERMINATED') THEN 'canceled'
+            ELSE 'pending'
+        END AS outcome,
+        c.result, c.failure, c.scheduled_seq
+    FROM calls AS c
+    LEFT JOIN instances AS i ON i.instance_id = c.instance_id""",
+]
+
+_HISTORY_SELECT = (
+    "SELECT instance_id, seq, event_id, kind, name, ts, make_timestamp(wall_ts), "
+    "nullif(task_id, -1), payload, failure, fields"
+)
+_EVENT_PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, make_timestamp(?::BIGINT), nullif(?, -1), ?, ?, ?)"
+_RECORD_PLACEHOLDERS = "(" + ", ".join(["?"] * (len(INSTANCE_COLUMNS) + 1)) + ")"
+_RECORD_UPDATE = (
+    "UPDATE instances SET "
+    + ", ".join(f"{c} = ?" for c in INSTANCE_COLUMNS[1:])
+    + " WHERE instance_id = ?"
+)
+_EVENT_COLUMNS = "kind, ts, task_id, name, payload, failure, fields"
+_INSTANCE_SELECT = "SELECT " + ", ".join(INSTANCE_COLUMNS) + " FROM instances"
+
+# Files open for writing in this process (a second writer on one file would corrupt it).
+_writers: weakref.WeakValueDictionary[str, DuckDBStore] = weakref.WeakValueDictionary()
+_writers_lock = threading.Lock()
+
+
+class DuckDBStore:
+    """Instances and histories in DuckDB tables, in memory (default) or in a file.
+
+    Args:
+        path: ``":memory:"`` (default) or the path of a database file, created if missing.
+        read_only: open an existing file for reading only. If another process has the file
+            open for writing, this reads a snapshot of it taken now.
+
+    Query the tables with ``wfr.sql(...)`` (see ``docs/store.md`` for the layout).
+    """
+
+    def __init__(self, path: str | os.PathLike[str] = ":memory:", *, read_only: bool = False):
+        self._memory = str(path) == ":memory:"
+        if self._memory and read_only:
+            raise ValueError("an in-memory DuckDB store cannot be opened read-only")
+        self.path: Path | None = None if self._memory else Path(path).expanduser().absolute()
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._snapshot: tempfile.TemporaryDirectory[str] | None = None
+        self._pending: list[tuple[Batch, dict[str, int]]] = []
+        self._pending_rows = 0
+        self._lengths: dict[str, int] = {}  # history length per instance (committed batches)
+        self._order: dict[str, int] = {}  # creation ordinal per instance (committed batches)
+        self._next_order = 0
+        self._in_db: set[str] = set()  # instances with a row in the instances table
+        self._clock: datetime | None = None
+        self._clock_written: datetime | None = None
+        with self._lock:
+            self._connection()
+
+    # ------------------------------------------------------------------ opening
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            self._con = self._open()
+            self._load()
+        return self._con
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        import duckdb
+
+        if self.path is None:
+            con = duckdb.connect(":memory:")
+            _create_schema(con)
+            return con
+        path = self.path
+        if self.read_only:
+            return self._open_read_only(path)
+        key = str(path.resolve())
+        with _writers_lock:
+            other = _writers.get(key)
+            if other is not None and other is not self and other._con is not None:
+                raise StoreLockedError(
+                    f"the wfkit store {str(path)!r} is already open for writing in this process "
+                    f"({other!r}). Use that store (or its runtime), or close it first "
+                    "(wfr.shutdown() closes the store of a runtime). To read it alongside, "
+                    f"open it read-only: WorkflowRuntime(store=DuckDBStore({str(path)!r}, "
+                    "read_only=True))."
+                )
+            fresh = not path.exists() or path.stat().st_size == 0
+            if not fresh:
+                _check_duckdb_file(path)
+                fresh = self._inspect(path) is None
+            try:
+                con = duckdb.connect(str(path))
+            except duckdb.Error as exc:
+                raise _open_error(path, exc) from None
+            try:
+                if fresh:
+                    _create_schema(con)
+                else:
+                    _check_schema(con, path)
+            except BaseException:
+                con.close()
+                raise
+            _writers[key] = self
+        return con
+
+    def _inspect(self, path: Path) -> int | None:
+        """The schema version of an existing file (None: an empty database), read without
+        writing to it; raises if it is locked or not a wfkit store."""
+        import duckdb
+
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+        except duckdb.Error as exc:
+            raise _open_error(path, exc) from None
+        try:
+            return _check_schema(con, path, allow_empty=True)
+        finally:
+            con.close()
+
+    def _open_read_only(self, path: Path) -> duckdb.DuckDBPyConnection:
+        import duckdb
+
+        if not path.exists():
+            raise FileNotFoundError(f"no wfkit store at {str(path)!r} to open read-only")
+        _check_duckdb_file(path)
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+        except duckdb.Error as exc:
+            error = _open_error(path, exc)
+            if not isinstance(error, StoreLockedError):
+                raise error from None
+            con = self._open_snapshot(path)
+        try:
+            _check_schema(con, path)
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    def _open_snapshot(self, path: Path) -> duckdb.DuckDBPyConnection:
+        """Copy a file another process is writing (with its write-ahead log) and open the
+        copy. The copy is retried until the main file did not change while it was taken."""
+        import duckdb
+
+        self._snapshot = tempfile.TemporaryDirectory(prefix="wfkit-snapshot-")
+        copy = Path(self._snapshot.name) / path.name
+        wal = Path(str(path) + ".wal")
+        last: Exception | None = None
+        for _attempt in range(50):
+            before = path.stat()
+            shutil.copyfile(path, copy)
+            copy_wal = Path(str(copy) + ".wal")
+            with contextlib.suppress(FileNotFoundError):
+                copy_wal.unlink()
+            with contextlib.suppress(FileNotFoundError):
+                shutil.copyfile(wal, copy_wal)
+            after = path.stat()
+            if (before.st_mtime_ns, before.st_size) != (after.st_mtime_ns, after.st_size):
+                time.sleep(0.01)
+                continue
+            try:
+                return duckdb.connect(str(copy))
+            except duckdb.Error as exc:
+                last = exc
+                time.sleep(0.01)
+        raise StoreError(
+            f"could not take a consistent snapshot of {str(path)!r} while another process "
+            f"writes it ({last or 'the file kept changing'}); try again, or stop the writer"
+        )
+
+    def _load(self) -> None:
+        """Read what validating and numbering new batches needs."""
+        con = self._con
+        assert con is not None
+        self._pending = []
+        self._pending_rows = 0
+        self._lengths = dict(
+            con.execute(
+                "SELECT instance_id, max(seq)::INTEGER + 1 FROM history GROUP BY instance_id"
+            ).fetchall()
+        )
+        self._order = dict(con.execute("SELECT instance_id, ordinal FROM instances").fetchall())
+        self._in_db = set(self._order)
+        self._next_order = max(self._order.values(), default=-1) + 1
+        row = con.execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()
+        self._clock = datetime.fromisoformat(row[0]) if row and row[0] else None
+        self._clock_written = self._clock
+
+    # ------------------------------------------------------------------ writing
+    def commit(self, batch: Batch) -> None:
+        with self._lock:
+            if self.read_only:
+                raise StoreError(
+                    f"the store {self._label()} is open read-only; it cannot record changes"
+                )
+            self._connection()
+            after = check_batch(batch, self._lengths)
+            ordinals: dict[str, int] = {}
+            purged = batch.purges
+            next_order = self._next_order
+            for instance_id in batch.records:
+                ordinal = None if instance_id in purged else self._order.get(instance_id)
+                if ordinal is None:
+                    ordinal = next_order
+                    next_order += 1
+                ordinals[instance_id] = ordinal
+            if self.path is not None:
+                self._write([(batch, ordinals)])
+            else:
+                self._pending.append((batch, ordinals))
+                self._pending_rows += len(batch.events) + len(batch.records) + 1
+            # the batch is accepted: bring the bookkeeping up to date
+            for instance_id in purged:
+                self._order.pop(instance_id, None)
+            self._order.update(ordinals)
+            self._next_order = next_order
+            for instance_id, length in after.items():
+                if length < 0:
+                    self._lengths.pop(instance_id, None)
+                else:
+                    self._lengths[instance_id] = length
+            if batch.clock_time is not None:
+                self._clock = batch.clock_time
+            if self._pending_rows >= FLUSH_ROWS:
+                self._flush()
+
+    def _flush(self) -> None:
+        """Write the batches an in-memory store holds back (lock held)."""
+        if self._pending:
+            self._write(self._pending)
+            self._pending = []
+            self._pending_rows = 0
+
+    def _write(self, items: list[tuple[Batch, dict[str, int]]]) -> None:
+        """Write ``items`` (batches, in order) in one transaction; on error, roll back."""
+        purged: set[str] = set()
+        dropped: set[str] = set()  # instances whose stored history is deleted
+        records: dict[str, tuple[Any, ...]] = {}
+        events: dict[str, list[StoredEvent]] = {}
+        clock: datetime | None = None
+        for batch, ordinals in items:
+            for instance_id in batch.purges:
+                purged.add(instance_id)
+                dropped.add(instance_id)
+                records.pop(instance_id, None)
+                events.pop(instance_id, None)
+            for instance_id in batch.resets:
+                dropped.add(instance_id)
+                events.pop(instance_id, None)
+            for instance_id, record in batch.records.items():
+                records[instance_id] = (*record_row(record), ordinals[instance_id])
+            for stored in batch.events:
+                stream = events.get(stored.instance_id)
+                if stream is None:
+                    stream = events[stored.instance_id] = []
+                stream.append(stored)
+            if batch.clock_time is not None:
+                clock = batch.clock_time
+        rows = [event_row(stored) for stream in events.values() for stored in stream]
+        write_clock = clock is not None and clock != self._clock_written
+        con = self._connection()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if dropped:
+                con.execute(
+                    "DELETE FROM history WHERE instance_id IN (SELECT unnest(?::VARCHAR[]))",
+                    [sorted(dropped)],
+                )
+            stale = purged & self._in_db
+            if stale:
+                con.execute(
+                    "DELETE FROM instances WHERE instance_id IN (SELECT unnest(?::VARCHAR[]))",
+                    [sorted(stale)],
+                )
+            if records:
+                self._upsert(con, records, purged)
+            if rows:
+                _append_events(con, rows)
+            if write_clock:
+                assert clock is not None
+                con.execute("UPDATE meta SET value = ? WHERE key = 'clock'", [clock.isoformat()])
+            con.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                con.execute("ROLLBACK")
+            if isinstance(exc, Exception) and not isinstance(exc, StoreError):
+                raise StoreError(
+                    f"could not commit to the store {self._label()}; nothing of the batch was "
+                    f"written: {exc}"
+                ) from exc
+            raise
+        self._in_db -= purged
+        self._in_db.update(records)
+        if write_clock:
+            self._clock_written = clock
+
+    def _upsert(
+        self, con: duckdb.DuckDBPyConnection, records: dict[str, tuple[Any, ...]], purged: set[str]
+    ) -> None:
+        if len(records) == 1:
+            ((instance_id, row),) = records.items()
+            if instance_id in self._in_db and instance_id not in purged:
+                con.execute(_RECORD_UPDATE, [*row[1:-1], instance_id])
+            else:
+                con.execute("INSERT INTO instances VALUES " + _RECORD_PLACEHOLDERS, list(row))
+            return
+        if len(records) <= SMALL:
+            con.execute(
+                "INSERT OR REPLACE INTO instances VALUES "
+                + ", ".join([_RECORD_PLACEHOLDERS] * len(records)),
+                [value for row in records.values() for value in row],
+            )
+            return
+        columns = list(zip(*records.values(), strict=True))
+        frame = _frame([*INSTANCE_COLUMNS, "ordinal"], columns)  # noqa: F841 (read by SQL)
+        con.execute("INSERT OR REPLACE INTO instances SELECT * FROM frame")
+
+    # ------------------------------------------------------------------ reading
+    def _read(self) -> duckdb.DuckDBPyConnection:
+        """The connection, with every committed batch written (lock held)."""
+        con = self._connection()
+        self._flush()
+        return con
+
+    def records(self) -> list[InstanceRecord]:
+        with self._lock:
+            rows = self._read().execute(_INSTANCE_SELECT + " ORDER BY ordinal").fetchall()
+        return [row_record(row) for row in rows]
+
+    def record(self, instance_id: str) -> InstanceRecord | None:
+        with self._lock:
+            row = (
+                self._read()
+                .execute(_INSTANCE_SELECT + " WHERE instance_id = ?", [instance_id])
+                .fetchone()
+            )
+        return row_record(row) if row else None
+
+    def history(
+        self, instance_id: str, *, start: int = 0, stop: int | None = None
+    ) -> list[StoredEvent]:
+        query, params = _history_query(
+            f"instance_id, seq, epoch_us(wall_ts), {_EVENT_COLUMNS}", instance_id, start, stop
+        )
+        with self._lock:
+            rows = self._read().execute(query, params).fetchall()
+        return [_stored(row) for row in rows]
+
+    def histories(self, instance_ids: Iterable[str]) -> dict[str, list[StoredEvent]]:
+        ids = list(instance_ids)
+        out: dict[str, list[StoredEvent]] = {i: [] for i in ids}
+        if not ids:
+            return out
+        with self._lock:
+            rows = (
+                self._read()
+                .execute(
+                    f"SELECT instance_id, seq, epoch_us(wall_ts), {_EVENT_COLUMNS} FROM history "
+                    "WHERE instance_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY instance_id, seq",
+                    [ids],
+                )
+                .fetchall()
+            )
+        for row in rows:
+            out[row[0]].append(_stored(row))
+        return out
+
+    def clock_time(self) -> datetime | None:
+        with self._lock:
+            return self._clock
+
+    # ------------------------------------------------------------------ DataFrames and SQL
+    def sql(self, query: str, params: Any = None) -> pandas.DataFrame:
+        """Run ``query`` (DuckDB SQL) on the store's tables; the result as a DataFrame."""
+        import pandas
+
+        with self._lock:
+            con = self._read()
+            cursor = con.execute(query) if params is None else con.execute(query, params)
+            if cursor.description is None:
+                return pandas.DataFrame()
+            return cursor.df()
+
+    def history_frame(
+        self, instance_id: str, *, start: int = 0, stop: int | None = None
+    ) -> pandas.DataFrame:
+        query, params = _history_query(", ".join(HISTORY_COLUMNS), instance_id, start, stop)
+        with self._lock:
+            return self._read().execute(query, params).df()
+
+    def instances_frame(
+        self, *, statuses: list[str] | None = None, names: list[str] | None = None
+    ) -> pandas.DataFrame:
+        query = _INSTANCE_SELECT + " WHERE true"
+        params: list[Any] = []
+        if statuses is not None:
+            query += " AND status IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(statuses)
+        if names is not None:
+            query += " AND name IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(names)
+        with self._lock:
+            return self._read().execute(query + " ORDER BY ordinal", params).df()
+
+    # ------------------------------------------------------------------ closing
+    def close(self) -> None:
+        """Write what is held back; a file store also closes the file (releasing it for
+        other processes) and reopens it on its next use. An in-memory store stays as is."""
+        with self._lock:
+            if self._con is None:
+                return
+            self._flush()
+            if self.path is None:
+                return
+            con, self._con = self._con, None
+            con.close()
+            if self._snapshot is not None:
+                self._snapshot.cleanup()
+                self._snapshot = None
+
+    def _label(self) -> str:
+        return ":memory:" if self.path is None else repr(str(self.path))
+
+    def __repr__(self) -> str:
+        mode = ", read_only=True" if self.read_only else ""
+        return f"DuckDBStore({self._label()}{mode})"
+
+
+# --------------------------------------------------------------------------- helpers
+def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    from .. import __version__
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for statement in _SCHEMA:
+            con.execute(statement)
+        con.execute(
+            "INSERT INTO schema_version VALUES (?, ?, ?, current_timestamp::TIMESTAMP)",
+            [APPLICATION, SCHEMA_VERSION, __version__],
+        )
+        con.execute("INSERT INTO meta VALUES ('clock', NULL)")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _check_duckdb_file(path: Path) -> None:
+    """Refuse a file that is not a DuckDB database before DuckDB opens it."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+    if len(head) < 12 or head[8:12] != b"DUCK":
+        raise StoreFormatError(
+            f"{str(path)!r} is not a wfkit store (not a DuckDB database file); it was left "
+            "untouched. Pass the path of a wfkit store, or a new path to create one."
+        )
+
+
+def _check_schema(con: duckdb.DuckDBPyConnection, path: Path, *, allow_empty: bool = False) -> Any:
+    """The file's schema version; raises StoreFormatError unless it is a wfkit store this
+    version reads. With ``allow_empty``, an empty database gives None."""
+    tables = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "UNION ALL SELECT view_name FROM duckdb_views() "
+            "WHERE database_name = current_database() AND NOT internal"
+        ).fetchall()
+    }
+    if not tables and allow_empty:
+        return None
+    missing = [t for t in _INDICATIVE_TABLES if t not in tables]
+    if missing:
+        found = ", ".join(sorted(tables)[:5]) or "none"
+        raise StoreFormatError(
+            f"{str(path)!r} is a DuckDB database but not a wfkit store (no "
+            f"{', '.join(missing)} table; its tables: {found}); it was left untouched. "
+            "Pass the path of a wfkit store, or a new path to create one."
+        )
+    try:
+        row = con.execute(
+            "SELECT max(version) FROM schema_version WHERE application = ?", [APPLICATION]
+        ).fetchone()
+    except Exception:
+        row = None
+    version = row[0] if row else None
+    if version is None:
+        raise StoreFormatError(
+            f"{str(path)!r} has a schema_version table that does not name wfkit; it is not a "
+            "wfkit store and was left untouched."
+        )
+    if version > SCHEMA_VERSION:
+        raise StoreFormatError(
+            f"{str(path)!r} was written by a newer wfkit (store schema version {version}; this "
+            f"wfkit reads up to version {SCHEMA_VERSION}); it was left untouched. Upgrade wfkit "
+            "to open it."
+        )
+    return version
+
+
+def _open_error(path: Path, exc: Exception) -> StoreError:
+    message = str(exc)
+    if "lock" in message.lower() or "different configuration" in message:
+        holder = ""
+        if "(PID" in message:
+            holder = " (" + message[message.index("(PID") + 1 :].split(")")[0] + ")"
+        return StoreLockedError(
+            f"the wfkit store {str(path)!r} is open for writing in another process{holder}; "
+            "only one process can write it at a time. To read it from here, open it "
+            f"read-only (a snapshot as of now): WorkflowRuntime(store=DuckDBStore("
+            f"{str(path)!r}, read_only=True)), then wfr.sql(...), wfr.instances(), "
+            "wfr.history(id). To run its instances here, stop the other runtime first "
+            "(wfr.shutdown() closes the file)."
+        )
+    if "not a valid DuckDB database" in message or "version number" in message:
+        return StoreFormatError(
+            f"{str(path)!r} is not a wfkit store this version can read ({message}); it was "
+            "left untouched."
+        )
+    return StoreError(f"cannot open the wfkit store {str(path)!r}: {message}")
+
+
+def _history_query(
+    columns: str, instance_id: str, start: int, stop: int | None
+) -> tuple[str, list[Any]]:
+    if start <= 0 and stop is None:
+        return (
+            f"SELECT {columns} FROM history WHERE instance_id = ? ORDER BY seq",
+            [instance_id],
+        )
+    # The instance's rows come through the index first; then the range is cut.
+    return (
+        "WITH one AS MATERIALIZED (SELECT * FROM history WHERE instance_id = ?) "
+        f"SELECT {columns} FROM one WHERE seq >= ? AND seq < ? ORDER BY seq",
+        [instance_id, max(start, 0), 2**31 - 1 if stop is None else max(stop, 0)],
+    )
+
+
+def _stored(row: tuple[Any, ...]) -> StoredEvent:
+    instance_id, seq, wall_us, kind, ts, task_id, name, payload, failure, fields = row
+    event = row_event(kind, ts, task_id, name, payload, failure, fields)
+    return StoredEvent(instance_id, seq, event, wall_us / 1_000_000)
+
+
+def _append_events(con: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]]) -> None:
+    """One statement for all the rows: a VALUES list when they are few, else a DataFrame."""
+    if len(rows) <= SMALL:
+        con.execute(
+            "INSERT INTO history VALUES " + ", ".join([_EVENT_PLACEHOLDERS] * len(rows)),
+            [value for row in rows for value in row],
+        )
+        return
+    frame = _frame(list(HISTORY_COLUMNS), list(zip(*rows, strict=True)))  # noqa: F841
+    con.execute(f"INSERT INTO history {_HISTORY_SELECT} FROM frame")
+
+
+def _frame(names: list[str], columns: list[tuple[Any, ...]]) -> pandas.DataFrame:
+    """A DataFrame for DuckDB to read: text and nullable columns stay Python objects (so
+    None is NULL, never NaN), timestamps become datetime64."""
+    import numpy
+    import pandas
+
+    data: dict[str, Any] = {}
+    for name, values in zip(names, columns, strict=True):
+        if name in ("ts", "created_at", "last_updated_at"):
+            data[name] = numpy.array(values, dtype="datetime64[us]")
+        elif name in ("seq", "event_id", "wall_ts", "task_id", "ordinal"):
+            data[name] = numpy.array(values, dtype=numpy.int64)
+        else:
+            data[name] = numpy.array(values, dtype=object)
+    return pandas.DataFrame(data, copy=False)
+
+
+__all__ = ["SCHEMA_VERSION", "DuckDBStore"]

@@ -1,0 +1,408 @@
+"""ClockPanel: virtual time, pending timers, clock controls, raise-event form and
+pause / resume / terminate buttons (ipywidgets)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import ipywidgets as w
+
+from .._store import Batch
+from ._live import engine_of, hub_for
+
+_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|w|d|h|m|s)", re.IGNORECASE)
+_GUARDS = {
+    "create_timer": "timer",
+    "external_event": "timeout of wait for event",
+    "activity_retry": "retry of activity",
+    "child_workflow_retry": "retry of child workflow",
+    "start": "scheduled start of",
+}
+MAX_TIMER_ROWS = 12
+MAX_INSTANCES = 200
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"90s"``, ``"15m"``, ``"1h30m"``, ``"7d"``, ``"1w"``, ``"250ms"``, ``"01:30:00"`` or
+    plain seconds, as a timedelta."""
+    text = text.strip()
+    if not text:
+        raise ValueError("enter a duration, e.g. 90s, 15m, 2h or 7d")
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return timedelta(seconds=float(text))
+    if re.fullmatch(r"\d+:\d{1,2}(:\d{1,2}(\.\d+)?)?", text):
+        parts = [float(p) for p in text.split(":")]
+        while len(parts) < 3:
+            parts.append(0.0)
+        return timedelta(hours=parts[0], minutes=parts[1], seconds=parts[2])
+    matches = list(_PART.finditer(text))
+    if not matches or "".join(m.group(0) for m in matches).replace(" ", "") != text.replace(
+        " ", ""
+    ):
+        raise ValueError(f"cannot read {text!r} as a duration; write e.g. 90s, 15m, 1h30m or 7d")
+    seconds = sum(float(m.group(1)) * _UNITS[m.group(2).lower()] for m in matches)
+    return timedelta(seconds=seconds)
+
+
+def parse_payload(text: str) -> Any:
+    """The event payload typed in the form: JSON, or nothing (None)."""
+    if not text.strip():
+        return None
+    return json.loads(text)
+
+
+def _fmt(when: datetime) -> str:
+    return when.isoformat(sep=" ", timespec="seconds")
+
+
+def _relative(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    if seconds <= 0:
+        return "due"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"in {seconds / size:.1f} {unit}"
+    return f"in {seconds:.0f} s"
+
+
+class ClockPanel(w.VBox):
+    """Virtual time and its pending timers, with buttons to move time (to the next timer,
+    by a duration, to a time), the auto-skip toggle, a form to raise an external event
+    (its name pre-filled with what the instance waits for, the JSON payload checked as
+    you type) and pause / resume / terminate for the chosen instance.
+
+    Args:
+        runtime: the ``WorkflowRuntime``.
+        instance_id: the instance the event form and buttons act on first.
+    """
+
+    def __init__(
+        self, runtime: Any, instance_id: str | None = None, *, live: bool = True, **kwargs: Any
+    ):
+        from .._client import DaprWorkflowClient
+
+        self._runtime = getattr(runtime, "runtime", runtime)
+        self._engine = engine_of(runtime)
+        self._client = DaprWorkflowClient(runtime=self._runtime)
+        self._clock = self._engine.clock
+        self._dirty = True
+        self._name_typed = False
+        self._setting_name = False
+        self._lock = threading.RLock()
+        virtual = bool(getattr(self._clock, "is_virtual", False))
+
+        self.time_label = w.HTML(layout=w.Layout(margin="0 0 4px 0"))
+        self.time_label.add_class("wfkit-clock-time")
+        self.timers = w.HTML()
+        self.timers.add_class("wfkit-timers")
+        self.next_button = self._button(
+            "Next timer", "forward", self._next_timer, "wfkit-next-timer"
+        )
+        self.duration = w.Text(value="1h", placeholder="90s, 15m, 2h, 7d", layout=_width("90px"))
+        self.duration.add_class("wfkit-duration")
+        self.advance_button = self._button(
+            "Advance by", "step-forward", self._advance, "wfkit-advance"
+        )
+        now = self._clock.now()
+        self.target = w.Text(
+            value=_fmt(now + timedelta(days=1)),
+            placeholder="YYYY-MM-DD HH:MM:SS",
+            layout=_width("170px"),
+        )
+        self.target.add_class("wfkit-target")
+        self.advance_to_button = self._button(
+            "Advance to", "clock-o", self._advance_to, "wfkit-advance-to"
+        )
+        self.auto_skip = w.Checkbox(
+            value=bool(getattr(self._clock, "auto_skip", False)),
+            description="auto-skip",
+            indent=False,
+            layout=_width("110px"),
+        )
+        self.auto_skip.add_class("wfkit-auto-skip")
+        self.auto_skip.observe(self._on_auto_skip, names="value")
+        for control in (
+            self.next_button,
+            self.advance_button,
+            self.advance_to_button,
+            self.auto_skip,
+        ):
+            control.disabled = not virtual
+        self.duration.disabled = self.target.disabled = not virtual
+
+        self.instance = w.Dropdown(description="instance", layout=_width("340px"))
+        self.instance.add_class("wfkit-event-instance")
+        self.instance.observe(self._on_instance, names="value")
+        self.event_name = w.Combobox(
+            placeholder="event name",
+            description="event",
+            ensure_option=False,
+            layout=_width("260px"),
+        )
+        self.event_name.add_class("wfkit-event-name")
+        self.event_name.observe(self._on_name_typed, names="value")
+        self.payload = w.Textarea(
+            value="",
+            placeholder='JSON payload, e.g. {"approved": true}',
+            layout=w.Layout(width="340px", height="54px"),
+        )
+        self.payload.add_class("wfkit-event-payload")
+        self.payload.observe(self._on_payload, names="value")
+        self.payload_error = w.HTML()
+        self.payload_error.add_class("wfkit-payload-error")
+        self.raise_button = self._button(
+            "Raise event", "paper-plane", self._raise, "wfkit-raise-event"
+        )
+        self.pause_button = self._button("Pause", "pause", self._pause, "wfkit-pause")
+        self.resume_button = self._button("Resume", "play", self._resume, "wfkit-resume")
+        self.terminate_button = self._button(
+            "Terminate", "stop", self._terminate, "wfkit-terminate"
+        )
+        self.terminate_button.button_style = "danger"
+        self.message = w.HTML()
+        self.message.add_class("wfkit-clock-message")
+
+        clock_row = w.HBox(
+            [
+                self.next_button,
+                self.duration,
+                self.advance_button,
+                self.target,
+                self.advance_to_button,
+                self.auto_skip,
+            ],
+            layout=w.Layout(flex_flow="row wrap", align_items="center"),
+        )
+        event_box = w.VBox(
+            [
+                w.HBox(
+                    [self.instance, self.pause_button, self.resume_button, self.terminate_button]
+                ),
+                w.HBox([self.event_name]),
+                w.HBox(
+                    [self.payload, self.raise_button], layout=w.Layout(align_items="flex-start")
+                ),
+                self.payload_error,
+            ]
+        )
+        super().__init__(
+            [
+                w.HTML("<b>Clock</b>"),
+                self.time_label,
+                clock_row,
+                self.timers,
+                w.HTML("<b>Events and control</b>"),
+                event_box,
+                self.message,
+            ],
+            **kwargs,
+        )
+        self.add_class("wfkit-clock-panel")
+        self._preferred = instance_id
+        self.refresh()
+        if instance_id:
+            self.instance.value = instance_id
+        self._hub = hub_for(self._engine) if live else None
+        if self._hub is not None:
+            self._hub.add(self)
+
+    def _button(self, text: str, icon: str, action: Callable[[], Any], cls: str) -> w.Button:
+        button = w.Button(description=text, icon=icon, layout=w.Layout(width="auto"))
+        button.add_class(cls)
+        button.on_click(lambda _b: self._run(text, action))
+        return button
+
+    # ------------------------------------------------------------------ live updates
+    def note(self, batch: Batch) -> None:
+        self._dirty = True
+
+    def due(self) -> bool:
+        return self._dirty
+
+    def refresh(self) -> None:
+        with self._lock:
+            self._dirty = False
+            clock = self._clock
+            now = clock.now()
+            kind = "virtual" if getattr(clock, "is_virtual", False) else "system"
+            skip = " · auto-skip on" if getattr(clock, "auto_skip", False) else ""
+            self.time_label.value = (
+                f"<span style='font-size:15px;font-weight:600' class='wfkit-now'>{_fmt(now)}</span>"
+                f" <span style='opacity:.7'>UTC, {kind} time{skip}</span>"
+            )
+            if self.auto_skip.value != bool(getattr(clock, "auto_skip", False)):
+                self.auto_skip.value = bool(getattr(clock, "auto_skip", False))
+            timers = self._engine.pending_timers()
+            self.timers.value = self._timers_table(timers, now)
+            self.next_button.disabled = not timers or not getattr(clock, "is_virtual", False)
+            self._refresh_instances()
+
+    def _timers_table(self, timers: list[Any], now: datetime) -> str:
+        if not timers:
+            return "<div class='wfkit-no-timers' style='opacity:.7'>no pending timers</div>"
+        rows = []
+        for t in timers[:MAX_TIMER_ROWS]:
+            guard = _GUARDS.get(t.origin, t.origin)
+            if t.name:
+                guard = f"{guard} {t.name!r}"
+            rows.append(
+                "<tr>"
+                f"<td>{_fmt(t.fire_at)}</td><td>{_relative(t.fire_at - now)}</td>"
+                f"<td><code>{html.escape(t.instance_id)}</code></td>"
+                f"<td>{html.escape(guard)}</td></tr>"
+            )
+        more = len(timers) - MAX_TIMER_ROWS
+        tail = f"<div style='opacity:.7'>… and {more:,} more</div>" if more > 0 else ""
+        return (
+            "<table class='wfkit-timer-table' style='border-collapse:collapse;font-size:12px'>"
+            "<tr style='text-align:left'><th>fires at (virtual)</th><th></th><th>instance</th>"
+            "<th>guards</th></tr>" + "".join(rows) + "</table>" + tail
+        )
+
+    def _refresh_instances(self) -> None:
+        records = self._engine.records()
+        live = [r for r in records if not r.status.is_terminal]
+        chosen = [r for r in live if r.parent_instance_id is None][:MAX_INSTANCES]
+        ids = [r.instance_id for r in chosen]
+        extra = [self.instance.value, self._preferred]
+        for instance_id in extra:
+            if instance_id and instance_id not in ids and self._engine.record(instance_id):
+                ids.append(instance_id)
+        status = {r.instance_id: r.status.name for r in records}
+        options = [(f"{i} ({status.get(i, '?')})", i) for i in ids]
+        if list(self.instance.options) != options:
+            value = self.instance.value
+            self.instance.options = options
+            if value in ids:
+                self.instance.value = value
+            elif ids:
+                self.instance.value = ids[0]
+        self._refresh_names()
+        record = self._engine.record(self.instance.value) if self.instance.value else None
+        running = record is not None and not record.status.is_terminal
+        suspended = record is not None and record.status.name == "SUSPENDED"
+        self.pause_button.disabled = not running or suspended
+        self.resume_button.disabled = not suspended
+        self.terminate_button.disabled = not running
+        self.raise_button.disabled = not running or bool(self.payload_error.value)
+
+    def _refresh_names(self) -> None:
+        instance_id = self.instance.value
+        names = self._engine.waiting_for_events(instance_id) if instance_id else []
+        names = list(dict.fromkeys(names))
+        if list(self.event_name.options) != names:
+            self.event_name.options = names
+        untouched = not self._name_typed or not self.event_name.value
+        if names and untouched and self.event_name.value != names[0]:
+            self._set_name(names[0])
+
+    def _set_name(self, name: str) -> None:
+        self._setting_name = True
+        try:
+            self.event_name.value = name
+        finally:
+            self._setting_name = False
+        self._name_typed = False
+
+    # ------------------------------------------------------------------ form
+    def _on_name_typed(self, change: dict[str, Any]) -> None:
+        if not self._setting_name:
+            self._name_typed = bool(change["new"])
+
+    def _on_instance(self, change: dict[str, Any]) -> None:
+        self._name_typed = False
+        self._refresh_names()
+
+    def _on_payload(self, change: dict[str, Any]) -> None:
+        try:
+            parse_payload(change["new"])
+        except ValueError as exc:
+            self.payload_error.value = (
+                f"<span style='color:#d32f2f'>JSON error: {html.escape(str(exc))}</span>"
+            )
+            self.raise_button.disabled = True
+        else:
+            self.payload_error.value = ""
+            record = self._engine.record(self.instance.value) if self.instance.value else None
+            self.raise_button.disabled = record is None or record.status.is_terminal
+
+    def _on_auto_skip(self, change: dict[str, Any]) -> None:
+        if getattr(self._clock, "is_virtual", False):
+            self._clock.auto_skip = bool(change["new"])
+            self._dirty = True
+
+    # ------------------------------------------------------------------ actions
+    def _run(self, what: str, action: Callable[[], Any]) -> None:
+        """Run a (possibly blocking) action off the kernel's thread; report the outcome."""
+
+        def target() -> None:
+            try:
+                text = action()
+            except Exception as exc:
+                self.message.value = (
+                    f"<span style='color:#d32f2f'>{html.escape(what)}: "
+                    f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</span>"
+                )
+            else:
+                self.message.value = f"<span class='wfkit-ok'>{html.escape(text or what)}</span>"
+            self.refresh()
+            if self._hub is not None:
+                self._hub.poke()
+
+        threading.Thread(target=target, name="wfkit-clock-action", daemon=True).start()
+
+    def _next_timer(self) -> str:
+        when = self._clock.advance_to_next_timer()
+        if when is None:
+            return "no pending timer"
+        return f"advanced to {_fmt(when)}"
+
+    def _advance(self) -> str:
+        delta = parse_duration(self.duration.value)
+        when = self._clock.advance(delta)
+        return f"advanced by {delta} to {_fmt(when)}"
+
+    def _advance_to(self) -> str:
+        target = datetime.fromisoformat(self.target.value.strip())
+        when = self._clock.advance_to(target)
+        return f"advanced to {_fmt(when)}"
+
+    def _raise(self) -> str:
+        instance_id = self.instance.value
+        name = self.event_name.value.strip()
+        if not instance_id:
+            raise ValueError("choose an instance")
+        if not name:
+            raise ValueError("enter the event's name")
+        data = parse_payload(self.payload.value)
+        self._client.raise_workflow_event(instance_id, name, data=data)
+        self._name_typed = False
+        return f"raised {name!r} on {instance_id}"
+
+    def _pause(self) -> str:
+        self._client.pause_workflow(self.instance.value)
+        return f"paused {self.instance.value}"
+
+    def _resume(self) -> str:
+        self._client.resume_workflow(self.instance.value)
+        return f"resumed {self.instance.value}"
+
+    def _terminate(self) -> str:
+        self._client.terminate_workflow(self.instance.value)
+        return f"terminated {self.instance.value}"
+
+    def close(self) -> None:
+        if self._hub is not None:
+            self._hub.remove(self)
+        super().close()
+
+
+def _width(value: str) -> w.Layout:
+    return w.Layout(width=value)

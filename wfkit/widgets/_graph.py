@@ -1,0 +1,217 @@
+"""GraphWidget: one instance's execution graph, live (anywidget, drawn as SVG)."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import anywidget
+import traitlets
+
+from .._state import WorkflowStatus
+from .._store import Batch
+from ._graph_model import graph_model, layout, node_detail
+from ._live import engine_of, hub_for
+from ._protocols import GraphMessage
+from ._replay import ReplayedInstance
+
+STATIC = pathlib.Path(__file__).parent / "static"
+
+
+class _ChildStatuses(Mapping[str, WorkflowStatus]):
+    """Status of child instances, read from the engine when asked."""
+
+    def __init__(self, engine: Any):
+        self._engine = engine
+
+    def __getitem__(self, instance_id: str) -> WorkflowStatus:
+        record = self._engine.record(instance_id)
+        if record is None:
+            raise KeyError(instance_id)
+        return record.status
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+class GraphWidget(anywidget.AnyWidget):
+    """The execution graph of one workflow instance, updated live.
+
+    Nodes are the activities, timers, external-event waits and child workflows in the order
+    the code yielded them; the tasks of one ``when_all``/``when_any`` sit side by side. A
+    fan-out of more than ``group_limit`` tasks is one node with counts per status and a
+    progress bar (expandable a page at a time). Hover or click a node for its input,
+    output or error, timings and attempts; a child workflow's node opens its graph.
+
+    Args:
+        runtime: the ``WorkflowRuntime`` the instance runs on.
+        instance_id: the instance to show.
+        group_limit: fan-outs larger than this are collapsed to one node.
+        height: maximum height of the drawing in pixels (it scrolls beyond).
+    """
+
+    _esm = STATIC / "graph.js"
+    _css = STATIC / "graph.css"
+
+    instance_id = traitlets.Unicode("").tag(sync=True)
+    graph = traitlets.Dict().tag(sync=True)
+    detail = traitlets.Dict().tag(sync=True)
+    selected = traitlets.Unicode("").tag(sync=True)
+    trail = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    height = traitlets.Int(560).tag(sync=True)
+
+    def __init__(
+        self,
+        runtime: Any,
+        instance_id: str,
+        *,
+        group_limit: int = 100,
+        page_size: int = 100,
+        height: int = 560,
+        live: bool = True,
+        **kwargs: Any,
+    ):
+        self._engine = engine_of(runtime)
+        self._group_limit = group_limit
+        self._page_size = page_size
+        self._lock = threading.RLock()
+        self._view: ReplayedInstance | None = None
+        self._live: Any = None  # the engine's executor of the instance, once seen
+        self._expanded: dict[str, int] = {}
+        self._dirty = True
+        self._reset = False
+        self._executing: set[int] = set()
+        self._last = ""
+        #: Updates sent to the browser (graph and detail), and their JSON size in bytes.
+        self.updates = 0
+        self.update_bytes = 0
+        super().__init__(instance_id=instance_id, height=height, **kwargs)
+        self.on_msg(self._on_msg)
+        self.refresh()
+        self._hub = hub_for(self._engine) if live else None
+        if self._hub is not None:
+            self._hub.add(self)
+
+    # ------------------------------------------------------------------ live updates
+    def note(self, batch: Batch) -> None:
+        me = self.instance_id
+        if me in batch.resets or me in batch.purges:
+            self._reset = True
+            self._dirty = True
+        elif me in batch.records:
+            self._dirty = True
+            # keep the engine's executor while the instance is live: once it has finished
+            # the engine lets go of it, and only a replay of the history could rebuild it
+            live = self._engine.orchestration(me)
+            if live is not None:
+                self._live = live
+        elif not self._dirty:
+            for record in batch.records.values():
+                if record.parent_instance_id == me:
+                    self._dirty = True
+                    break
+
+    def due(self) -> bool:
+        if self._dirty:
+            return True
+        return self._engine.executing(self.instance_id) != self._executing
+
+    def refresh(self) -> None:
+        """Bring the graph up to date with the store (the refresh thread calls this)."""
+        with self._lock:
+            self._dirty = False
+            view = self._update()
+            self._executing = self._engine.executing(view.instance_id)
+            model = graph_model(
+                view,
+                record=self._engine.record(view.instance_id),
+                executing=self._executing,
+                children=_ChildStatuses(self._engine),
+                expanded=self._expanded,
+                group_limit=self._group_limit,
+                page_size=self._page_size,
+            )
+            layout(model)
+            text = json.dumps(model, separators=(",", ":"))
+            if text != self._last:
+                self._last = text
+                self.updates += 1
+                self.update_bytes += len(text)
+                self.graph = model
+            if self.selected:
+                self._show_detail(self.selected)
+
+    def _update(self) -> ReplayedInstance:
+        engine = self._engine
+        instance_id = self.instance_id
+        view = self._view
+        live = engine.orchestration(instance_id) or self._live
+        if live is not None and live.ctx.instance_id != instance_id:
+            live = None
+        if view is None or self._reset or view.instance_id != instance_id:
+            self._reset = False
+            view = self._view = ReplayedInstance(
+                instance_id, engine.registry.workflow, orchestration=live
+            )
+        elif live is not None and live is not view.orchestration:
+            view.reset(live)  # the first episode ran, or the instance started over
+        view.feed(engine.store.history(instance_id, start=view.seen))
+        return view
+
+    # ------------------------------------------------------------------ from the browser
+    def _on_msg(self, _widget: Any, content: GraphMessage, _buffers: Any) -> None:
+        match content.get("type"):
+            case "select":
+                with self._lock:
+                    self.selected = str(content.get("id", ""))
+                    self._show_detail(self.selected)
+            case "expand":
+                self._expanded[str(content["id"])] = int(content.get("page", 0))  # type: ignore[typeddict-item]
+                self.refresh()
+            case "collapse":
+                self._expanded.pop(str(content["id"]), None)  # type: ignore[typeddict-item]
+                self.refresh()
+            case "open":
+                child = str(content.get("instance_id", ""))
+                if child and self._engine.record(child) is not None:
+                    self.trail = [*self.trail, self.instance_id]
+                    self.show(child)
+            case "back":
+                if self.trail:
+                    *rest, parent = self.trail
+                    self.trail = rest
+                    self.show(parent)
+
+    def show(self, instance_id: str) -> None:
+        """Show another instance (a child, or back to the parent)."""
+        with self._lock:
+            self._expanded.clear()
+            self.selected = ""
+            self.detail = {}
+            self.instance_id = instance_id
+            self._view = None
+            self._live = None
+        self.refresh()
+
+    def _show_detail(self, node_id: str) -> None:
+        view = self._view
+        detail = node_detail(view, node_id) if view is not None and node_id else None
+        detail = detail or {}
+        if detail != self.detail:
+            self.updates += 1
+            self.update_bytes += len(json.dumps(detail, default=str))
+            self.detail = detail
+
+    def close(self) -> None:
+        if self._hub is not None:
+            self._hub.remove(self)
+        super().close()
+
+    def __repr__(self) -> str:
+        return f"<GraphWidget {self.instance_id!r}>"

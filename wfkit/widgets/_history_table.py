@@ -1,0 +1,304 @@
+"""HistoryTable: history events, one page at a time, filterable (ipywidgets).
+
+Each page is its own query (:func:`history_page`): a ranged read of one instance's
+history, or a scan of the store's histories when filtering across instances, so only the
+page shown ever reaches the browser.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import ipywidgets as w
+
+from .._history import EVENT_TYPES, event_fields
+from .._store import Batch, StoredEvent
+from ._live import engine_of, hub_for
+
+ALL = "(all)"
+PAYLOAD_PREVIEW = 60
+#: Seconds between two refreshes of a table (it re-queries its page).
+REFRESH_SECONDS = 1.0
+
+
+def _wall(seconds: float) -> str:
+    return (
+        datetime.fromtimestamp(seconds, UTC)
+        .replace(tzinfo=None)
+        .isoformat(sep=" ", timespec="milliseconds")
+    )
+
+
+def _row(stored: StoredEvent) -> dict[str, Any]:
+    event = stored.event
+    fields = event_fields(event)
+    task_id = fields.pop("task_id", None)
+    for key in ("task_scheduled_id", "timer_id"):
+        if key in fields:
+            task_id = fields.pop(key)
+    for key in ("activity_name", "event_name", "workflow_name"):
+        fields.pop(key, None)
+    payload = {k: v for k, v in fields.items() if v not in (None, "", False)}
+    return {
+        "instance_id": stored.instance_id,
+        "seq": stored.seq,
+        "kind": event.kind,
+        "name": event.name,
+        "task_id": task_id,
+        "timestamp": event.timestamp.isoformat(sep=" "),
+        "wall_time": _wall(stored.wall_time),
+        "payload": json.dumps(payload, default=str) if payload else "",
+    }
+
+
+def history_page(
+    runtime: Any,
+    *,
+    instance_id: str | None = None,
+    kind: str | None = None,
+    name: str | None = None,
+    offset: int = 0,
+    limit: int = 25,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of history rows and the number of rows that match.
+
+    Args:
+        instance_id: one instance's history (a ranged read), or None for every instance.
+        kind: an event kind (``TaskScheduled``, ``TimerFired``, ...).
+        name: part of the event's name (activity, event, workflow), case-insensitive.
+    """
+    engine = engine_of(runtime)
+    store = engine.store
+    offset = max(0, offset)
+    name_part = (name or "").strip().casefold()
+    if instance_id and not kind and not name_part:
+        total = len(store.history(instance_id))
+        page = store.history(instance_id, start=offset, stop=offset + limit)
+        return [_row(s) for s in page], total
+
+    def matches(stored: StoredEvent) -> bool:
+        event = stored.event
+        if kind and event.kind != kind:
+            return False
+        return not name_part or name_part in (event.name or "").casefold()
+
+    ids = [instance_id] if instance_id else [r.instance_id for r in engine.records()]
+    rows: list[dict[str, Any]] = []
+    total = 0
+    for iid in ids:
+        for stored in store.history(iid):
+            if matches(stored):
+                if offset <= total < offset + limit:
+                    rows.append(_row(stored))
+                total += 1
+    return rows, total
+
+
+def _cell(text: Any) -> str:
+    return html.escape("" if text is None else str(text))
+
+
+def _payload_cell(text: str) -> str:
+    if not text:
+        return ""
+    if len(text) <= PAYLOAD_PREVIEW:
+        return f"<code>{html.escape(text)}</code>"
+    try:
+        pretty = json.dumps(json.loads(text), indent=2)
+    except ValueError:
+        pretty = text
+    return (
+        "<details class='wfkit-payload'><summary><code>"
+        f"{html.escape(text[:PAYLOAD_PREVIEW])}…</code></summary>"
+        f"<pre style='max-height:240px;overflow:auto;margin:2px 0'>{html.escape(pretty)}</pre>"
+        "</details>"
+    )
+
+
+def render_rows(rows: list[dict[str, Any]], *, show_instance: bool) -> str:
+    head = ["#", "kind", "name", "task", "virtual time", "wall time (UTC)", "payload"]
+    if show_instance:
+        head.insert(0, "instance")
+    out = [
+        "<table class='wfkit-history' style='border-collapse:collapse;font-size:12px;width:100%'>",
+        "<thead><tr style='text-align:left;border-bottom:1px solid #ccc'>",
+        *(f"<th style='padding:2px 8px'>{h}</th>" for h in head),
+        "</tr></thead><tbody>",
+    ]
+    for r in rows:
+        cells = [
+            _cell(r["seq"]),
+            _cell(r["kind"]),
+            _cell(r["name"]),
+            _cell(r["task_id"]),
+            _cell(r["timestamp"]),
+            _cell(r["wall_time"]),
+            _payload_cell(r["payload"]),
+        ]
+        if show_instance:
+            cells.insert(0, f"<code>{_cell(r['instance_id'])}</code>")
+        out.append(
+            "<tr class='wfkit-history-row' style='border-bottom:1px solid #eee;vertical-align:top'>"
+            + "".join(f"<td style='padding:2px 8px'>{c}</td>" for c in cells)
+            + "</tr>"
+        )
+    if not rows:
+        out.append(f"<tr><td colspan='{len(head)}' style='opacity:.7'>no events</td></tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+class HistoryTable(w.VBox):
+    """History events of one instance (or all), a page at a time, filterable by instance,
+    kind and name; long payload cells expand on click. Follows the runtime live.
+
+    Args:
+        runtime: the ``WorkflowRuntime``.
+        instance_id: the instance to show first; None shows every instance.
+        page_size: rows per page.
+    """
+
+    def __init__(
+        self,
+        runtime: Any,
+        instance_id: str | None = None,
+        *,
+        page_size: int = 25,
+        live: bool = True,
+        **kwargs: Any,
+    ):
+        self._runtime = getattr(runtime, "runtime", runtime)
+        self._engine = engine_of(runtime)
+        self._lock = threading.RLock()
+        self._dirty = True
+        self._last_refresh = 0.0
+        self.page = 0
+        self.total = 0
+        self.rows: list[dict[str, Any]] = []
+        ids = [r.instance_id for r in self._engine.records() if r.parent_instance_id is None]
+        self.instance = w.Combobox(
+            value=instance_id or "",
+            options=ids[:200],
+            placeholder=ALL,
+            description="instance",
+            ensure_option=False,
+            layout=w.Layout(width="300px"),
+        )
+        self.instance.add_class("wfkit-history-instance")
+        self.kind = w.Dropdown(
+            options=[ALL, *EVENT_TYPES],
+            value=ALL,
+            description="kind",
+            layout=w.Layout(width="260px"),
+        )
+        self.kind.add_class("wfkit-history-kind")
+        self.name = w.Text(
+            placeholder="name contains", description="name", layout=w.Layout(width="220px")
+        )
+        self.name.add_class("wfkit-history-name")
+        self.page_size = w.Dropdown(
+            options=[10, 25, 50, 100],
+            value=page_size if page_size in (10, 25, 50, 100) else 25,
+            description="rows",
+            layout=w.Layout(width="140px"),
+        )
+        self.prev_button = w.Button(
+            description="Prev", icon="chevron-left", layout=w.Layout(width="auto")
+        )
+        self.prev_button.add_class("wfkit-history-prev")
+        self.next_button = w.Button(
+            description="Next", icon="chevron-right", layout=w.Layout(width="auto")
+        )
+        self.next_button.add_class("wfkit-history-next")
+        self.page_label = w.HTML()
+        self.page_label.add_class("wfkit-history-page")
+        self.table = w.HTML()
+        self.table.add_class("wfkit-history-table")
+        self.prev_button.on_click(lambda _b: self.go(self.page - 1))
+        self.next_button.on_click(lambda _b: self.go(self.page + 1))
+        for control in (self.instance, self.kind, self.name, self.page_size):
+            control.observe(lambda _c: self.go(0), names="value")
+        super().__init__(
+            [
+                w.HTML("<b>History</b>"),
+                w.HBox(
+                    [self.instance, self.kind, self.name, self.page_size],
+                    layout=w.Layout(flex_flow="row wrap"),
+                ),
+                self.table,
+                w.HBox(
+                    [self.prev_button, self.page_label, self.next_button],
+                    layout=w.Layout(align_items="center"),
+                ),
+            ],
+            **kwargs,
+        )
+        self.add_class("wfkit-history-panel")
+        self.refresh()
+        self._hub = hub_for(self._engine) if live else None
+        if self._hub is not None:
+            self._hub.add(self)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size.value))
+
+    def go(self, page: int) -> None:
+        """Show page ``page`` (0-based) of the current filter."""
+        self.page = max(0, page)
+        self.refresh()
+
+    # ------------------------------------------------------------------ live updates
+    def note(self, batch: Batch) -> None:
+        instance_id = self.instance.value.strip()
+        if not instance_id or instance_id in batch.records or instance_id in batch.resets:
+            self._dirty = True
+
+    def due(self) -> bool:
+        return self._dirty and time.monotonic() - self._last_refresh >= REFRESH_SECONDS
+
+    def refresh(self) -> None:
+        with self._lock:
+            self._dirty = False
+            self._last_refresh = time.monotonic()
+            instance_id = self.instance.value.strip() or None
+            size = self.page_size.value
+            kind = None if self.kind.value == ALL else self.kind.value
+            rows, total = history_page(
+                self._runtime,
+                instance_id=instance_id,
+                kind=kind,
+                name=self.name.value,
+                offset=self.page * size,
+                limit=size,
+            )
+            if not rows and total and self.page >= self.pages:
+                self.page = self.pages - 1
+                rows, total = history_page(
+                    self._runtime,
+                    instance_id=instance_id,
+                    kind=kind,
+                    name=self.name.value,
+                    offset=self.page * size,
+                    limit=size,
+                )
+            self.rows, self.total = rows, total
+            self.table.value = render_rows(rows, show_instance=instance_id is None)
+            first = self.page * size + 1 if rows else 0
+            last = self.page * size + len(rows)
+            self.page_label.value = (
+                f"<span class='wfkit-history-page-text' style='margin:0 8px'>rows {first:,}–{last:,}"
+                f" of {total:,} · page {self.page + 1:,} of {self.pages:,}</span>"
+            )
+            self.prev_button.disabled = self.page <= 0
+            self.next_button.disabled = self.page >= self.pages - 1
+
+    def close(self) -> None:
+        if self._hub is not None:
+            self._hub.remove(self)
+        super().close()

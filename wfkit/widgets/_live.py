@@ -1,0 +1,127 @@
+"""Live updates: one engine subscription and one refresh thread per runtime.
+
+The engine calls :meth:`LiveHub._on_commit` after every commit, with its lock held: each
+listener only notes whether the batch concerns it. A daemon thread wakes a few times a
+second and refreshes the listeners that are due, so a widget sends at most a few updates
+per second however fast the instance runs, and keeps updating after the cell that
+started the run has returned.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import weakref
+from typing import Any, Protocol
+
+from .._store import Batch
+
+log = logging.getLogger("wfkit.widgets")
+
+#: Seconds between two refreshes of one widget.
+REFRESH_SECONDS = 0.25
+
+
+class Listener(Protocol):
+    def note(self, batch: Batch) -> None:
+        """A commit happened (engine lock held): mark dirty if it matters, nothing more."""
+        ...
+
+    def due(self) -> bool:
+        """True if a refresh would change something (called on the refresh thread)."""
+        ...
+
+    def refresh(self) -> None: ...
+
+
+class LiveHub:
+    """The listeners of one engine and the thread that refreshes them."""
+
+    def __init__(self, engine: Any, interval: float = REFRESH_SECONDS):
+        self.engine = engine
+        self.interval = interval
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._unsubscribe = engine.subscribe(self._on_commit)
+        #: Seconds spent in listeners (commit notes; refreshes, wall and CPU), refreshes done.
+        self.note_seconds = 0.0
+        self.refresh_seconds = 0.0
+        self.refresh_cpu_seconds = 0.0
+        self.refreshes = 0
+        self.errors: list[str] = []
+
+    def add(self, listener: Listener) -> None:
+        with self._lock:
+            if listener not in self._listeners:
+                self._listeners.append(listener)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="wfkit-widgets", daemon=True)
+                self._thread.start()
+
+    def remove(self, listener: Listener) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def poke(self) -> None:
+        """Refresh now rather than at the next tick (after a user action)."""
+        self._wake.set()
+
+    def _on_commit(self, batch: Batch) -> None:
+        started = time.perf_counter()
+        for listener in self._listeners:
+            try:
+                listener.note(batch)
+            except Exception:  # a view must never break the engine
+                log.exception("widget note failed")
+        self.note_seconds += time.perf_counter() - started
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            with self._lock:
+                listeners = list(self._listeners)
+            if not listeners:
+                return
+            for listener in listeners:
+                self.refresh(listener)
+
+    def refresh(self, listener: Listener, *, force: bool = False) -> None:
+        started, cpu = time.perf_counter(), time.thread_time()
+        try:
+            if force or listener.due():
+                listener.refresh()
+                self.refreshes += 1
+        except Exception as exc:
+            log.exception("widget refresh failed")
+            self.errors.append(f"{type(exc).__name__}: {exc}")
+            del self.errors[:-20]
+        finally:
+            self.refresh_seconds += time.perf_counter() - started
+            self.refresh_cpu_seconds += time.thread_time() - cpu
+
+
+_hubs: weakref.WeakKeyDictionary[Any, LiveHub] = weakref.WeakKeyDictionary()
+_hubs_lock = threading.Lock()
+
+
+def hub_for(engine: Any) -> LiveHub:
+    """The hub of ``engine`` (created, and subscribed, on first use)."""
+    with _hubs_lock:
+        hub = _hubs.get(engine)
+        if hub is None:
+            hub = _hubs[engine] = LiveHub(engine)
+        return hub
+
+
+def engine_of(runtime: Any) -> Any:
+    """The engine behind a ``WorkflowRuntime`` (or a client of one)."""
+    runtime = getattr(runtime, "runtime", runtime)
+    engine = getattr(runtime, "_engine", None)
+    if engine is None:
+        raise TypeError(f"expected a wfkit WorkflowRuntime, not {type(runtime).__name__}")
+    return engine

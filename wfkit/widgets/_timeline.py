@@ -1,0 +1,195 @@
+"""Timeline: a Gantt of one instance's activities, timers, event waits and child
+workflows, on virtual time (or wall time), one bar per attempt (plotly)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .._store import StoredEvent
+from ._live import engine_of
+from ._replay import INNER_TIMERS, ReplayedInstance
+
+#: Bar colours per status (each bar's status is also in its legend entry and hover text).
+COLOURS = {
+    "completed": "#2e8b3d",
+    "failed": "#d32f2f",
+    "running": "#1e6fd9",
+    "waiting": "#8e44ad",
+    "retry wait": "#b0b4ba",
+    "timed out": "#8d5a2b",
+    "cancelled": "#6b6b6b",
+}
+KINDS = ("activity", "timer", "event", "child")
+
+
+def open_view(runtime: Any, instance_id: str) -> ReplayedInstance:
+    """The tasks and indexed history of an instance: the engine's executor while it runs,
+    else a replay of its stored history."""
+    engine = engine_of(runtime)
+    if engine.record(instance_id) is None:
+        raise KeyError(f"no workflow instance with id {instance_id!r}")
+    view = ReplayedInstance(
+        instance_id, engine.registry.workflow, orchestration=engine.orchestration(instance_id)
+    )
+    view.feed(engine.store.history(instance_id))
+    return view
+
+
+def _at(stored: StoredEvent, time: str) -> datetime:
+    if time == "wall":
+        return datetime.fromtimestamp(stored.wall_time, UTC).replace(tzinfo=None)
+    return stored.event.timestamp
+
+
+def timeline_rows(view: ReplayedInstance, *, time: str = "virtual") -> list[dict[str, Any]]:
+    """One row per bar: each attempt of an activity or child workflow, each timer and
+    event wait, and the wait before each retry. Keys: ``task`` (the row's label), ``kind``,
+    ``name``, ``attempt``, ``start``, ``end`` (None while open), ``status``."""
+    if time not in ("virtual", "wall"):
+        raise ValueError("time must be 'virtual' or 'wall'")
+    rows: list[dict[str, Any]] = []
+    for position, task in enumerate(view.tasks):
+        if task.kind not in KINDS or view.origin(task) in INNER_TIMERS:
+            continue
+        label = f"{task.name or task.kind} · t{position}"
+        if task.kind == "event":
+            start = view.started
+            received = view.event_received(task)
+            if start is None:
+                continue
+            status = "completed" if received else ("failed" if task.is_failed else "waiting")
+            if task.is_failed:
+                status = "timed out"
+            rows.append(
+                {
+                    "task": label,
+                    "kind": "event",
+                    "name": task.name,
+                    "attempt": 1,
+                    "start": _at(start, time),
+                    "end": _at(received, time) if received else None,
+                    "status": status,
+                }
+            )
+            continue
+        ids = view.task_ids(task)
+        previous_end: datetime | None = None
+        for attempt, task_id in enumerate(ids, 1):
+            scheduled = view.scheduled.get(task_id)
+            if scheduled is None:
+                continue
+            closed = view.closed.get(task_id)
+            start = _at(scheduled, time)
+            if previous_end is not None:
+                rows.append(
+                    {
+                        "task": label,
+                        "kind": "retry wait",
+                        "name": task.name,
+                        "attempt": attempt,
+                        "start": previous_end,
+                        "end": start,
+                        "status": "retry wait",
+                    }
+                )
+            if closed is None:
+                status = "waiting" if task.kind == "timer" else "running"
+                if task.is_complete or view.finished is not None:
+                    status = "cancelled"
+            elif getattr(closed.event, "failure", None) is not None:
+                status = "failed"
+            else:
+                status = "completed"
+            end = _at(closed, time) if closed is not None else None
+            rows.append(
+                {
+                    "task": label,
+                    "kind": task.kind,
+                    "name": task.name,
+                    "attempt": attempt,
+                    "start": start,
+                    "end": end,
+                    "status": status,
+                }
+            )
+            previous_end = end
+    return rows
+
+
+def timeline(
+    runtime: Any,
+    instance_id: str,
+    *,
+    time: str = "virtual",
+    max_tasks: int = 200,
+    widget: bool = False,
+) -> Any:
+    """A plotly Gantt of the instance's tasks on virtual time (``time="wall"``: wall time).
+
+    Every attempt of a retried call is its own bar on the call's row, failed attempts in
+    red and the waits between them in grey. Tasks that take no virtual time (activities
+    usually) are drawn as a marker. At most ``max_tasks`` rows are drawn (the title says
+    when some are left out). ``widget=True`` returns a ``FigureWidget``.
+    """
+    import plotly.graph_objects as go
+
+    engine = engine_of(runtime)
+    view = open_view(runtime, instance_id)
+    rows = timeline_rows(view, time=time)
+    now = engine.clock.now() if time == "virtual" else datetime.now(UTC).replace(tzinfo=None)
+    labels = list(dict.fromkeys(r["task"] for r in rows))
+    kept = set(labels[:max_tasks])
+    rows = [r for r in rows if r["task"] in kept]
+    fig = go.FigureWidget() if widget else go.Figure()
+    for status, colour in COLOURS.items():
+        chosen = [r for r in rows if r["status"] == status]
+        if not chosen:
+            continue
+        starts = [r["start"] for r in chosen]
+        ends = [r["end"] or max(now, r["start"]) for r in chosen]
+        widths = [(e - s) / timedelta(milliseconds=1) for s, e in zip(starts, ends, strict=True)]
+        hover = [
+            f"{r['kind']} {r['name']!s} · attempt {r['attempt']}<br>{status}<br>"
+            f"{r['start'].isoformat(sep=' ')} → "
+            f"{r['end'].isoformat(sep=' ') if r['end'] else 'open'}"
+            for r in chosen
+        ]
+        fig.add_bar(
+            name=status,
+            orientation="h",
+            y=[r["task"] for r in chosen],
+            base=starts,
+            x=widths,
+            marker={"color": colour, "pattern": {"shape": "/" if status == "retry wait" else ""}},
+            hovertext=hover,
+            hoverinfo="text",
+            legendgroup=status,
+        )
+        instant = [r for r, width in zip(chosen, widths, strict=True) if width == 0]
+        if instant:
+            fig.add_scatter(
+                name=status,
+                mode="markers",
+                x=[r["start"] for r in instant],
+                y=[r["task"] for r in instant],
+                marker={"color": colour, "symbol": "diamond", "size": 9},
+                hovertext=[h for h, width in zip(hover, widths, strict=True) if width == 0],
+                hoverinfo="text",
+                legendgroup=status,
+                showlegend=False,
+            )
+    record = engine.record(instance_id)
+    title = f"{record.name if record else ''} {instance_id} · {time} time"
+    if len(labels) > max_tasks:
+        title += f" · first {max_tasks:,} of {len(labels):,} tasks"
+    fig.update_layout(
+        title={"text": title, "font": {"size": 14}},
+        barmode="overlay",
+        height=max(260, min(900, 90 + 24 * len(kept))),
+        margin={"l": 10, "r": 10, "t": 40, "b": 30},
+        xaxis={"type": "date", "title": f"{time} time (UTC)"},
+        yaxis={"autorange": "reversed", "categoryorder": "array", "categoryarray": labels},
+        legend={"orientation": "h", "y": -0.15},
+    )
+    return fig
