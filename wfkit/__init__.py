@@ -27,6 +27,7 @@ from ._registry import alternate_name
 from ._runtime import WorkflowActivityContext, WorkflowRuntime
 from ._state import (
     UNSET,
+    WorkflowFailedError,
     WorkflowHistoryEvent,
     WorkflowHistoryEventType,
     WorkflowInstanceIdPage,
@@ -36,6 +37,17 @@ from ._state import (
 from ._task import RetryPolicy, TaskFailedError, when_all, when_any
 
 __version__ = "0.1.0"
+
+# Subpackages with heavy dependencies load on first use: `wf.widgets.timeline(...)`.
+_LAZY_SUBMODULES = frozenset({"widgets", "timetravel", "interop"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'wfkit' has no attribute {name!r}")
 
 __all__ = [
     "UNSET",
@@ -58,6 +70,7 @@ __all__ = [
     "WfkitError",
     "WfkitWarning",
     "WorkflowActivityContext",
+    "WorkflowFailedError",
     "WorkflowHistoryEvent",
     "WorkflowHistoryEventType",
     "WorkflowInstanceIdPage",

@@ -8,7 +8,6 @@ the same wfkit as the tests.
 
 from __future__ import annotations
 
-import json
 import sys
 import textwrap
 from pathlib import Path
@@ -23,7 +22,7 @@ pytest.importorskip("ipykernel")
 
 import wfkit  # noqa: E402
 
-KERNEL_NAME = "wfkit-test-python"
+from .conftest import KERNEL_NAME  # noqa: E402
 
 CELLS = [
     # 0: the kernel runs this interpreter and this wfkit.
@@ -119,24 +118,6 @@ EXPECTED_STDOUT = [
     "packing COMPLETED box-42",
     "shutdown False",
 ]
-
-
-@pytest.fixture
-def kernel_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A kernelspec running this interpreter's ipykernel, found before any other."""
-    spec_dir = tmp_path / "jupyter" / "kernels" / KERNEL_NAME
-    spec_dir.mkdir(parents=True)
-    spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python (wfkit tests)",
-        "language": "python",
-    }
-    (spec_dir / "kernel.json").write_text(json.dumps(spec))
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
-    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
-    monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    return KERNEL_NAME
 
 
 def build_notebook() -> nbformat.NotebookNode:
