@@ -47,16 +47,14 @@ class CountingComm:
 
         def send(data: Any = None, metadata: Any = None, buffers: Any = None) -> Any:
             self.messages += 1
-            self.bytes += len(json.dumps(data, default=str)) + sum(
-                len(b) for b in buffers or ()
-            )
+            self.bytes += len(json.dumps(data, default=str)) + sum(len(b) for b in buffers or ())
             return original(data=data, metadata=metadata, buffers=buffers)
 
         comm.send = send
 
 
-def run(n: int, *, widget: bool) -> dict[str, Any]:
-    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(START))
+def run(n: int, *, widget: bool, store: str | None = None) -> dict[str, Any]:
+    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(START), store=store)
     wfr.register_activity(noop)
     wfr.register_workflow(fan_out)
     wfr.start()
@@ -102,19 +100,21 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=10_000, help="activities in the fan-out")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each variant")
+    parser.add_argument("--store", default=None, help="'memory' (default: the DuckDB store)")
     args = parser.parse_args(argv)
     run(200, widget=True)  # warm-up (imports, threads)
     plain: list[float] = []
     watched: list[dict[str, Any]] = []
     for _ in range(args.repeat):  # alternate, so drift on a busy machine hits both alike
-        plain.append(run(args.n, widget=False)["run_s"])
-        watched.append(run(args.n, widget=True))
+        plain.append(run(args.n, widget=False, store=args.store)["run_s"])
+        watched.append(run(args.n, widget=True, store=args.store))
     base = statistics.median(plain)
     with_widget = statistics.median(r["run_s"] for r in watched)
     share = statistics.median(r["widget_s"] / r["run_s"] for r in watched)
     cpu_share = statistics.median(r["widget_cpu_s"] / r["run_s"] for r in watched)
     last = watched[-1]
-    print(f"fan-out of {args.n:,} activities, {args.repeat} runs each (medians)")
+    store = args.store or "duckdb"
+    print(f"fan-out of {args.n:,} activities, {store} store, {args.repeat} runs each (medians)")
     print(f"  run without widget        {base * 1000:8.1f} ms")
     print(
         f"  run with graph displayed  {with_widget * 1000:8.1f} ms"
@@ -122,9 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(f"  time in widget code       {share * 100:8.1f} % of the run (wall)")
     print(f"  CPU in widget code        {cpu_share * 100:8.1f} % of the run")
-    print(
-        f"  refreshes                 {statistics.median(r['refreshes'] for r in watched):8.0f}"
-    )
+    print(f"  refreshes                 {statistics.median(r['refreshes'] for r in watched):8.0f}")
     print(
         f"  messages to the browser   {statistics.median(r['messages'] for r in watched):8.0f}"
         f"  ({statistics.median(r['bytes'] for r in watched) / 1024:.1f} KiB in all,"

@@ -17,6 +17,9 @@ from ._errors import (
     PayloadTooLargeError,
     RuntimeNotStartedError,
     SerializationError,
+    StoreError,
+    StoreFormatError,
+    StoreLockedError,
     WfkitError,
     WfkitWarning,
     WorkflowNotRegisteredError,
@@ -34,6 +37,7 @@ from ._state import (
     WorkflowState,
     WorkflowStatus,
 )
+from ._store import DuckDBStore, MemoryStore
 from ._task import RetryPolicy, TaskFailedError, when_all, when_any
 
 __version__ = "0.1.0"
@@ -49,21 +53,27 @@ def __getattr__(name: str) -> object:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'wfkit' has no attribute {name!r}")
 
+
 __all__ = [
     "UNSET",
     "ActivityNotRegisteredError",
     "DaprWorkflowClient",
     "DaprWorkflowContext",
+    "DuckDBStore",
     "FailureDetails",
     "InstanceExistsError",
     "InstanceNotFoundError",
     "InvalidInstanceStateError",
+    "MemoryStore",
     "NonDeterminismError",
     "NonRetryableError",
     "PayloadTooLargeError",
     "RetryPolicy",
     "RuntimeNotStartedError",
     "SerializationError",
+    "StoreError",
+    "StoreFormatError",
+    "StoreLockedError",
     "SystemClock",
     "TaskFailedError",
     "VirtualClock",

@@ -236,17 +236,19 @@ class DaprWorkflowClient:
         app_id: str | None = None,
     ) -> str:
         """Start a new instance replaying ``instance_id`` up to scheduling event ``event_id``
-        and running from there (optionally with a new input for that call)."""
+        and running from there (optionally with a new input for that call).
+
+        The source must have finished and must not be a child workflow. This is a fork
+        (``wfkit.timetravel.fork``, which can also replace results and code): the new
+        instance records its origin, and ``wfkit.timetravel.compare`` shows both."""
         if not isinstance(event_id, int) or not 0 <= event_id <= 4294967295:
             raise ValueError("event_id must be an int between 0 and 4294967295")
         if new_instance_id == "":
             raise ValueError("new_instance_id must be None or a non-empty string")
-        return self._engine.rerun(
-            instance_id,
-            event_id,
-            new_instance_id or str(uuid.uuid4()),
-            None if input is UNSET else input,
-            input is not UNSET,
+        from .timetravel._fork import rerun_from_event
+
+        return rerun_from_event(
+            self._engine, instance_id, event_id, new_instance_id or str(uuid.uuid4()), input
         )
 
     def close(self) -> None:

@@ -221,6 +221,7 @@ class Engine:
         resume = getattr(clock, "_resume", None)
         if recorded is not None and resume is not None:
             resume(recorded)
+        self._clock_committed = recorded if clock.is_virtual else None
         # Unfinished instances in the store are replayed at the first start() (or client
         # command), once the workflows they run have been registered.
         self._recovered = False
@@ -494,12 +495,14 @@ class Engine:
 
     def _commit(self) -> None:
         batch, self._batch = self._batch, Batch()
-        if batch:
-            if self.clock.is_virtual:
-                batch.clock_time = self.clock.now()
+        # virtual time is recorded with every commit, and on its own when it moved
+        now = self.clock.now() if self.clock.is_virtual else None
+        if batch or now != self._clock_committed:
+            batch.clock_time = self._clock_committed = now
             self.store.commit(batch)
-            for subscriber in self._subscribers:
-                subscriber(batch)
+            if batch:
+                for subscriber in self._subscribers:
+                    subscriber(batch)
         if self.running and self._dispatch:
             dispatch, self._dispatch = self._dispatch, []
             self._submit(dispatch)
@@ -635,6 +638,7 @@ class Engine:
                 self._watch(functools.partial(self._moved_past, step))
             self.clock._set(when)
             self._wait_quiet()
+            self._commit()  # the store resumes the clock from here after a restart
 
     def _moved_past(self, step: datetime) -> bool:
         return self._next_timer() != step or not self.running
@@ -1002,7 +1006,10 @@ class Engine:
 
     def _recover(self) -> None:
         """Resume the unfinished instances found in the store (a restart) whose workflow is
-        registered; the others wait until it is (``recover()``)."""
+        registered; the others wait until it is (``recover()``). A read-only store is only
+        read: nothing is resumed."""
+        if getattr(self.store, "read_only", False):
+            return
         # instances scheduled in this process before start() are live already, with
         # their inbox (events raised before the start): restoring would drop it
         todo = [r for r in self._records.values() if self._unrecovered(r)]

@@ -58,7 +58,11 @@ def _no_content(description: str) -> dict[str, Any]:
 
 
 def _any_json_body(description: str) -> dict[str, Any]:
-    return {"required": False, "description": description, "content": {"application/json": {"schema": {}}}}
+    return {
+        "required": False,
+        "description": description,
+        "content": {"application/json": {"schema": {}}},
+    }
 
 
 def _path(name: str, description: str, **extra: Any) -> dict[str, Any]:
@@ -361,7 +365,10 @@ def build(*, workflows: list[str], token: bool, version: str) -> dict[str, Any]:
             "summary": "This description",
             "tags": ["wfkit"],
             "responses": {
-                "200": {"description": "OpenAPI 3", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "200": {
+                    "description": "OpenAPI 3",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
                 **_errors(*COMMON),
             },
         }

@@ -495,7 +495,14 @@ class Orchestration:
         ctx = self.ctx
         if self._diverged:
             return
-        if self._is_suspended and not isinstance(event, NOT_SUSPENDABLE):
+        # A decision recorded after a suspension (both in one episode) is confirmed at
+        # once: buffered, the code's decision would look new on a cold replay and be
+        # issued again (Dapr's engine does that), then clash with the record on resume.
+        if (
+            self._is_suspended
+            and not event.is_scheduling
+            and not isinstance(event, NOT_SUSPENDABLE)
+        ):
             self._suspended_events.append(event)
             return
         ctx._is_replaying = replaying
@@ -616,6 +623,13 @@ class Orchestration:
         ctx = self.ctx
         task_id = event.event_id
         decision = ctx._pending_actions.pop(task_id, None)
+        if (
+            decision is not None
+            and type(decision) is type(event)
+            and decision.name == event.name
+            and (not isinstance(event, TimerCreated) or decision.origin == event.origin)  # type: ignore[attr-defined]
+        ):
+            return
         where = f"history event {position}" if position is not None else "a history event"
         recorded = describe_decision(event)
         if decision is None:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _serde
 from ._clock import Clock, make_clock
 from ._engine import Engine
-from ._errors import WfkitWarning
+from ._errors import InstanceNotFoundError, StoreError, WfkitWarning
+from ._orchestration import registered_name
 from ._registry import Registry
-from ._store import HistoryStore, MemoryStore
+from ._store import DuckDBStore, HistoryStore, MemoryStore, _rows
+
+if TYPE_CHECKING:
+    import pandas
 
 _last_started: WorkflowRuntime | None = None
 _last_lock = threading.Lock()
@@ -56,11 +61,20 @@ class WorkflowActivityContext:
 
 
 def _make_store(spec: Any) -> HistoryStore:
-    if spec is None or spec == "memory":
+    if spec is None:
+        return DuckDBStore(":memory:")
+    if isinstance(spec, str) and spec == "memory":
         return MemoryStore()
+    if isinstance(spec, str | os.PathLike):
+        if not str(spec):
+            raise ValueError("store must be a non-empty path, None, 'memory' or a store object")
+        return DuckDBStore(spec)
     if hasattr(spec, "commit") and hasattr(spec, "history"):
-        return spec
-    raise ValueError(f"store must be None, 'memory' or a store object, not {spec!r}")
+        return spec  # type: ignore[no-any-return]
+    raise ValueError(
+        "store must be None (DuckDB in memory), a file path (a DuckDB file), 'memory' (plain "
+        f"Python structures, fastest, no SQL) or a store object, not {spec!r}"
+    )
 
 
 class WorkflowRuntime:
@@ -72,7 +86,11 @@ class WorkflowRuntime:
     Args:
         clock: ``"virtual"`` (default: time moves only when told, or by auto-skip),
             ``"system"`` (wall time), or a clock object.
-        store: where instances and histories live; ``None`` (default) keeps them in memory.
+        store: where instances and histories live: ``None`` (default) DuckDB in memory
+            (queryable with ``wfr.sql``); a path (``str`` or ``pathlib.Path``) a DuckDB
+            file, which survives the process (reopen it to resume unfinished instances);
+            ``"memory"`` plain Python structures (fastest, no SQL); or a store object such
+            as ``DuckDBStore(path, read_only=True)``.
         max_payload_bytes: ceiling for one serialized input, output or event payload.
     """
 
@@ -128,6 +146,8 @@ class WorkflowRuntime:
                     WfkitWarning,
                     stacklevel=3,
                 )
+            # unfinished instances of the store that waited for this workflow
+            self._engine.recover()
 
     def workflow(self, __fn: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
         """Decorator registering a workflow: ``@wfr.workflow`` or ``@wfr.workflow(name=...)``."""
@@ -151,14 +171,22 @@ class WorkflowRuntime:
     def start(self) -> None:
         """Start running instances in the background (returns at once)."""
         global _last_started
+        if getattr(self._store, "read_only", False):
+            raise StoreError(
+                f"this runtime's store {self._store!r} is open read-only: query it (wfr.sql, "
+                "wfr.instances, wfr.history, the client's get_* methods) but it cannot run "
+                "instances. Open it writable (no other process writing it) to resume them."
+            )
         self._engine.start()
         with _last_lock:
             _last_started = self
 
     def shutdown(self) -> None:
-        """Stop the background thread; unfinished instances stay in the store."""
+        """Stop the background thread; unfinished instances stay in the store (a store file
+        is closed, so another process can open it; it reopens if this runtime is used again)."""
         global _last_started
         self._engine.shutdown()
+        self._store.close()
         with _last_lock:
             if _last_started is self:
                 _last_started = None
@@ -190,6 +218,108 @@ class WorkflowRuntime:
     @property
     def activities(self) -> list[str]:
         return sorted(self._registry.activities)
+
+    def serve_http(
+        self,
+        port: int = 0,
+        *,
+        host: str = "127.0.0.1",
+        token: str | None = None,
+        allow_remote: bool = False,
+        poll_wait: float = 0.25,
+    ) -> Any:
+        """Serve Dapr's workflow HTTP API for this runtime from a background thread.
+
+        ``POST {url}/v1.0/workflows/dapr/{name}/start``, ``GET .../{instanceID}``,
+        ``.../raiseEvent/{event}``, ``.../terminate|pause|resume|purge`` (and the
+        ``v1.0-beta1`` prefix), an OpenAPI description at ``/openapi.json``, and the routes
+        the ``wfkit`` command line uses (``wfkit list --url {url}``). Returns the server:
+        ``.url``, ``.port``, ``.shutdown()``, usable as a context manager.
+
+        Args:
+            port: TCP port; 0 (default) picks a free one.
+            host: interface; loopback only unless ``allow_remote=True``.
+            token: if set, every request must carry it (``dapr-api-token: <token>`` as
+                Dapr, or ``Authorization: Bearer <token>``).
+            poll_wait: with a virtual clock on auto-skip, a status poll (``GET`` of an
+                unfinished instance) waits on it this many wall seconds before answering,
+                so its timers are fast-forwarded; ``?wait=`` overrides it per request.
+        """
+        from ._http import serve
+
+        return serve(
+            self,
+            port=port,
+            host=host,
+            token=token,
+            allow_remote=allow_remote,
+            poll_wait=poll_wait,
+        )
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def store(self) -> HistoryStore:
+        """Where instances and histories live (a DuckDBStore unless ``store="memory"``)."""
+        return self._store
+
+    def sql(self, query: str, params: Any = None) -> pandas.DataFrame:
+        """Run a DuckDB SQL query on the store and return the result as a DataFrame.
+
+        Tables: ``instances``, ``history`` (one row per event), views ``tasks`` (one row
+        per activity or child workflow call) and ``timers``; see ``docs/store.md``.
+        ``params`` fills ``?`` (a list) or ``$name`` (a dict) placeholders. For reading:
+        changing the tables from SQL is not supported.
+        """
+        run = getattr(self._store, "sql", None)
+        if run is None:
+            raise StoreError(
+                f"SQL queries need the DuckDB store, and this runtime keeps its instances in "
+                f"{self._store!r}. Create it with WorkflowRuntime() (DuckDB in memory) or "
+                "WorkflowRuntime(store='file.duckdb'); wfr.instances() and wfr.history() work "
+                "with every store."
+            )
+        return run(query, params)  # type: ignore[no-any-return]
+
+    def history(
+        self, instance_id: str, *, start: int = 0, stop: int | None = None
+    ) -> pandas.DataFrame:
+        """One instance's history as a DataFrame, one row per event, in order.
+
+        ``start`` and ``stop`` select events by position (``seq``) as a slice does:
+        ``wfr.history(iid, stop=n + 1)`` is the history up to and including event ``n``
+        (time travel). Columns as the ``history`` table (see ``docs/store.md``).
+        """
+        if self._engine.record(instance_id) is None:
+            raise InstanceNotFoundError(
+                f"no workflow instance with id {instance_id!r} (never scheduled, or purged); "
+                "wfr.instances() lists the ones that exist"
+            )
+        frame = getattr(self._store, "history_frame", None)
+        if frame is not None:
+            return frame(instance_id, start=start, stop=stop)  # type: ignore[no-any-return]
+        return _rows.history_frame(self._store.history(instance_id, start=start, stop=stop))
+
+    def instances(self, *, status: Any = None, name: Any = None) -> pandas.DataFrame:
+        """Instances as a DataFrame, oldest first, one row each (columns as the ``instances``
+        table). ``status``: a WorkflowStatus or its name, or several; ``name``: a workflow
+        (function or registered name), or several."""
+        statuses = _rows.status_names(status)
+        names = None
+        if name is not None:
+            names = [
+                registered_name(n)
+                for n in ([name] if isinstance(name, str) or callable(name) else name)
+            ]
+        frame = getattr(self._store, "instances_frame", None)
+        if frame is not None:
+            return frame(statuses=statuses, names=names)  # type: ignore[no-any-return]
+        records = [
+            r
+            for r in self._store.records()
+            if (statuses is None or r.status.name in statuses)
+            and (names is None or r.name in names)
+        ]
+        return _rows.instances_frame(records)
 
     def watch(self, instance_id: str) -> Any:
         """Show an instance in the notebook: its live execution graph, the clock and events

@@ -62,6 +62,18 @@ class InstanceRecord:
     origin_event_id: int | None = None
 
 
+class WorkflowFailedError(Exception):
+    """Raised by :meth:`WorkflowState.raise_if_failed` for a failed instance."""
+
+    def __init__(self, message: str, failure_details: FailureDetails):
+        super().__init__(message)
+        self._failure_details = failure_details
+
+    @property
+    def failure_details(self) -> FailureDetails:
+        return self._failure_details
+
+
 class WorkflowState:
     """A snapshot of an instance, with Dapr's attribute names."""
 
@@ -91,6 +103,14 @@ class WorkflowState:
     @property
     def parent_instance_id(self) -> str | None:
         return self._record.parent_instance_id
+
+    def raise_if_failed(self) -> None:
+        """Raise :class:`WorkflowFailedError` if the instance failed (as Dapr's state does)."""
+        if self.failure_details is not None:
+            raise WorkflowFailedError(
+                f"Orchestration '{self.instance_id}' failed: {self.failure_details.message}",
+                self.failure_details,
+            )
 
     def to_json(self) -> dict[str, Any]:
         state: dict[str, Any] = {

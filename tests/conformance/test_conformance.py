@@ -28,6 +28,7 @@ pytest.importorskip(
     "(the dev extra pins it)",
 )
 
+import dapr.ext.workflow as dapr_wf
 from conformance_script import (
     ROOT,
     Advance,
@@ -45,6 +46,7 @@ from dapr_driver import DaprEngine, Failure, Report, Sidecar, WfkitEngine
 from wfkit_side import RuntimeTarget, assert_cold_replay_matches, cold_replay
 
 import wfkit
+from wfkit._store import MemoryStore
 
 #: The workflow API the code below uses for when_all, when_any, RetryPolicy and
 #: TaskFailedError: Dapr's module or wfkit's, set before each engine runs the code.
@@ -605,3 +607,71 @@ def test_is_replaying_reflects_the_warm_path() -> None:
     use(wfkit)
     replayed = cold_replay(ROOT, target.history(ROOT), target.wfr._registry.workflow)
     assert replayed.result == [True, True, True]
+
+
+CALLS: list[Any] = []
+
+
+def recorded_double(ctx, n):
+    CALLS.append(n)
+    return n * 2
+
+
+def two_steps(ctx, n):
+    a = yield ctx.call_activity(recorded_double, input=n)
+    b = yield ctx.call_activity(recorded_double, input=a)
+    return [a, b]
+
+
+def test_decisions_recorded_after_a_suspension_are_not_issued_again() -> None:
+    """Difference found by this suite (Dapr's flaw): when a suspension arrives in the
+    same episode as the start, that episode's decisions are recorded after the suspend
+    event. Dapr's engine buffers those records on every replay while the instance is
+    suspended, so it issues the same activity again at each episode, and after the resume
+    the duplicate record fails the instance with NonDeterminismError. wfkit confirms
+    recorded decisions even while suspended: each activity runs once, also when the
+    suspended instance is restored from its history after a restart, and it completes."""
+    use(dapr_wf)
+    sidecar = Sidecar(DaprEngine([two_steps], [recorded_double]), START)
+    sidecar.schedule(two_steps, 3, instance_id=ROOT)
+    sidecar.suspend(ROOT)
+    sidecar.run_episode(ROOT)  # starts, schedules task 1, then is suspended
+    sidecar.run_activity()
+    sidecar.run_episode(ROOT)  # the result is buffered, and task 1 is issued again
+    assert [a.task_id for a in sidecar.instances[ROOT].actions] == [1, 1]
+    sidecar.run_activity()
+    sidecar.resume(ROOT)
+    sidecar.settle()
+    dapr = sidecar.reports()[ROOT]
+    assert dapr.status == "FAILED"
+    assert dapr.failure is not None and dapr.failure.error_type == "NonDeterminismError"
+
+    use(wfkit)
+    CALLS.clear()
+    store = MemoryStore()
+    first = wfkit.WorkflowRuntime(clock=wfkit.VirtualClock(START), store=store)
+    first.register_workflow(two_steps)
+    first.register_activity(recorded_double)
+    client = wfkit.DaprWorkflowClient(first)
+    client.schedule_new_workflow(two_steps, input=3, instance_id=ROOT)
+    client.pause_workflow(ROOT)
+    first.start()
+    first.clock.advance(timedelta(0))
+    first.shutdown()
+    assert CALLS == [3]
+    second = wfkit.WorkflowRuntime(clock=wfkit.VirtualClock(START), store=store)
+    second.register_workflow(two_steps)
+    second.register_activity(recorded_double)
+    client = wfkit.DaprWorkflowClient(second)
+    second.start()
+    try:
+        second.clock.advance(timedelta(0))
+        state = client.get_workflow_state(ROOT)
+        assert state is not None and state.runtime_status == wfkit.WorkflowStatus.SUSPENDED
+        client.resume_workflow(ROOT)
+        state = client.wait_for_workflow_completion(ROOT, timeout_in_seconds=10)
+    finally:
+        second.shutdown()
+    assert state is not None and state.runtime_status == wfkit.WorkflowStatus.COMPLETED
+    assert state.serialized_output == "[6, 12]"
+    assert CALLS == [3, 6]

@@ -30,7 +30,17 @@ pytest.importorskip(
     "(the dev extra pins it)",
 )
 
-from conformance_script import ROOT, Advance, Raise, Scenario, play, summaries
+from conformance_script import (
+    ROOT,
+    Advance,
+    Raise,
+    Resume,
+    Scenario,
+    Suspend,
+    Terminate,
+    play,
+    summaries,
+)
 from dapr_driver import DaprEngine, Report, Sidecar, WfkitEngine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -202,7 +212,23 @@ def programs(children: bool) -> st.SearchStrategy[dict[str, Any]]:
     return st.tuples(body, ending).map(lambda t: {"p": t[0] + t[1], "g": 0})
 
 
-deliveries = st.lists(st.tuples(st.sampled_from(["a", "A", "b", "B", "c"]), small), max_size=4)
+delivery_names = st.sampled_from(["a", "A", "b", "B", "c"])
+deliveries = st.lists(st.tuples(delivery_names, small), max_size=4)
+
+
+@st.composite
+def delivery_plans(draw: st.DrawFn) -> list[tuple[Any, ...]]:
+    """Events for the root, in order, maybe with a suspension (and its resume) and a
+    termination among them."""
+    plan: list[tuple[Any, ...]] = [("event", ROOT, n, d) for n, d in draw(deliveries)]
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(plan)))
+        plan.insert(at, ("suspend", ROOT))
+        plan.insert(draw(st.integers(at + 1, len(plan))), ("resume", ROOT))
+    if draw(st.integers(0, 3)) == 0:
+        output = draw(st.sampled_from([None, "stop", {"why": 1}]))
+        plan.insert(draw(st.integers(0, len(plan))), ("terminate", ROOT, output))
+    return plan
 
 
 # --------------------------------------------------------------------------- properties
@@ -219,11 +245,11 @@ def _picker(choices: list[int]):
     return pick
 
 
-def _explore(engine: Any, spec: dict[str, Any], events: list, choices: list[int]) -> Sidecar:
+def _explore(engine: Any, spec: dict[str, Any], plan: list, choices: list[int]) -> Sidecar:
     use(engine.module)
     sidecar = Sidecar(engine, START)
     sidecar.schedule(program, spec, instance_id=ROOT)
-    sidecar.explore(_picker(choices), [(ROOT, name, data) for name, data in events])
+    sidecar.explore(_picker(choices), plan)
     return sidecar
 
 
@@ -242,28 +268,42 @@ def _check_cold_replays(sidecar: Sidecar, reports: dict[str, Report]) -> None:
 @settings(max_examples=80 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     spec=programs(children=True),
-    events=deliveries,
+    plan=delivery_plans(),
     choices=st.lists(st.integers(0, 2**16), max_size=60),
 )
-def test_engines_agree_on_random_schedules(spec, events, choices) -> None:
-    dapr = _explore(DaprEngine(WORKFLOWS, ACTIVITIES), spec, events, choices)
-    mine = _explore(WfkitEngine(WORKFLOWS, ACTIVITIES), spec, events, choices)
+def test_engines_agree_on_random_schedules(spec, plan, choices) -> None:
+    dapr = _explore(DaprEngine(WORKFLOWS, ACTIVITIES), spec, plan, choices)
+    mine = _explore(WfkitEngine(WORKFLOWS, ACTIVITIES), spec, plan, choices)
     assert summaries(mine.reports()) == summaries(dapr.reports())
     assert mine.now == dapr.now
     _check_cold_replays(mine, mine.reports())
 
 
-script_steps = st.lists(
-    st.one_of(
-        st.tuples(st.sampled_from(["a", "A", "b", "B", "c"]), small).map(lambda t: Raise(*t)),
-        st.sampled_from([1, 45, 5400]).map(lambda s: Advance(timedelta(seconds=s))),
-    ),
-    max_size=5,
-)
+@st.composite
+def scripts(draw: st.DrawFn) -> list[Any]:
+    """Steps between settles: events and clock moves, maybe a suspension (and its
+    resume) and a termination among them."""
+    steps: list[Any] = draw(
+        st.lists(
+            st.one_of(
+                st.tuples(delivery_names, small).map(lambda t: Raise(*t)),
+                st.sampled_from([1, 45, 5400]).map(lambda s: Advance(timedelta(seconds=s))),
+            ),
+            max_size=5,
+        )
+    )
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(steps)))
+        steps.insert(at, Suspend())
+        steps.insert(draw(st.integers(at + 1, len(steps))), Resume())
+    if draw(st.integers(0, 3)) == 0:
+        output = draw(st.sampled_from([None, "stop", {"why": 1}]))
+        steps.insert(draw(st.integers(0, len(steps))), Terminate(output))
+    return steps
 
 
 @settings(max_examples=40 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(spec=programs(children=False), early=deliveries, steps=script_steps)
+@given(spec=programs(children=False), early=deliveries, steps=scripts())
 def test_runtime_agrees_on_generated_programs(spec, early, steps) -> None:
     scenario = Scenario(
         "generated",
@@ -272,8 +312,7 @@ def test_runtime_agrees_on_generated_programs(spec, early, steps) -> None:
         before_start=tuple(Raise(name, data) for name, data in early),
         steps=tuple(steps),
     )
-    use(dapr_module := DaprEngine.module)
-    assert dapr_module is not None
+    use(DaprEngine.module)
     dapr = play(Sidecar(DaprEngine(WORKFLOWS, ACTIVITIES), START), scenario)
     use(wfkit)
     target = RuntimeTarget(WORKFLOWS, ACTIVITIES, START)

@@ -82,7 +82,10 @@ class RuntimeTarget:
         return True
 
     def suspend(self, instance_id: str) -> bool:
-        self.client.pause_workflow(instance_id)
+        try:
+            self.client.pause_workflow(instance_id)
+        except wfkit.InvalidInstanceStateError:
+            return False
         return True
 
     def resume(self, instance_id: str) -> bool:
@@ -90,7 +93,10 @@ class RuntimeTarget:
         return True
 
     def terminate(self, instance_id: str, output: Any = None, *, recursive: bool = True) -> bool:
-        self.client.terminate_workflow(instance_id, output=output, recursive=recursive)
+        try:
+            self.client.terminate_workflow(instance_id, output=output, recursive=recursive)
+        except wfkit.InvalidInstanceStateError:
+            return False
         return True
 
     def advance(self, delta: timedelta) -> None:

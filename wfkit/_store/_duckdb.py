@@ -19,6 +19,7 @@ another process writes reads a snapshot (a copy of the file taken when it is ope
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -27,7 +28,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,7 @@ from ._base import Batch, StoredEvent, check_batch
 from ._rows import (
     HISTORY_COLUMNS,
     INSTANCE_COLUMNS,
+    NO_TASK,
     event_row,
     record_row,
     row_event,
@@ -188,19 +190,25 @@ _HISTORY_SELECT = (
     "SELECT instance_id, seq, event_id, kind, name, ts, make_timestamp(wall_ts), "
     "nullif(task_id, -1), payload, failure, fields"
 )
-_EVENT_PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, make_timestamp(?::BIGINT), nullif(?, -1), ?, ?, ?)"
+_EVENT_PLACEHOLDERS = "(" + ", ".join(["?"] * len(HISTORY_COLUMNS)) + ")"
+_EPOCH = datetime(1970, 1, 1)
+_TERMINAL = ("COMPLETED", "FAILED", "TERMINATED")
 _RECORD_PLACEHOLDERS = "(" + ", ".join(["?"] * (len(INSTANCE_COLUMNS) + 1)) + ")"
-_RECORD_UPDATE = (
-    "UPDATE instances SET "
-    + ", ".join(f"{c} = ?" for c in INSTANCE_COLUMNS[1:])
-    + " WHERE instance_id = ?"
-)
 _EVENT_COLUMNS = "kind, ts, task_id, name, payload, failure, fields"
 _INSTANCE_SELECT = "SELECT " + ", ".join(INSTANCE_COLUMNS) + " FROM instances"
 
 # Files open for writing in this process (a second writer on one file would corrupt it).
 _writers: weakref.WeakValueDictionary[str, DuckDBStore] = weakref.WeakValueDictionary()
 _writers_lock = threading.Lock()
+# Stores with an open connection, closed when the interpreter exits (a file is
+# checkpointed; DuckDB objects still referenced by daemon threads are released).
+_open_stores: weakref.WeakSet[DuckDBStore] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    for store in list(_open_stores):
+        store._close(final=True)
 
 
 class DuckDBStore:
@@ -229,16 +237,21 @@ class DuckDBStore:
         self._order: dict[str, int] = {}  # creation ordinal per instance (committed batches)
         self._next_order = 0
         self._in_db: set[str] = set()  # instances with a row in the instances table
+        self._written: dict[str, tuple[Any, ...]] = {}  # last row written, unfinished ones
         self._clock: datetime | None = None
         self._clock_written: datetime | None = None
+        self._final = False
         with self._lock:
             self._connection()
 
     # ------------------------------------------------------------------ opening
     def _connection(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
+            if self._final:
+                raise StoreError(f"the store {self._label()} was closed as the process exits")
             self._con = self._open()
             self._load()
+            _open_stores.add(self)
         return self._con
 
     def _open(self) -> duckdb.DuckDBPyConnection:
@@ -262,7 +275,9 @@ class DuckDBStore:
                     f"open it read-only: WorkflowRuntime(store=DuckDBStore({str(path)!r}, "
                     "read_only=True))."
                 )
-            fresh = not path.exists() or path.stat().st_size == 0
+            if path.exists() and path.stat().st_size == 0:
+                path.unlink()  # an empty file (a fresh temporary file): DuckDB starts it anew
+            fresh = not path.exists()
             if not fresh:
                 _check_duckdb_file(path)
                 fresh = self._inspect(path) is None
@@ -359,6 +374,7 @@ class DuckDBStore:
         )
         self._order = dict(con.execute("SELECT instance_id, ordinal FROM instances").fetchall())
         self._in_db = set(self._order)
+        self._written = {}
         self._next_order = max(self._order.values(), default=-1) + 1
         row = con.execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()
         self._clock = datetime.fromisoformat(row[0]) if row and row[0] else None
@@ -368,6 +384,8 @@ class DuckDBStore:
     def commit(self, batch: Batch) -> None:
         with self._lock:
             if self.read_only:
+                if not batch:
+                    return  # only the clock moved: nothing to record in a read-only store
                 raise StoreError(
                     f"the store {self._label()} is open read-only; it cannot record changes"
                 )
@@ -434,33 +452,55 @@ class DuckDBStore:
                 stream.append(stored)
             if batch.clock_time is not None:
                 clock = batch.clock_time
-        rows = [event_row(stored) for stream in events.values() for stored in stream]
-        write_clock = clock is not None and clock != self._clock_written
-        con = self._connection()
-        con.execute("BEGIN TRANSACTION")
-        try:
-            if dropped:
-                con.execute(
+        statements: list[tuple[str, Any]] = []
+        if dropped:
+            statements.append(
+                (
                     "DELETE FROM history WHERE instance_id IN (SELECT unnest(?::VARCHAR[]))",
                     [sorted(dropped)],
                 )
-            stale = purged & self._in_db
-            if stale:
-                con.execute(
+            )
+        stale = purged & self._in_db
+        if stale:
+            statements.append(
+                (
                     "DELETE FROM instances WHERE instance_id IN (SELECT unnest(?::VARCHAR[]))",
                     [sorted(stale)],
                 )
-            if records:
-                self._upsert(con, records, purged)
-            if rows:
-                _append_events(con, rows)
-            if write_clock:
-                assert clock is not None
-                con.execute("UPDATE meta SET value = ? WHERE key = 'clock'", [clock.isoformat()])
-            con.execute("COMMIT")
+            )
+        changed = {
+            i: row
+            for i, row in records.items()
+            if i in purged or self._written.get(i) != row  # unchanged rows are not rewritten
+        }
+        if changed:
+            statements.append(self._upsert(changed, purged))
+        if events:
+            statements.append(_insert_events([s for stream in events.values() for s in stream]))
+        if clock is not None and clock != self._clock_written:
+            statements.append(
+                ("UPDATE meta SET value = ? WHERE key = 'clock'", [clock.isoformat()])
+            )
+        if not statements:
+            return
+        con = self._connection()
+        single = len(statements) == 1  # one statement is a transaction of its own
+        try:
+            if not single:
+                con.execute("BEGIN TRANSACTION")
+            for query, params in statements:
+                # a bulk statement reads its columns from ``frame`` (a local variable)
+                if isinstance(params, dict):
+                    frame = params  # noqa: F841
+                    con.execute(query)
+                else:
+                    con.execute(query, params)
+            if not single:
+                con.execute("COMMIT")
         except BaseException as exc:
-            with contextlib.suppress(Exception):
-                con.execute("ROLLBACK")
+            if not single:
+                with contextlib.suppress(Exception):
+                    con.execute("ROLLBACK")
             if isinstance(exc, Exception) and not isinstance(exc, StoreError):
                 raise StoreError(
                     f"could not commit to the store {self._label()}; nothing of the batch was "
@@ -468,30 +508,45 @@ class DuckDBStore:
                 ) from exc
             raise
         self._in_db -= purged
-        self._in_db.update(records)
-        if write_clock:
+        self._in_db.update(changed)
+        for instance_id in purged:
+            self._written.pop(instance_id, None)
+        for instance_id, row in changed.items():
+            if row[2] in _TERMINAL:  # finished instances seldom change again
+                self._written.pop(instance_id, None)
+            else:
+                self._written[instance_id] = row
+        if clock is not None:
             self._clock_written = clock
 
-    def _upsert(
-        self, con: duckdb.DuckDBPyConnection, records: dict[str, tuple[Any, ...]], purged: set[str]
-    ) -> None:
-        if len(records) == 1:
-            ((instance_id, row),) = records.items()
+    def _upsert(self, rows: dict[str, tuple[Any, ...]], purged: set[str]) -> tuple[str, Any]:
+        """One statement writing instance rows: an UPDATE of what changed for one instance,
+        else an INSERT OR REPLACE of them all."""
+        if len(rows) == 1:
+            ((instance_id, row),) = rows.items()
             if instance_id in self._in_db and instance_id not in purged:
-                con.execute(_RECORD_UPDATE, [*row[1:-1], instance_id])
-            else:
-                con.execute("INSERT INTO instances VALUES " + _RECORD_PLACEHOLDERS, list(row))
-            return
-        if len(records) <= SMALL:
-            con.execute(
+                before = self._written.get(instance_id)
+                columns = [
+                    i
+                    for i in range(1, len(INSTANCE_COLUMNS))
+                    if before is None or before[i] != row[i]
+                ]
+                assignments = ", ".join(f"{INSTANCE_COLUMNS[i]} = ?" for i in columns)
+                return (
+                    f"UPDATE instances SET {assignments} WHERE instance_id = ?",
+                    [*(row[i] for i in columns), instance_id],
+                )
+        if len(rows) <= SMALL:
+            return (
                 "INSERT OR REPLACE INTO instances VALUES "
-                + ", ".join([_RECORD_PLACEHOLDERS] * len(records)),
-                [value for row in records.values() for value in row],
+                + ", ".join([_RECORD_PLACEHOLDERS] * len(rows)),
+                [value for row in rows.values() for value in row],
             )
-            return
-        columns = list(zip(*records.values(), strict=True))
-        frame = _frame([*INSTANCE_COLUMNS, "ordinal"], columns)  # noqa: F841 (read by SQL)
-        con.execute("INSERT OR REPLACE INTO instances SELECT * FROM frame")
+        columns = list(zip(*rows.values(), strict=True))
+        return (
+            "INSERT OR REPLACE INTO instances SELECT * FROM frame",
+            _frame([*INSTANCE_COLUMNS, "ordinal"], columns),
+        )
 
     # ------------------------------------------------------------------ reading
     def _read(self) -> duckdb.DuckDBPyConnection:
@@ -584,13 +639,19 @@ class DuckDBStore:
     def close(self) -> None:
         """Write what is held back; a file store also closes the file (releasing it for
         other processes) and reopens it on its next use. An in-memory store stays as is."""
+        self._close(final=False)
+
+    def _close(self, *, final: bool) -> None:
         with self._lock:
             if self._con is None:
                 return
-            self._flush()
-            if self.path is None:
+            with contextlib.suppress(Exception):
+                self._flush()
+            if self.path is None and not final:
                 return
+            self._final = final
             con, self._con = self._con, None
+            _open_stores.discard(self)
             con.close()
             if self._snapshot is not None:
                 self._snapshot.cleanup()
@@ -720,23 +781,32 @@ def _stored(row: tuple[Any, ...]) -> StoredEvent:
     return StoredEvent(instance_id, seq, event, wall_us / 1_000_000)
 
 
-def _append_events(con: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]]) -> None:
-    """One statement for all the rows: a VALUES list when they are few, else a DataFrame."""
+def _insert_events(events: list[StoredEvent]) -> tuple[str, Any]:
+    """One statement appending the events: a VALUES list when they are few, else a bulk
+    scan of their columns."""
+    rows = [event_row(stored) for stored in events]
     if len(rows) <= SMALL:
-        con.execute(
+        params: list[Any] = []
+        for row in rows:
+            params.extend(row[:6])
+            params.append(_EPOCH + timedelta(microseconds=row[6]))
+            params.append(None if row[7] == NO_TASK else row[7])
+            params.extend(row[8:])
+        return (
             "INSERT INTO history VALUES " + ", ".join([_EVENT_PLACEHOLDERS] * len(rows)),
-            [value for row in rows for value in row],
+            params,
         )
-        return
-    frame = _frame(list(HISTORY_COLUMNS), list(zip(*rows, strict=True)))  # noqa: F841
-    con.execute(f"INSERT INTO history {_HISTORY_SELECT} FROM frame")
+    return (
+        f"INSERT INTO history {_HISTORY_SELECT} FROM frame",
+        _frame(list(HISTORY_COLUMNS), list(zip(*rows, strict=True))),
+    )
 
 
-def _frame(names: list[str], columns: list[tuple[Any, ...]]) -> pandas.DataFrame:
-    """A DataFrame for DuckDB to read: text and nullable columns stay Python objects (so
-    None is NULL, never NaN), timestamps become datetime64."""
+def _frame(names: list[str], columns: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """Columns for DuckDB to scan in bulk (a dict of NumPy arrays: DuckDB reads it as it
+    reads a DataFrame, without importing pandas). Text and nullable columns stay Python
+    objects (None is NULL, never NaN); timestamps become datetime64."""
     import numpy
-    import pandas
 
     data: dict[str, Any] = {}
     for name, values in zip(names, columns, strict=True):
@@ -746,7 +816,7 @@ def _frame(names: list[str], columns: list[tuple[Any, ...]]) -> pandas.DataFrame
             data[name] = numpy.array(values, dtype=numpy.int64)
         else:
             data[name] = numpy.array(values, dtype=object)
-    return pandas.DataFrame(data, copy=False)
+    return data
 
 
 __all__ = ["SCHEMA_VERSION", "DuckDBStore"]

@@ -124,8 +124,8 @@ def event_row(stored: StoredEvent) -> tuple[Any, ...]:
     event = stored.event
     layout = _BY_CLASS[type(event)]
     rest: dict[str, Any] | None = None
-    if layout.rest:
-        rest = {n: getattr(event, n) for n in layout.rest}
+    if layout.rest:  # fields left at None are left out (their default is None)
+        rest = {n: v for n in layout.rest if (v := getattr(event, n)) is not None}
         for n in layout.dates:
             rest[n] = rest[n].isoformat()
     return (

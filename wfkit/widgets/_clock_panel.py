@@ -26,6 +26,8 @@ _GUARDS = {
     "start": "scheduled start of",
 }
 MAX_TIMER_ROWS = 12
+_PAD = "padding:1px 14px 1px 0"
+_TIMER_HEAD = ("fires at (virtual)", "", "instance", "guards")
 MAX_INSTANCES = 200
 
 
@@ -252,18 +254,23 @@ class ClockPanel(w.VBox):
             guard = _GUARDS.get(t.origin, t.origin)
             if t.name:
                 guard = f"{guard} {t.name!r}"
-            rows.append(
-                "<tr>"
-                f"<td>{_fmt(t.fire_at)}</td><td>{_relative(t.fire_at - now)}</td>"
-                f"<td><code>{html.escape(t.instance_id)}</code></td>"
-                f"<td>{html.escape(guard)}</td></tr>"
-            )
+            cells = [
+                _fmt(t.fire_at),
+                _relative(t.fire_at - now),
+                f"<code>{html.escape(t.instance_id)}</code>",
+                html.escape(guard),
+            ]
+            rows.append("<tr>" + "".join(f"<td style='{_PAD}'>{c}</td>" for c in cells) + "</tr>")
         more = len(timers) - MAX_TIMER_ROWS
         tail = f"<div style='opacity:.7'>… and {more:,} more</div>" if more > 0 else ""
         return (
             "<table class='wfkit-timer-table' style='border-collapse:collapse;font-size:12px'>"
-            "<tr style='text-align:left'><th>fires at (virtual)</th><th></th><th>instance</th>"
-            "<th>guards</th></tr>" + "".join(rows) + "</table>" + tail
+            "<tr style='text-align:left'>"
+            + "".join(f"<th style='{_PAD}'>{h}</th>" for h in _TIMER_HEAD)
+            + "</tr>"
+            + "".join(rows)
+            + "</table>"
+            + tail
         )
 
     def _refresh_instances(self) -> None:
@@ -346,12 +353,13 @@ class ClockPanel(w.VBox):
             try:
                 text = action()
             except Exception as exc:
+                error = f"{what}: {type(exc).__name__}: {exc}"
                 self.message.value = (
-                    f"<span style='color:#d32f2f'>{html.escape(what)}: "
-                    f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</span>"
+                    f"<span style='color:#d32f2f'>{html.escape(error, quote=False)}</span>"
                 )
             else:
-                self.message.value = f"<span class='wfkit-ok'>{html.escape(text or what)}</span>"
+                done = html.escape(text or what, quote=False)
+                self.message.value = f"<span class='wfkit-ok'>{done}</span>"
             self.refresh()
             if self._hub is not None:
                 self._hub.poke()

@@ -16,7 +16,7 @@ from .._store import Batch
 from ._graph_model import graph_model, layout, node_detail
 from ._live import engine_of, hub_for
 from ._protocols import GraphMessage
-from ._replay import ReplayedInstance
+from ._replay import ReplayedInstance, source_for
 
 STATIC = pathlib.Path(__file__).parent / "static"
 
@@ -157,11 +157,14 @@ class GraphWidget(anywidget.AnyWidget):
         if view is None or self._reset or view.instance_id != instance_id:
             self._reset = False
             view = self._view = ReplayedInstance(
-                instance_id, engine.registry.workflow, orchestration=live
+                instance_id,
+                engine.registry.workflow,
+                orchestration=live,
+                source=source_for(engine.store, instance_id),
             )
         elif live is not None and live is not view.orchestration:
             view.reset(live)  # the first episode ran, or the instance started over
-        view.feed(engine.store.history(instance_id, start=view.seen))
+        view.update()
         return view
 
     # ------------------------------------------------------------------ from the browser
@@ -172,10 +175,13 @@ class GraphWidget(anywidget.AnyWidget):
                     self.selected = str(content.get("id", ""))
                     self._show_detail(self.selected)
             case "expand":
-                self._expanded[str(content["id"])] = int(content.get("page", 0))  # type: ignore[typeddict-item]
+                page = content.get("page", 0)
+                self._expanded[str(content.get("id", ""))] = (
+                    int(page) if isinstance(page, int) else 0
+                )
                 self.refresh()
             case "collapse":
-                self._expanded.pop(str(content["id"]), None)  # type: ignore[typeddict-item]
+                self._expanded.pop(str(content.get("id", "")), None)
                 self.refresh()
             case "open":
                 child = str(content.get("instance_id", ""))

@@ -16,9 +16,8 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from .._history import OPTIONAL_TIMER_FIRE_AT, ExecutionCompleted, FailureDetails
+from .._history import OPTIONAL_TIMER_FIRE_AT, FailureDetails
 from .._state import InstanceRecord, WorkflowStatus
-from .._store import StoredEvent
 from .._task import (
     CompletableTask,
     CompositeTask,
@@ -27,7 +26,7 @@ from .._task import (
     TaskFailedError,
     WhenAllTask,
 )
-from ._replay import INNER_TIMERS, ReplayedInstance
+from ._replay import INNER_TIMERS, Entry, ReplayedInstance
 
 #: Every status a node can have, in the order legends list them.
 STATUSES = (
@@ -88,6 +87,9 @@ class _Builder:
         self.edges: list[dict[str, Any]] = []
         self.counts: Counter[str] = Counter()
         self.covered: set[int] = set()
+        self.previews: list[tuple[dict[str, Any], Entry | None, Entry | None]] = []
+        #: counts of collapsed groups that can no longer change, kept across builds
+        self.cache: dict[int, Any] = replayed.group_cache
 
     # ---------------------------------------------------------------- statuses
     def leaf_status(self, task: Task, lost: bool) -> tuple[str, CompletableTask, int]:
@@ -184,14 +186,20 @@ class _Builder:
             node["child_instance_id"] = r.child_instance_id(leaf)
         started = first or (r.started if kind == "event" else None)
         _timings(node, started, closed)
-        payloads = _payloads(first, closed)
         if kind == "event" and leaf.is_complete and not leaf.is_failed and closed is None:
-            payloads["output"] = _dumps(leaf.get_result())
-        for key, text in payloads.items():
-            if text is not None:
-                node[key] = preview(text)
+            node["output"] = preview(_dumps(leaf.get_result()))
+        self.previews.append((node, None if kind == "event" else first, closed))
         self.nodes.append(node)
         return node
+
+    def fill_previews(self) -> None:
+        """Payload previews of the nodes drawn, their payloads read in one go."""
+        r = self.r
+        r.load_payloads(e for _, first, closed in self.previews for e in (first, closed))
+        for node, first, closed in self.previews:
+            for key, text in _payloads(r, first, closed).items():
+                if text is not None:
+                    node[key] = preview(text)
 
     def item(self, task: Task, path: str, lost: bool) -> dict[str, Any] | None:
         """A step or a group's member: a node or a group."""
@@ -221,29 +229,50 @@ class _Builder:
         lo, hi = (page * self.page_size, (page + 1) * self.page_size) if paged else (0, size)
         if collapsed:
             lo = hi = 0
-        before = self.counts.copy()
+        covered = self.covered
+        covered.update(map(id, members))  # hidden members count as drawn (no orphans)
         shown: list[str] = []
-        local: Counter[str] = Counter()
-        for i, member in enumerate(members):
-            visible = lo <= i < hi
-            if isinstance(member, CompositeTask) and not isinstance(member, ExternalEventTask):
-                if visible:
-                    sub = self.group(member, f"{path}.{i}", members_lost)
-                    if sub is not None:
-                        shown.append(sub["id"])
-                        local[sub["status"]] += 1
-                else:
-                    local[self.hidden_group(member, members_lost)] += 1
-                continue
-            result = self.leaf(member, members_lost, full=visible)
-            if isinstance(result, dict):
-                shown.append(result["id"])
-                local[result["status"]] += 1
-            else:
-                local[result] += 1
-        leaves = self.counts - before
+        state = (members_lost, self.ended)
+        cached = self.cache.get(id(task)) if collapsed else None
+        if cached is not None and cached[0] == state:
+            _, local, leaves, inner = cached
+            self.counts.update(leaves)
+            covered.update(inner)
+        else:
+            before = self.counts.copy()
+            local = Counter()
+            direct: Counter[str] = Counter()
+            inner = []
+            leaf_status = self.leaf_status
+            for i, member in enumerate(members):
+                if isinstance(member, CompositeTask) and not isinstance(member, ExternalEventTask):
+                    if lo <= i < hi:
+                        sub = self.group(member, f"{path}.{i}", members_lost)
+                        if sub is not None:
+                            shown.append(sub["id"])
+                            local[sub["status"]] += 1
+                    else:
+                        local[self.hidden_group(member, members_lost)] += 1
+                    continue
+                if lo <= i < hi:
+                    node = self.leaf(member, members_lost)
+                    assert isinstance(node, dict)
+                    shown.append(node["id"])
+                    local[node["status"]] += 1
+                    continue
+                status = leaf_status(member, members_lost)[0]
+                local[status] += 1
+                direct[status] += 1
+                if isinstance(member, ExternalEventTask):
+                    inner.extend(map(id, member.get_tasks()))
+            self.counts.update(direct)
+            covered.update(inner)
+            leaves = self.counts - before
+            final = task.is_complete and (mode == "all" or self.ended)
+            if collapsed and (final or self.ended):
+                self.cache[id(task)] = (state, local, leaves, inner)
         done = sum(n for s, n in local.items() if s not in _ACTIVE)
-        status = self.group_status(task, leaves, lost)
+        status = self.group_status(task, Counter(leaves), lost)
         group: dict[str, Any] = {
             "id": gid,
             "type": "group",
@@ -305,8 +334,8 @@ class _Builder:
             "label": "started" if r.started else "scheduled",
         }
         if r.started is not None:
-            start["input"] = preview(getattr(r.started.event, "input", None))
-            start["started_at"] = r.started.event.timestamp.isoformat()
+            self.previews.append((start, r.started, None))
+            start["started_at"] = r.started.ts.isoformat()
         self.nodes.insert(0, start)
         sequence = ["start", *steps]
         if r.finished is not None or (record is not None and record.status.is_terminal):
@@ -315,6 +344,7 @@ class _Builder:
             sequence.append("end")
         for a, b in itertools.pairwise(sequence):
             self.edges.append({"from": a, "to": b, "kind": "next"})
+        self.fill_previews()
         instance: dict[str, Any] = {
             "id": r.instance_id,
             "name": name,
@@ -338,7 +368,6 @@ class _Builder:
     def end_node(self, status: str) -> dict[str, Any]:
         record = self.record
         finished = self.r.finished
-        event = finished.event if finished is not None else None
         label = {"cancelled": "terminated"}.get(status, status)
         end: dict[str, Any] = {
             "id": "end",
@@ -348,12 +377,9 @@ class _Builder:
             "status": status,
             "label": label,
         }
-        if isinstance(event, ExecutionCompleted):
-            end["finished_at"] = event.timestamp.isoformat()
-            if event.result is not None:
-                end["output"] = preview(event.result)
-            if event.failure is not None:
-                end["error"] = preview(f"{event.failure.error_type}: {event.failure.message}")
+        if finished is not None:
+            end["finished_at"] = finished.ts.isoformat()
+            self.previews.append((end, None, finished))
         elif record is not None:
             end["finished_at"] = _iso(record.last_updated_at)
             if record.output is not None:
@@ -376,28 +402,27 @@ def _label(status: str, attempts: int, kind: str) -> str:
     return status
 
 
-def _timings(node: dict[str, Any], first: StoredEvent | None, closed: StoredEvent | None) -> None:
+def _timings(node: dict[str, Any], first: Entry | None, closed: Entry | None) -> None:
     if first is not None:
-        node["scheduled_at"] = first.event.timestamp.isoformat()
+        node["scheduled_at"] = first.ts.isoformat()
     if closed is not None:
-        node["finished_at"] = closed.event.timestamp.isoformat()
+        node["finished_at"] = closed.ts.isoformat()
     if first is not None and closed is not None:
-        node["virtual_s"] = (closed.event.timestamp - first.event.timestamp).total_seconds()
-        node["wall_ms"] = round((closed.wall_time - first.wall_time) * 1000, 3)
+        node["virtual_s"] = (closed.ts - first.ts).total_seconds()
+        node["wall_ms"] = round((closed.wall_us - first.wall_us) / 1000, 3)
 
 
-def _payloads(first: StoredEvent | None, closed: StoredEvent | None) -> dict[str, str | None]:
+def _payloads(
+    r: ReplayedInstance, first: Entry | None, closed: Entry | None
+) -> dict[str, str | None]:
+    """input (of the scheduling event), output and error (of the closing event)."""
     out: dict[str, str | None] = {}
     if first is not None:
-        out["input"] = getattr(first.event, "input", None)
+        out["input"] = r.payload(first)[0]
     if closed is not None:
-        event = closed.event
-        if hasattr(event, "result"):
-            out["output"] = event.result
-        elif hasattr(event, "input"):  # an EventRaised: its payload is the wait's output
-            out["output"] = event.input
-        failure = getattr(event, "failure", None)
-        if isinstance(failure, FailureDetails):
+        text, failure = r.payload(closed)
+        out["output"] = text
+        if failure is not None:
             out["error"] = f"{failure.error_type}: {failure.message}"
     return out
 
@@ -452,17 +477,14 @@ def node_detail(
     virtual and wall timings, and every attempt."""
     r = replayed
     if node_id in ("start", "end"):
-        event = (r.started if node_id == "start" else r.finished) or None
-        if event is None:
+        entry = r.started if node_id == "start" else r.finished
+        if entry is None:
             return None
-        e = event.event
-        out: dict[str, Any] = {"id": node_id, "kind": node_id, "at": e.timestamp.isoformat()}
-        for key in ("input", "result"):
-            text = getattr(e, key, None)
-            if text is not None:
-                out["input" if key == "input" else "output"] = _pretty(text, limit)
-        failure = getattr(e, "failure", None)
-        if isinstance(failure, FailureDetails):
+        out: dict[str, Any] = {"id": node_id, "kind": node_id, "at": entry.ts.isoformat()}
+        text, failure = r.payload(entry)
+        if text is not None:
+            out["input" if node_id == "start" else "output"] = _pretty(text, limit)
+        if failure is not None:
             out["error"] = _failure(failure)
         return out
     if not node_id.startswith("t") or not node_id[1:].isdigit():
@@ -473,6 +495,7 @@ def node_detail(
     task = r.tasks[position]
     attempts = []
     ids = r.task_ids(task)
+    r.load_payloads(e for i in ids for e in (r.scheduled.get(i), r.closed.get(i)))
     for n, task_id in enumerate(ids, 1):
         first = r.scheduled.get(task_id)
         closed = r.closed.get(task_id)
@@ -482,9 +505,9 @@ def node_detail(
             attempt["scheduled_wall"] = first.wall_time
         if closed is not None:
             attempt["finished_wall"] = closed.wall_time
-            failure = getattr(closed.event, "failure", None)
+            failure = r.payload(closed)[1]
             attempt["status"] = "failed" if failure is not None else "completed"
-            if isinstance(failure, FailureDetails):
+            if failure is not None:
                 attempt["error"] = _failure(failure)
         else:
             attempt["status"] = "open"
@@ -501,14 +524,14 @@ def node_detail(
     if task.kind == "event":
         closed = r.event_received(task)
         if closed is not None:
-            out["output"] = _pretty(getattr(closed.event, "input", None), limit)
-            out["finished_at"] = closed.event.timestamp.isoformat()
+            out["output"] = _pretty(r.payload(closed)[0], limit)
+            out["finished_at"] = closed.ts.isoformat()
         elif task.is_complete and not task.is_failed:
             out["output"] = _pretty(_dumps(task.get_result()), limit)
         elif task.is_failed:
             out["error"] = {"message": str(task.get_exception()), "type": "TimeoutError"}
     else:
-        payloads = _payloads(first, closed)
+        payloads = _payloads(r, first, closed)
         if payloads.get("input") is not None:
             out["input"] = _pretty(payloads["input"], limit)
         if payloads.get("output") is not None:

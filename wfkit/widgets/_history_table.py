@@ -16,8 +16,9 @@ from typing import Any
 
 import ipywidgets as w
 
-from .._history import EVENT_TYPES, event_fields
+from .._history import EVENT_TYPES
 from .._store import Batch, StoredEvent
+from .._store._rows import NO_TASK, event_row
 from ._live import engine_of, hub_for
 
 ALL = "(all)"
@@ -26,34 +27,102 @@ PAYLOAD_PREVIEW = 60
 REFRESH_SECONDS = 1.0
 
 
-def _wall(seconds: float) -> str:
-    return (
-        datetime.fromtimestamp(seconds, UTC)
-        .replace(tzinfo=None)
-        .isoformat(sep=" ", timespec="milliseconds")
-    )
-
-
-def _row(stored: StoredEvent) -> dict[str, Any]:
-    event = stored.event
-    fields = event_fields(event)
-    task_id = fields.pop("task_id", None)
-    for key in ("task_scheduled_id", "timer_id"):
-        if key in fields:
-            task_id = fields.pop(key)
-    for key in ("activity_name", "event_name", "workflow_name"):
-        fields.pop(key, None)
-    payload = {k: v for k, v in fields.items() if v not in (None, "", False)}
+def _row(
+    instance_id: str,
+    seq: int,
+    kind: str,
+    name: str | None,
+    task_id: int | None,
+    ts: datetime,
+    wall: datetime,
+    payload: str | None,
+    failure: str | None,
+    fields: str | None,
+) -> dict[str, Any]:
+    """A table row from the columns of the ``history`` table."""
+    details: dict[str, Any] = {}
+    if payload is not None:
+        try:
+            details["payload"] = json.loads(payload)
+        except ValueError:
+            details["payload"] = payload
+    if failure:
+        details["failure"] = json.loads(failure)
+    if fields:
+        details.update(json.loads(fields))
     return {
-        "instance_id": stored.instance_id,
-        "seq": stored.seq,
-        "kind": event.kind,
-        "name": event.name,
-        "task_id": task_id,
-        "timestamp": event.timestamp.isoformat(sep=" "),
-        "wall_time": _wall(stored.wall_time),
-        "payload": json.dumps(payload, default=str) if payload else "",
+        "instance_id": instance_id,
+        "seq": int(seq),
+        "kind": kind,
+        "name": name,
+        "task_id": None if task_id is None or task_id == NO_TASK else int(task_id),
+        "timestamp": ts.isoformat(sep=" "),
+        "wall_time": wall.isoformat(sep=" ", timespec="milliseconds"),
+        "payload": json.dumps(details, default=str) if details else "",
     }
+
+
+def _stored_row(stored: StoredEvent) -> dict[str, Any]:
+    (instance_id, seq, _eid, kind, name, ts, wall, task_id, payload, failure, fields) = event_row(
+        stored
+    )
+    wall_dt = datetime.fromtimestamp(wall / 1_000_000, UTC).replace(tzinfo=None)
+    return _row(instance_id, seq, kind, name, task_id, ts, wall_dt, payload, failure, fields)
+
+
+def _value(value: Any) -> Any:
+    """None for SQL NULL (None, NaN or NA in a DataFrame)."""
+    import pandas
+
+    return None if value is None or pandas.isna(value) else value
+
+
+def _sql_page(
+    store: Any,
+    instance_id: str | None,
+    kind: str | None,
+    name_part: str,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int]:
+    where, params = ["true"], []
+    if instance_id:
+        where.append("h.instance_id = ?")
+        params.append(instance_id)
+    if kind:
+        where.append("h.kind = ?")
+        params.append(kind)
+    if name_part:
+        where.append("contains(lower(coalesce(h.name, '')), ?)")
+        params.append(name_part)
+    condition = " AND ".join(where)
+    total = int(
+        store.sql(f"SELECT count(*) AS n FROM history AS h WHERE {condition}", params)["n"][0]
+    )
+    frame = store.sql(
+        "SELECT h.instance_id, h.seq, h.kind, h.name, h.task_id, h.ts, h.wall_ts, h.payload,"
+        " h.failure, h.fields FROM history AS h"
+        " LEFT JOIN instances AS i ON i.instance_id = h.instance_id"
+        f" WHERE {condition} ORDER BY i.ordinal, h.seq LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    rows = []
+    for values in frame.itertuples(index=False):
+        rows.append(
+            _row(
+                values.instance_id,
+                values.seq,
+                values.kind,
+                _value(values.name),
+                _value(values.task_id),
+                values.ts.to_pydatetime(),
+                values.wall_ts.to_pydatetime(),
+                _value(values.payload),
+                _value(values.failure),
+                _value(values.fields),
+            )
+        )
+    return rows, total
 
 
 def history_page(
@@ -67,8 +136,11 @@ def history_page(
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of history rows and the number of rows that match.
 
+    With the DuckDB store, one SQL query for the page (``LIMIT``/``OFFSET``) and one for
+    the count; with other stores, a ranged read of one instance's history, or a scan.
+
     Args:
-        instance_id: one instance's history (a ranged read), or None for every instance.
+        instance_id: one instance's history, or None for every instance.
         kind: an event kind (``TaskScheduled``, ``TimerFired``, ...).
         name: part of the event's name (activity, event, workflow), case-insensitive.
     """
@@ -76,10 +148,12 @@ def history_page(
     store = engine.store
     offset = max(0, offset)
     name_part = (name or "").strip().casefold()
+    if hasattr(store, "sql"):
+        return _sql_page(store, instance_id, kind, name_part, offset, limit)
     if instance_id and not kind and not name_part:
         total = len(store.history(instance_id))
         page = store.history(instance_id, start=offset, stop=offset + limit)
-        return [_row(s) for s in page], total
+        return [_stored_row(s) for s in page], total
 
     def matches(stored: StoredEvent) -> bool:
         event = stored.event
@@ -94,7 +168,7 @@ def history_page(
         for stored in store.history(iid):
             if matches(stored):
                 if offset <= total < offset + limit:
-                    rows.append(_row(stored))
+                    rows.append(_stored_row(stored))
                 total += 1
     return rows, total
 
@@ -136,8 +210,8 @@ def render_rows(rows: list[dict[str, Any]], *, show_instance: bool) -> str:
             _cell(r["kind"]),
             _cell(r["name"]),
             _cell(r["task_id"]),
-            _cell(r["timestamp"]),
-            _cell(r["wall_time"]),
+            f"<span style='white-space:nowrap'>{_cell(r['timestamp'])}</span>",
+            f"<span style='white-space:nowrap'>{_cell(r['wall_time'])}</span>",
             _payload_cell(r["payload"]),
         ]
         if show_instance:

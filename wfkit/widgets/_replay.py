@@ -6,28 +6,19 @@ workflow code; for an instance that finished before anyone watched it, a private
 its stored history (``Orchestration.apply(..., replaying=True)``), done once. Either way
 ``ctx.tasks`` holds every task the code created and ``yielded`` every task it yielded.
 
-The history events are indexed by task id as they are fed (only the events added since
-the last call), for timings, payloads and attempts.
+The history is indexed by task id as it grows (only the events added since the last
+call are read). With a store that answers SQL the index reads a few narrow columns, and
+payloads (inputs, results, failures) are fetched only for the events a view shows.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .._history import (
-    ChildWorkflowInstanceCompleted,
-    ChildWorkflowInstanceCreated,
-    ChildWorkflowInstanceFailed,
-    EventRaised,
-    ExecutionCompleted,
-    ExecutionStarted,
-    TaskCompleted,
-    TaskFailed,
-    TaskScheduled,
-    TimerCreated,
-    TimerFired,
-)
+from .._history import FailureDetails, HistoryEvent
 from .._orchestration import Orchestration
 from .._store import StoredEvent
 from .._task import CompletableTask
@@ -37,8 +28,189 @@ _REPLAY_ERRORS = ("NonDeterminismError", "WorkflowNotRegisteredError")
 #: Timers that are part of another node (an event wait's timeout, a retry's delay).
 INNER_TIMERS = frozenset({"external_event", "activity_retry", "child_workflow_retry"})
 
-_SCHEDULING = (TaskScheduled, TimerCreated, ChildWorkflowInstanceCreated)
-_CLOSING = (TaskCompleted, TaskFailed, ChildWorkflowInstanceCompleted, ChildWorkflowInstanceFailed)
+_SCHEDULING = frozenset({"TaskScheduled", "TimerCreated", "ChildWorkflowInstanceCreated"})
+_CLOSING = frozenset(
+    {
+        "TaskCompleted",
+        "TaskFailed",
+        "ChildWorkflowInstanceCompleted",
+        "ChildWorkflowInstanceFailed",
+        "TimerFired",
+    }
+)
+_EPOCH = datetime(1970, 1, 1)
+_PAYLOAD_FIELDS = ("input", "result", "output")
+
+
+class Entry:
+    """One history event, as much of it as the index needs."""
+
+    __slots__ = ("call", "event", "kind", "name", "origin", "seq", "task_id", "ts_us", "wall_us")
+
+    def __init__(
+        self,
+        seq: int,
+        kind: str,
+        task_id: int | None,
+        ts_us: int,
+        wall_us: int,
+        name: str | None,
+        call: str | None,
+        origin: str | None,
+        event: HistoryEvent | None = None,
+    ):
+        self.seq = seq
+        self.kind = kind
+        self.task_id = task_id
+        self.ts_us = ts_us
+        self.wall_us = wall_us
+        self.name = name
+        self.call = call
+        self.origin = origin
+        self.event = event
+
+    @classmethod
+    def of_row(cls, row: tuple[Any, ...]) -> Entry:
+        seq, kind, task_id, ts, wall, name, call, origin = row
+        return cls(
+            int(seq),
+            kind,
+            None if task_id < 0 else int(task_id),
+            int(ts),
+            int(wall),
+            name if isinstance(name, str) else None,
+            call if isinstance(call, str) else None,
+            origin if isinstance(origin, str) else None,
+        )
+
+    @classmethod
+    def of(cls, stored: StoredEvent) -> Entry:
+        event = stored.event
+        task_id = getattr(event, "task_id", None)
+        if task_id is None:
+            task_id = getattr(event, "task_scheduled_id", None)
+        if task_id is None:
+            task_id = getattr(event, "timer_id", None)
+        call = getattr(event, "task_execution_id", None) or (
+            getattr(event, "instance_id", None)
+            if event.kind == "ChildWorkflowInstanceCreated"
+            else None
+        )
+        entry = cls(
+            stored.seq,
+            event.kind,
+            task_id,
+            0,
+            round(stored.wall_time * 1_000_000),
+            event.name,
+            call,
+            getattr(event, "origin", None),
+            event,
+        )
+        return entry
+
+    @property
+    def ts(self) -> datetime:
+        """Virtual time of the event (naive UTC)."""
+        if self.event is not None:
+            return self.event.timestamp
+        return _EPOCH + timedelta(microseconds=self.ts_us)
+
+    @property
+    def wall_time(self) -> float:
+        """Wall time of the commit that stored the event (seconds since the epoch)."""
+        return self.wall_us / 1_000_000
+
+    @property
+    def wall(self) -> datetime:
+        return datetime.fromtimestamp(self.wall_time, UTC).replace(tzinfo=None)
+
+
+class _Entries(dict[Any, Any]):
+    """A dict whose values may be raw SQL rows, made into an Entry when read."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        value = dict.get(self, key, default)
+        if isinstance(value, tuple):
+            value = self[key] = Entry.of_row(value)
+        return value
+
+
+class HistorySource:
+    """Reads one instance's history for the index: from ``store.history`` (every store)."""
+
+    def __init__(self, store: Any, instance_id: str):
+        self.store = store
+        self.instance_id = instance_id
+
+    def events(self, start: int) -> list[StoredEvent]:
+        return self.store.history(self.instance_id, start=start)
+
+    def entries(self, start: int) -> list[Entry]:
+        return [Entry.of(s) for s in self.events(start)]
+
+    def payloads(self, entries: list[Entry]) -> dict[int, tuple[str | None, Any]]:
+        """seq -> (payload JSON text, FailureDetails or None) for ``entries``."""
+        return _event_payloads(entries)
+
+
+def _event_payloads(entries: list[Entry]) -> dict[int, tuple[str | None, Any]]:
+    out: dict[int, tuple[str | None, Any]] = {}
+    for entry in entries:
+        event = entry.event
+        if event is None:
+            continue
+        text = next(
+            (getattr(event, f) for f in _PAYLOAD_FIELDS if getattr(event, f, None) is not None),
+            None,
+        )
+        out[entry.seq] = (text, getattr(event, "failure", None))
+    return out
+
+
+class SqlHistorySource(HistorySource):
+    """Reads narrow columns of the ``history`` table with SQL; payloads on demand."""
+
+    _INDEX = (
+        "SELECT seq, kind, coalesce(task_id, -1) AS task_id, epoch_us(ts) AS ts,"
+        " epoch_us(wall_ts) AS wall, name,"
+        " coalesce(fields ->> 'task_execution_id', fields ->> 'instance_id') AS call,"
+        " fields ->> 'origin' AS origin"
+        " FROM history WHERE instance_id = ? AND seq >= ? ORDER BY seq"
+    )
+    _PAYLOADS = (
+        "SELECT seq, payload, failure FROM history"
+        " WHERE instance_id = ? AND seq IN (SELECT unnest(?::INTEGER[]))"
+    )
+
+    def entries(self, start: int) -> list[Any]:
+        """Rows (seq, kind, task id, ts, wall, name, call, origin): made into an Entry
+        only when looked up (see ``_Entries``), as most rows never are."""
+        frame = self.store.sql(self._INDEX, [self.instance_id, start])
+        return list(zip(*(frame[c].tolist() for c in frame.columns), strict=True))
+
+    def payloads(self, entries: list[Entry]) -> dict[int, tuple[str | None, Any]]:
+        if not entries:
+            return {}
+        frame = self.store.sql(self._PAYLOADS, [self.instance_id, [e.seq for e in entries]])
+        out: dict[int, tuple[str | None, Any]] = {}
+        for seq, payload, failure in zip(
+            frame["seq"].tolist(), frame["payload"].tolist(), frame["failure"].tolist(), strict=True
+        ):
+            details = None
+            if isinstance(failure, str):
+                data = json.loads(failure)
+                details = FailureDetails(
+                    data.get("message", ""), data.get("error_type", ""), data.get("stack_trace")
+                )
+            out[int(seq)] = (payload if isinstance(payload, str) else None, details)
+        return out
+
+
+def source_for(store: Any, instance_id: str) -> HistorySource:
+    if hasattr(store, "sql"):
+        return SqlHistorySource(store, instance_id)
+    return HistorySource(store, instance_id)
 
 
 class ReplayedInstance:
@@ -47,6 +219,7 @@ class ReplayedInstance:
     Args:
         resolve: registered workflow by name (``Registry.workflow``), for a private replay.
         orchestration: the engine's executor of the live instance, to read instead.
+        source: where the history comes from (needed by :meth:`update`).
     """
 
     def __init__(
@@ -55,9 +228,11 @@ class ReplayedInstance:
         resolve: Callable[[str], Any] | None = None,
         *,
         orchestration: Orchestration | None = None,
+        source: HistorySource | None = None,
     ):
         self.instance_id = instance_id
         self._resolve = resolve
+        self.source = source
         self.reset(orchestration)
 
     def reset(self, orchestration: Orchestration | None = None) -> None:
@@ -70,21 +245,117 @@ class ReplayedInstance:
         else:
             self.borrowed = True
         self.orchestration = orchestration
-        #: Number of history events fed so far.
+        #: Number of history events indexed so far.
         self.seen = 0
-        self.started: StoredEvent | None = None
-        self.finished: StoredEvent | None = None
+        self.started: Entry | None = None
+        self.finished: Entry | None = None
         #: task id -> the event that scheduled it (TaskScheduled, TimerCreated, child created)
-        self.scheduled: dict[int, StoredEvent] = {}
+        self.scheduled: dict[int, Entry] = _Entries()
         #: task id -> the event that closed it (completed, failed, timer fired)
-        self.closed: dict[int, StoredEvent] = {}
+        self.closed: dict[int, Entry] = _Entries()
         #: activity execution id or child instance id -> task ids of its attempts
         self.calls: dict[str, list[int]] = {}
         #: event name (casefolded) -> EventRaised events, in arrival order
-        self.raised: dict[str, list[StoredEvent]] = {}
+        self.raised: dict[str, list[Entry]] = {}
         #: id(task) -> position of the task in ``ctx.tasks`` (stable node ids)
         self.index: dict[int, int] = {}
+        self._payloads: dict[int, tuple[str | None, Any]] = {}
+        #: the graph's counts of fan-outs that can no longer change (see graph_model)
+        self.group_cache: dict[int, Any] = {}
 
+    # ------------------------------------------------------------------ feeding
+    def update(self) -> int:
+        """Read what the history gained since the last call; returns how many events."""
+        if self.source is None:
+            raise ValueError("update() needs a history source")
+        if self.borrowed:
+            return self.feed_entries(self.source.entries(self.seen))
+        return self.feed(self.source.events(self.seen))
+
+    def feed(self, events: Iterable[StoredEvent]) -> int:
+        """Index (and, for a private replay, apply) stored events that follow the ones
+        already seen; returns how many were new."""
+        orchestration = None if self.borrowed else self.orchestration
+        entries: list[Entry] = []
+        for stored in events:
+            if stored.seq < self.seen + len(entries):
+                continue
+            if orchestration is not None:
+                orchestration.apply(stored.event, replaying=True, position=stored.seq)
+            entries.append(Entry.of(stored))
+        return self.feed_entries(entries)
+
+    def feed_entries(self, entries: Iterable[Any]) -> int:
+        """Index entries (or raw SQL rows) that follow the ones already seen."""
+        scheduled, closed, calls = self.scheduled, self.closed, self.calls
+        new = 0
+        for item in entries:
+            if isinstance(item, Entry):
+                seq, kind, task_id, call, name = (
+                    item.seq,
+                    item.kind,
+                    item.task_id,
+                    item.call,
+                    item.name,
+                )
+            else:
+                seq, kind, task_id, _, _, name, call, _ = item
+                task_id = None if task_id < 0 else task_id
+            if seq < self.seen:
+                continue
+            if seq > self.seen:
+                raise ValueError(
+                    f"history of {self.instance_id!r}: expected event {self.seen}, got {seq}"
+                )
+            self.seen += 1
+            new += 1
+            if kind in _CLOSING:
+                if task_id is not None:
+                    closed[task_id] = item
+            elif kind in _SCHEDULING:
+                if task_id is not None:
+                    scheduled[task_id] = item
+                    if isinstance(call, str) and call and kind != "TimerCreated":
+                        calls.setdefault(call, []).append(task_id)
+            elif kind in ("EventRaised", "ExecutionStarted", "ExecutionCompleted"):
+                entry = item if isinstance(item, Entry) else Entry.of_row(item)
+                if kind == "EventRaised":
+                    key = (name if isinstance(name, str) else "").casefold()
+                    self.raised.setdefault(key, []).append(entry)
+                elif kind == "ExecutionStarted":
+                    self.started = entry
+                else:
+                    self.finished = entry
+        self.index_tasks()
+        return new
+
+    def index_tasks(self) -> None:
+        """Number the tasks created since the last call (their node ids)."""
+        tasks = self.tasks
+        index = self.index
+        for position in range(len(index), len(tasks)):
+            index[id(tasks[position])] = position
+
+    def load_payloads(self, entries: Iterable[Entry | None]) -> None:
+        """Fetch the payloads of ``entries`` that are not known yet, in one read."""
+        missing = [e for e in entries if e is not None and e.seq not in self._payloads]
+        if not missing:
+            return
+        with_events = [e for e in missing if e.event is not None]
+        if with_events:
+            self._payloads.update(_event_payloads(with_events))
+        rest = [e for e in missing if e.event is None]
+        if rest and self.source is not None:
+            self._payloads.update(self.source.payloads(rest))
+
+    def payload(self, entry: Entry | None) -> tuple[str | None, FailureDetails | None]:
+        """(payload JSON text, failure) of an event (loaded on demand)."""
+        if entry is None:
+            return None, None
+        self.load_payloads([entry])
+        return self._payloads.get(entry.seq, (None, None))
+
+    # ------------------------------------------------------------------ the executor
     @property
     def tasks(self) -> list[CompletableTask]:
         return self.orchestration.ctx.tasks
@@ -106,54 +377,6 @@ class ReplayedInstance:
             return f"{failure.error_type}: {failure.message}"
         return None
 
-    def feed(self, events: Iterable[StoredEvent]) -> int:
-        """Index (and, for a private replay, apply) the events that follow the ones
-        already seen; returns how many were new."""
-        orchestration = None if self.borrowed else self.orchestration
-        scheduled, closed, calls = self.scheduled, self.closed, self.calls
-        new = 0
-        for stored in events:
-            if stored.seq < self.seen:
-                continue
-            if stored.seq > self.seen:
-                raise ValueError(
-                    f"history of {self.instance_id!r}: expected event {self.seen}, got {stored.seq}"
-                )
-            event = stored.event
-            if orchestration is not None:
-                orchestration.apply(event, replaying=True, position=stored.seq)
-            self.seen += 1
-            new += 1
-            if isinstance(event, _CLOSING):
-                closed[event.task_scheduled_id] = stored
-            elif isinstance(event, _SCHEDULING):
-                scheduled[event.task_id] = stored
-                if isinstance(event, TaskScheduled):
-                    key = event.task_execution_id
-                elif isinstance(event, ChildWorkflowInstanceCreated):
-                    key = event.instance_id
-                else:
-                    continue
-                if key:
-                    calls.setdefault(key, []).append(event.task_id)
-            elif isinstance(event, TimerFired):
-                closed[event.timer_id] = stored
-            elif isinstance(event, EventRaised):
-                self.raised.setdefault(event.event_name.casefold(), []).append(stored)
-            elif isinstance(event, ExecutionStarted):
-                self.started = stored
-            elif isinstance(event, ExecutionCompleted):
-                self.finished = stored
-        self.index_tasks()
-        return new
-
-    def index_tasks(self) -> None:
-        """Number the tasks created since the last call (their node ids)."""
-        tasks = self.tasks
-        index = self.index
-        for position in range(len(index), len(tasks)):
-            index[id(tasks[position])] = position
-
     # ------------------------------------------------------------------ per task
     def attempts(self, task: CompletableTask) -> int:
         return getattr(task, "attempt_count", 1)
@@ -164,10 +387,8 @@ class ReplayedInstance:
         if task.task_id is None:
             return []
         if self.attempts(task) > 1:
-            stored = self.scheduled.get(task.task_id)
-            event = stored.event if stored is not None else None
-            key = getattr(event, "task_execution_id", None) or getattr(event, "instance_id", None)
-            ids = self.calls.get(key or "")
+            entry = self.scheduled.get(task.task_id)
+            ids = self.calls.get(entry.call or "") if entry is not None else None
             if ids and len(ids) > 1:
                 return ids
         return [task.task_id]
@@ -176,18 +397,27 @@ class ReplayedInstance:
         """What a timer is for: create_timer, external_event, activity_retry, ..."""
         if task.kind != "timer" or task.task_id is None:
             return None
-        stored = self.scheduled.get(task.task_id)
-        if stored is None or not isinstance(stored.event, TimerCreated):
-            return None
-        return stored.event.origin
+        entry = self.scheduled.get(task.task_id)
+        return entry.origin if entry is not None else None
 
     def child_instance_id(self, task: CompletableTask) -> str | None:
-        stored = self.scheduled.get(task.task_id) if task.task_id is not None else None
-        if stored is not None and isinstance(stored.event, ChildWorkflowInstanceCreated):
-            return stored.event.instance_id
+        entry = self.scheduled.get(task.task_id) if task.task_id is not None else None
+        if entry is not None and entry.kind == "ChildWorkflowInstanceCreated":
+            return entry.call
         return None
 
-    def event_received(self, task: CompletableTask) -> StoredEvent | None:
+    def wait_started(self, task: CompletableTask) -> Entry | None:
+        """When an event wait began: the creation of the timer that guards it (an event
+        already buffered completes the wait at once: then its arrival)."""
+        position = self.index.get(id(task))
+        tasks = self.tasks
+        if position is not None and position + 1 < len(tasks):
+            timer = tasks[position + 1]
+            if self.origin(timer) == "external_event" and timer.task_id is not None:
+                return self.scheduled.get(timer.task_id)
+        return self.event_received(task)
+
+    def event_received(self, task: CompletableTask) -> Entry | None:
         """The EventRaised that completed an event wait: the n-th completed wait for a
         name took the n-th event of that name (events are consumed first in, first out)."""
         if task.kind != "event" or not task.is_complete or task.is_failed:

@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .._store import StoredEvent
 from ._live import engine_of
-from ._replay import INNER_TIMERS, ReplayedInstance
+from ._replay import INNER_TIMERS, Entry, ReplayedInstance, source_for
 
 #: Bar colours per status (each bar's status is also in its legend entry and hover text).
 COLOURS = {
@@ -30,16 +29,17 @@ def open_view(runtime: Any, instance_id: str) -> ReplayedInstance:
     if engine.record(instance_id) is None:
         raise KeyError(f"no workflow instance with id {instance_id!r}")
     view = ReplayedInstance(
-        instance_id, engine.registry.workflow, orchestration=engine.orchestration(instance_id)
+        instance_id,
+        engine.registry.workflow,
+        orchestration=engine.orchestration(instance_id),
+        source=source_for(engine.store, instance_id),
     )
-    view.feed(engine.store.history(instance_id))
+    view.update()
     return view
 
 
-def _at(stored: StoredEvent, time: str) -> datetime:
-    if time == "wall":
-        return datetime.fromtimestamp(stored.wall_time, UTC).replace(tzinfo=None)
-    return stored.event.timestamp
+def _at(entry: Entry, time: str) -> datetime:
+    return entry.wall if time == "wall" else entry.ts
 
 
 def timeline_rows(view: ReplayedInstance, *, time: str = "virtual") -> list[dict[str, Any]]:
@@ -54,21 +54,32 @@ def timeline_rows(view: ReplayedInstance, *, time: str = "virtual") -> list[dict
             continue
         label = f"{task.name or task.kind} · t{position}"
         if task.kind == "event":
-            start = view.started
-            received = view.event_received(task)
-            if start is None:
+            began = view.wait_started(task)
+            if began is None:
                 continue
-            status = "completed" if received else ("failed" if task.is_failed else "waiting")
-            if task.is_failed:
-                status = "timed out"
+            received = view.event_received(task)
+            timeout = (
+                view.closed.get(began.task_id)
+                if began.kind == "TimerCreated" and began.task_id is not None
+                else None
+            )
+            ended: Entry | None = received
+            if received is not None:
+                status = "completed"
+            elif timeout is not None:  # the guarding timer fired first
+                status, ended = "timed out", timeout
+            elif view.finished is not None:
+                status, ended = "cancelled", view.finished
+            else:
+                status = "waiting"
             rows.append(
                 {
                     "task": label,
                     "kind": "event",
                     "name": task.name,
                     "attempt": 1,
-                    "start": _at(start, time),
-                    "end": _at(received, time) if received else None,
+                    "start": _at(began, time),
+                    "end": _at(ended, time) if ended is not None else None,
                     "status": status,
                 }
             )
@@ -97,7 +108,8 @@ def timeline_rows(view: ReplayedInstance, *, time: str = "virtual") -> list[dict
                 status = "waiting" if task.kind == "timer" else "running"
                 if task.is_complete or view.finished is not None:
                     status = "cancelled"
-            elif getattr(closed.event, "failure", None) is not None:
+                    closed = view.finished
+            elif closed.kind in ("TaskFailed", "ChildWorkflowInstanceFailed"):
                 status = "failed"
             else:
                 status = "completed"
@@ -184,12 +196,12 @@ def timeline(
     if len(labels) > max_tasks:
         title += f" · first {max_tasks:,} of {len(labels):,} tasks"
     fig.update_layout(
-        title={"text": title, "font": {"size": 14}},
+        title={"text": title, "font": {"size": 14}, "y": 0.98, "yanchor": "top"},
         barmode="overlay",
         height=max(260, min(900, 90 + 24 * len(kept))),
-        margin={"l": 10, "r": 10, "t": 40, "b": 30},
+        margin={"l": 10, "r": 10, "t": 60, "b": 40},
         xaxis={"type": "date", "title": f"{time} time (UTC)"},
         yaxis={"autorange": "reversed", "categoryorder": "array", "categoryarray": labels},
-        legend={"orientation": "h", "y": -0.15},
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
     )
     return fig

@@ -1,0 +1,555 @@
+"""The DuckDB store beyond the contract: files, faults, SQL views, the runtime's queries."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from support import WAIT, complete, output
+
+import wfkit as wf
+from wfkit._history import WorkflowStarted
+from wfkit._state import InstanceRecord, WorkflowStatus
+from wfkit._store import Batch, DuckDBStore, MemoryStore, StoredEvent
+from wfkit._store import _duckdb as duckdb_store
+
+T0 = datetime(2025, 3, 1)
+
+
+def record(instance_id: str, **changes: object) -> InstanceRecord:
+    values: dict[str, object] = dict(
+        instance_id=instance_id,
+        name="wf",
+        status=WorkflowStatus.RUNNING,
+        created_at=T0,
+        last_updated_at=T0,
+    )
+    values.update(changes)
+    return InstanceRecord(**values)  # type: ignore[arg-type]
+
+
+def events(instance_id: str, n: int, start: int = 0) -> list[StoredEvent]:
+    return [
+        StoredEvent(instance_id, start + i, WorkflowStarted(timestamp=T0), 1.7e9) for i in range(n)
+    ]
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def siblings(path: Path) -> list[str]:
+    return sorted(p.name for p in path.parent.iterdir())
+
+
+# --------------------------------------------------------------------------- files
+def test_a_file_store_keeps_everything_when_reopened(tmp_path: Path) -> None:
+    path = tmp_path / "wf.duckdb"
+    store = DuckDBStore(path)
+    store.commit(
+        Batch(
+            records={"a": record("a"), "b": record("b")},
+            events=events("a", 3),
+            clock_time=T0 + timedelta(days=3),
+        )
+    )
+    store.close()
+    again = DuckDBStore(str(path))
+    assert [r.instance_id for r in again.records()] == ["a", "b"]
+    assert len(again.history("a")) == 3
+    assert again.clock_time() == T0 + timedelta(days=3)
+    # appends continue where the history stopped; new instances come after the old ones
+    with pytest.raises(ValueError, match="cannot append event 0"):
+        again.commit(Batch(events=events("a", 1)))
+    again.commit(Batch(records={"c": record("c")}, events=events("a", 1, start=3)))
+    assert [r.instance_id for r in again.records()] == ["a", "b", "c"]
+    again.close()
+
+
+def test_a_closed_file_store_reopens_on_use(tmp_path: Path) -> None:
+    store = DuckDBStore(tmp_path / "wf.duckdb")
+    store.commit(Batch(records={"a": record("a")}))
+    store.close()
+    assert [r.instance_id for r in store.records()] == ["a"]
+    store.close()
+
+
+def test_a_failed_commit_rolls_back_and_raises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A statement failing inside the transaction (after the purge, the deletes and the
+    record upsert ran) leaves the file as it was; the store then goes on normally."""
+    store = DuckDBStore(tmp_path / "wf.duckdb")
+    store.commit(
+        Batch(records={"a": record("a"), "b": record("b")}, events=events("a", 2) + events("b", 1))
+    )
+
+    def broken(stored: list[StoredEvent]) -> tuple[str, list[object]]:
+        return ("INSERT INTO history VALUES (?)", ["not a row"])
+
+    monkeypatch.setattr(duckdb_store, "_insert_events", broken)
+    with pytest.raises(wf.StoreError, match="nothing of the batch was written"):
+        store.commit(
+            Batch(
+                purges={"b"},
+                resets={"a"},
+                records={"a": record("a", status=WorkflowStatus.COMPLETED), "c": record("c")},
+                events=events("a", 1),
+                clock_time=T0 + timedelta(days=1),
+            )
+        )
+    monkeypatch.undo()
+    assert [(r.instance_id, r.status) for r in store.records()] == [
+        ("a", WorkflowStatus.RUNNING),
+        ("b", WorkflowStatus.RUNNING),
+    ]
+    assert len(store.history("a")) == 2 and len(store.history("b")) == 1
+    assert store.clock_time() is None
+    store.commit(Batch(events=events("a", 1, start=2), records={"c": record("c")}))
+    assert len(store.history("a")) == 3
+    assert [r.instance_id for r in store.records()] == ["a", "b", "c"]
+    store.close()
+
+
+def test_a_file_that_is_not_a_store_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database\n" * 10)
+    tiny = tmp_path / "tiny.bin"
+    tiny.write_bytes(b"DUCK")
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("CREATE TABLE sales (id INTEGER, amount DOUBLE); INSERT INTO sales VALUES (1, 2)")
+    con.close()
+    for path in (text, tiny, other):
+        before, names = digest(path), siblings(path)
+        for read_only in (False, True):
+            with pytest.raises(wf.StoreFormatError, match="not a wfkit store") as info:
+                DuckDBStore(path, read_only=read_only)
+            assert str(path) in str(info.value)
+            assert digest(path) == before and siblings(path) == names
+        with pytest.raises(wf.StoreFormatError):
+            wf.WorkflowRuntime(store=path)
+        assert digest(path) == before and siblings(path) == names
+
+
+def test_a_store_of_a_newer_schema_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "future.duckdb"
+    DuckDBStore(path).close()
+    con = duckdb.connect(str(path))
+    con.execute("UPDATE schema_version SET version = version + 1")
+    con.close()
+    before, names = digest(path), siblings(path)
+    for read_only in (False, True):
+        with pytest.raises(wf.StoreFormatError, match="newer wfkit") as info:
+            DuckDBStore(path, read_only=read_only)
+        assert str(path) in str(info.value)
+    assert digest(path) == before and siblings(path) == names
+
+
+def test_an_empty_file_or_database_becomes_a_store(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.duckdb"
+    empty.touch()
+    blank = tmp_path / "blank.duckdb"
+    duckdb.connect(str(blank)).close()
+    for path in (empty, blank):
+        store = DuckDBStore(path)
+        store.commit(Batch(records={"a": record("a")}))
+        store.close()
+        assert [r.instance_id for r in DuckDBStore(path, read_only=True).records()] == ["a"]
+
+
+def test_read_only_needs_an_existing_store(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no wfkit store"):
+        DuckDBStore(tmp_path / "missing.duckdb", read_only=True)
+    with pytest.raises(ValueError, match="in-memory"):
+        DuckDBStore(read_only=True)
+
+
+def test_a_read_only_store_refuses_changes(tmp_path: Path) -> None:
+    path = tmp_path / "wf.duckdb"
+    store = DuckDBStore(path)
+    store.commit(Batch(records={"a": record("a", status=WorkflowStatus.COMPLETED)}))
+    store.close()
+    reader = DuckDBStore(path, read_only=True)
+    with pytest.raises(wf.StoreError, match="read-only"):
+        reader.commit(Batch(records={"b": record("b")}))
+    wfr = wf.WorkflowRuntime(store=reader)
+    with pytest.raises(wf.StoreError, match="read-only"):
+        wfr.start()
+    assert list(wfr.instances()["instance_id"]) == ["a"]
+    client = wf.DaprWorkflowClient(wfr)
+    assert client.get_workflow_state("a").runtime_status is wf.WorkflowStatus.COMPLETED
+    with pytest.raises(wf.StoreError, match="read-only"):
+        client.purge_workflow("a")
+
+    @wfr.workflow
+    def noop(ctx: wf.DaprWorkflowContext) -> None:
+        return None
+
+    with pytest.raises(wf.StoreError, match="read-only"):
+        client.schedule_new_workflow(noop)
+    assert len(reader.records()) == 1
+    reader.close()
+
+
+def test_a_second_writer_in_this_process_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "wf.duckdb"
+    first = DuckDBStore(path)
+    first.commit(Batch(records={"a": record("a")}))
+    with pytest.raises(wf.StoreLockedError, match="already open for writing in this process"):
+        DuckDBStore(path)
+    reader = DuckDBStore(path, read_only=True)  # a snapshot
+    assert [r.instance_id for r in reader.records()] == ["a"]
+    reader.close()
+    first.close()
+    second = DuckDBStore(path)  # closed: free again
+    assert [r.instance_id for r in second.records()] == ["a"]
+    second.close()
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from datetime import datetime
+    from wfkit._state import InstanceRecord, WorkflowStatus
+    from wfkit._store import Batch, DuckDBStore
+    store = DuckDBStore(sys.argv[1])
+    t = datetime(2025, 1, 1)
+    store.commit(Batch(records={"a": InstanceRecord("a", "wf", WorkflowStatus.RUNNING, t, t)}))
+    print("ready", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def test_another_process_writing_the_file_locks_it(tmp_path: Path) -> None:
+    path = tmp_path / "wf.duckdb"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline().strip() == "ready"
+        with pytest.raises(wf.StoreLockedError) as info:
+            DuckDBStore(path)
+        message = str(info.value)
+        assert str(path) in message
+        assert "read_only=True" in message
+        assert f"PID {writer.pid}" in message
+        with pytest.raises(wf.StoreLockedError):
+            wf.WorkflowRuntime(store=str(path))
+        # read-only works meanwhile: a snapshot of what the writer committed
+        wfr = wf.WorkflowRuntime(store=DuckDBStore(path, read_only=True))
+        assert list(wfr.instances()["instance_id"]) == ["a"]
+        assert wfr.sql("SELECT count(*) AS n FROM instances")["n"][0] == 1
+        wfr.shutdown()
+    finally:
+        writer.kill()
+        writer.wait()
+    DuckDBStore(path).close()  # free once the writer is gone
+
+
+# --------------------------------------------------------------------------- SQL views
+def retrying_runtime(store: object) -> wf.WorkflowRuntime:
+    wfr = wf.WorkflowRuntime(store=store, clock=wf.VirtualClock(T0))
+    attempts: dict[str, int] = {}
+    policy = wf.RetryPolicy(first_retry_interval=timedelta(seconds=5), max_number_of_attempts=3)
+
+    @wfr.activity
+    def flaky(ctx: wf.WorkflowActivityContext, key: str) -> str:
+        attempts[key] = attempts.get(key, 0) + 1
+        if attempts[key] < 3:
+            raise RuntimeError(f"{key} attempt {attempts[key]}")
+        return key
+
+    @wfr.activity
+    def steady(ctx: wf.WorkflowActivityContext, x: int) -> int:
+        return x * 2
+
+    @wfr.workflow
+    def flaky_child(ctx: wf.DaprWorkflowContext, key: str):  # type: ignore[no-untyped-def]
+        attempts[key] = attempts.get(key, 0) + 1
+        if attempts[key] < 2:
+            raise ValueError("child fails once")
+        return (yield ctx.call_activity(steady, input=21))
+
+    @wfr.workflow
+    def parent(ctx: wf.DaprWorkflowContext, _: None):  # type: ignore[no-untyped-def]
+        a = yield ctx.call_activity(flaky, input="a", retry_policy=policy)
+        b = yield ctx.call_activity(steady, input=1)
+        yield ctx.create_timer(timedelta(hours=2))
+        c = yield ctx.call_child_workflow(flaky_child, input="c", retry_policy=policy)
+        with contextlib.suppress(TimeoutError):
+            yield ctx.wait_for_external_event("never", timeout=timedelta(minutes=1))
+        return [a, b, c]
+
+    return wfr
+
+
+def test_tasks_view_groups_attempts_and_timers_view_shows_due_times() -> None:
+    wfr = retrying_runtime(None)
+    wfr.start()
+    client = wf.DaprWorkflowClient(wfr)
+    iid = client.schedule_new_workflow("parent", instance_id="p")
+    assert output(complete(client, iid)) == ["a", 2, 42]
+    tasks = wfr.sql(
+        "SELECT kind, name, task_ids, attempts, outcome, result, duration, child_instance_id "
+        "FROM tasks WHERE instance_id = 'p' ORDER BY scheduled_seq"
+    )
+    rows = tasks.to_dict("records")
+    assert [(r["kind"], r["name"], r["attempts"], r["outcome"]) for r in rows] == [
+        ("activity", "flaky", 3, "completed"),
+        ("activity", "steady", 1, "completed"),
+        ("child_workflow", "flaky_child", 2, "completed"),
+    ]
+    assert len(rows[0]["task_ids"]) == 3
+    assert rows[0]["result"] == '"a"'
+    assert rows[0]["duration"] == timedelta(seconds=10)  # two retries, 5 s apart
+    assert rows[2]["result"] == "42" and rows[2]["child_instance_id"] == "p:0008"
+    timers = wfr.sql(
+        "SELECT origin, name, created, fire_at, fired, state FROM timers "
+        "WHERE instance_id = 'p' ORDER BY created_seq"
+    ).to_dict("records")
+    assert [(t["origin"], t["state"]) for t in timers] == [
+        ("activity_retry", "fired"),
+        ("activity_retry", "fired"),
+        ("create_timer", "fired"),
+        ("child_workflow_retry", "fired"),
+        ("external_event", "fired"),
+    ]
+    for t in timers:
+        assert t["fired"] == t["fire_at"]  # virtual time: every timer fired when due
+    assert timers[2]["fire_at"] - timers[2]["created"] == timedelta(hours=2)
+    assert timers[4]["name"] == "never"
+    wfr.shutdown()
+
+
+def test_pending_and_canceled_tasks_and_timers() -> None:
+    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(T0, auto_skip=False))
+
+    @wfr.workflow
+    def waits(ctx: wf.DaprWorkflowContext, _: None):  # type: ignore[no-untyped-def]
+        yield ctx.create_timer(timedelta(days=1))
+        yield ctx.wait_for_external_event("go")
+
+    wfr.start()
+    client = wf.DaprWorkflowClient(wfr)
+    client.schedule_new_workflow(waits, instance_id="w")
+    client.wait_for_workflow_start("w", timeout_in_seconds=WAIT)
+    wfr.clock.advance(timedelta(0))
+    assert list(wfr.sql("SELECT state FROM timers")["state"]) == ["pending"]
+    client.terminate_workflow("w")
+    complete(client, "w")
+    assert list(wfr.sql("SELECT state FROM timers")["state"]) == ["canceled"]
+    wfr.shutdown()
+
+
+# --------------------------------------------------------------------------- runtime queries
+def chain_runtime(store: object) -> wf.WorkflowRuntime:
+    wfr = wf.WorkflowRuntime(store=store, clock=wf.VirtualClock(T0))
+
+    @wfr.activity
+    def inc(ctx: wf.WorkflowActivityContext, x: int) -> int:
+        return x + 1
+
+    @wfr.workflow
+    def chain(ctx: wf.DaprWorkflowContext, n: int):  # type: ignore[no-untyped-def]
+        x = 0
+        for _ in range(n):
+            x = yield ctx.call_activity(inc, input=x)
+        return x
+
+    @wfr.workflow
+    def family(ctx: wf.DaprWorkflowContext, n: int):  # type: ignore[no-untyped-def]
+        results = yield wf.when_all(
+            [ctx.call_child_workflow(chain, input=n, instance_id=f"kid-{i}") for i in range(2)]
+        )
+        return sum(results)
+
+    @wfr.workflow
+    def fails(ctx: wf.DaprWorkflowContext, _: None) -> None:
+        raise ValueError("no")
+
+    return wfr
+
+
+def test_store_argument_picks_the_backend(tmp_path: Path) -> None:
+    assert isinstance(wf.WorkflowRuntime().store, DuckDBStore)
+    assert wf.WorkflowRuntime().store.path is None  # type: ignore[attr-defined]
+    assert isinstance(wf.WorkflowRuntime(store="memory").store, MemoryStore)
+    for spec in (str(tmp_path / "a.duckdb"), tmp_path / "b.duckdb"):
+        wfr = wf.WorkflowRuntime(store=spec)
+        assert isinstance(wfr.store, DuckDBStore)
+        assert wfr.store.path == Path(spec)  # type: ignore[attr-defined]
+        wfr.shutdown()
+    mine = MemoryStore()
+    assert wf.WorkflowRuntime(store=mine).store is mine
+    for bad in ("", 42, object()):
+        with pytest.raises(ValueError, match="store must be"):
+            wf.WorkflowRuntime(store=bad)
+
+
+@pytest.mark.parametrize("store", ["memory", None, "file"])
+def test_history_and_instances_frames(store: str | None, tmp_path: Path) -> None:
+    wfr = chain_runtime(tmp_path / "wf.duckdb" if store == "file" else store)
+    wfr.start()
+    client = wf.DaprWorkflowClient(wfr)
+    iid = client.schedule_new_workflow("chain", input=3, instance_id="c")
+    complete(client, iid)
+    client.schedule_new_workflow("fails", instance_id="f")
+    complete(client, "f")
+    history = wfr.history("c")
+    assert list(history.columns) == [
+        "instance_id",
+        "seq",
+        "event_id",
+        "kind",
+        "name",
+        "ts",
+        "wall_ts",
+        "task_id",
+        "payload",
+        "failure",
+        "fields",
+    ]
+    assert list(history["seq"]) == list(range(len(history)))
+    assert list(history["kind"][:3]) == ["WorkflowStarted", "ExecutionStarted", "TaskScheduled"]
+    assert history["payload"].iloc[-1] == "3"
+    assert history["ts"].iloc[0] == T0
+    # time travel: the history up to an event, or any range of it
+    assert list(wfr.history("c", stop=3)["kind"]) == list(history["kind"][:3])
+    assert list(wfr.history("c", start=2, stop=5)["seq"]) == [2, 3, 4]
+    instances = wfr.instances()
+    assert list(instances["instance_id"]) == ["c", "f"]
+    assert list(instances["status"]) == ["COMPLETED", "FAILED"]
+    assert instances["failure_type"].iloc[1] == "ValueError"
+    assert list(wfr.instances(status=wf.WorkflowStatus.FAILED)["instance_id"]) == ["f"]
+    assert list(wfr.instances(status=["completed", "FAILED"])["instance_id"]) == ["c", "f"]
+    assert list(wfr.instances(name="chain")["instance_id"]) == ["c"]
+    assert wfr.instances(name=["nothing"]).empty
+    with pytest.raises(ValueError, match="status must be"):
+        wfr.instances(status="done")
+    with pytest.raises(wf.InstanceNotFoundError):
+        wfr.history("nope")
+    if store == "memory":
+        with pytest.raises(wf.StoreError, match="SQL queries need the DuckDB store"):
+            wfr.sql("SELECT 1")
+    else:
+        frame = wfr.sql("SELECT kind, count(*) AS n FROM history GROUP BY kind ORDER BY kind")
+        assert dict(zip(frame["kind"], frame["n"], strict=True))["TaskCompleted"] == 3
+        assert wfr.sql("SELECT ? AS x", [5])["x"][0] == 5
+        assert wfr.sql("SET threads = 2").empty
+    wfr.shutdown()
+
+
+@pytest.mark.parametrize("store", ["memory", None, "file"])
+def test_purge_deletes_children_and_finished_instances_stay_until_purged(
+    store: str | None, tmp_path: Path
+) -> None:
+    wfr = chain_runtime(tmp_path / "wf.duckdb" if store == "file" else store)
+    wfr.start()
+    client = wf.DaprWorkflowClient(wfr)
+    client.schedule_new_workflow("family", input=2, instance_id="fam")
+    assert output(complete(client, "fam")) == 4
+    client.schedule_new_workflow("chain", input=1, instance_id="other")
+    complete(client, "other")
+    client.schedule_new_workflow("fails", instance_id="f")
+    complete(client, "f")
+    assert set(wfr.instances()["instance_id"]) == {"fam", "kid-0", "kid-1", "other", "f"}
+    assert client.purge_workflow("fam") == 3
+    assert set(wfr.instances()["instance_id"]) == {"other", "f"}
+    for gone in ("fam", "kid-0", "kid-1"):
+        assert wfr.store.history(gone) == []
+    if store != "memory":
+        left = wfr.sql("SELECT DISTINCT instance_id FROM history ORDER BY 1")
+        assert list(left["instance_id"]) == ["f", "other"]
+        assert wfr.sql("SELECT count(*) AS n FROM tasks WHERE instance_id LIKE 'kid%'")["n"][0] == 0
+    wfr.shutdown()
+
+
+def test_a_file_runtime_resumes_after_a_restart_with_its_clock(tmp_path: Path) -> None:
+    """Unfinished instances, pending timers and scheduled starts survive a restart; the
+    virtual clock goes on from where it was (a default clock would start at wall time)."""
+    path = tmp_path / "wf.duckdb"
+
+    def build() -> wf.WorkflowRuntime:
+        wfr = wf.WorkflowRuntime(store=path, clock=wf.VirtualClock(auto_skip=False))
+
+        @wfr.workflow
+        def sleeper(ctx: wf.DaprWorkflowContext, days: int):  # type: ignore[no-untyped-def]
+            yield ctx.create_timer(timedelta(days=days))
+            return ctx.current_utc_datetime.isoformat()
+
+        return wfr
+
+    wfr = build()
+    wfr.start()
+    start = wfr.clock.now()
+    client = wf.DaprWorkflowClient(wfr)
+    client.schedule_new_workflow("sleeper", input=3, instance_id="s")
+    client.schedule_new_workflow(
+        "sleeper", input=1, instance_id="later", start_at=start + timedelta(days=10)
+    )
+    client.wait_for_workflow_start("s", timeout_in_seconds=WAIT)
+    wfr.clock.advance(timedelta(days=2))
+    wfr.shutdown()
+
+    time.sleep(1.1)  # a default clock would now start a second later
+    again = build()
+    assert again.clock.now() == start + timedelta(days=2)
+    assert [t.fire_at for t in again.clock.pending_timers()] == []  # resumed at start()
+    again.start()
+    assert sorted(t.fire_at for t in again.clock.pending_timers()) == [
+        start + timedelta(days=3),
+        start + timedelta(days=10),
+    ]
+    client = wf.DaprWorkflowClient(again)
+    again.clock.advance(timedelta(days=1))
+    assert output(complete(client, "s")) == (start + timedelta(days=3)).isoformat()
+    assert client.get_workflow_state("later").runtime_status is wf.WorkflowStatus.PENDING
+    again.clock.advance(timedelta(days=8))
+    assert output(complete(client, "later")) == (start + timedelta(days=11)).isoformat()
+    again.shutdown()
+
+
+def test_instances_of_unregistered_workflows_wait_for_registration(tmp_path: Path) -> None:
+    path = tmp_path / "wf.duckdb"
+    wfr = wf.WorkflowRuntime(store=path, clock=wf.VirtualClock(T0, auto_skip=False))
+
+    @wfr.workflow
+    def sleeper(ctx: wf.DaprWorkflowContext, _: None):  # type: ignore[no-untyped-def]
+        yield ctx.create_timer(timedelta(hours=1))
+        return "woke"
+
+    wfr.start()
+    client = wf.DaprWorkflowClient(wfr)
+    client.schedule_new_workflow(sleeper, instance_id="s")
+    client.wait_for_workflow_start("s", timeout_in_seconds=WAIT)
+    wfr.shutdown()
+
+    again = wf.WorkflowRuntime(store=path, clock=wf.VirtualClock(T0, auto_skip=False))
+
+    @again.workflow
+    def other(ctx: wf.DaprWorkflowContext) -> None:
+        return None
+
+    with pytest.warns(wf.WfkitWarning, match="not registered"):
+        again.start()
+    client = wf.DaprWorkflowClient(again)
+    assert client.get_workflow_state("s").runtime_status is wf.WorkflowStatus.RUNNING
+    with pytest.raises(wf.RuntimeNotStartedError, match="once its workflow 'sleeper'"):
+        client.raise_workflow_event("s", "x")
+    with pytest.raises(wf.InstanceExistsError):
+        client.schedule_new_workflow(other, instance_id="s")  # the id is taken
+    again.register_workflow(sleeper)  # resumes it
+    again.clock.advance(timedelta(hours=1))
+    assert output(complete(client, "s")) == "woke"
+    again.shutdown()

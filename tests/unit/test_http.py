@@ -1,0 +1,562 @@
+"""Dapr's workflow HTTP API served by ``wfr.serve_http()``: the seed's curl commands, the
+async request-reply pattern with the virtual clock fast-forwarding, every operation, and
+the error answers (JSON, 4xx, never a 5xx or a hang)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from http_workflows import build
+from support import WAIT, until
+
+import wfkit as wf
+from wfkit import _http
+
+START = datetime(2025, 1, 1)
+SEED_BODY = '{"Name":"Paperclips","Quantity":1,"TotalCost":9.95}'
+TERMINAL = {"COMPLETED", "FAILED", "TERMINATED"}
+
+
+@pytest.fixture
+def calls(wfr: wf.WorkflowRuntime) -> list[Any]:
+    return build(wfr)
+
+
+@pytest.fixture
+def server(wfr: wf.WorkflowRuntime, calls: list[Any]) -> Iterator[Any]:
+    with wfr.serve_http() as srv:
+        yield srv
+
+
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def call(
+    method: str,
+    url: str,
+    body: str | bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], Any]:
+    """(status, headers, JSON body or None) of one request; never raises on 4xx/5xx."""
+    data = body.encode() if isinstance(body, str) else body
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with _NO_PROXY.open(request, timeout=WAIT) as response:
+            raw, status, head = response.read(), response.status, dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        raw, status, head = exc.read(), exc.code, dict(exc.headers)
+    return status, head, json.loads(raw) if raw else None
+
+
+def raw_request(server: Any, data: bytes, *, read_timeout: float = WAIT) -> bytes:
+    """Send bytes on a fresh connection; return everything the server answers."""
+    with socket.create_connection((server.host, server.port), timeout=read_timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def poll(url: str, *, limit: int = 100) -> tuple[list[str], dict[str, Any]]:
+    """GET ``url`` until the instance finishes; the statuses seen and the last state."""
+    seen = []
+    for _ in range(limit):
+        status, _headers, state = call("GET", url)
+        assert status == 200, state
+        seen.append(state["runtimeStatus"])
+        if state["runtimeStatus"] in TERMINAL:
+            return seen, state
+    raise AssertionError(f"still {seen[-1]} after {limit} polls")
+
+
+# ------------------------------------------------------------------ the seed's async HTTP pattern
+def curl(*args: str) -> str:
+    result = subprocess.run(
+        ["curl", "-s", "--noproxy", "*", "--max-time", str(WAIT), *args],
+        capture_output=True,
+        text=True,
+        timeout=WAIT + 5,
+        check=True,
+    )
+    return result.stdout
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_the_seeds_curl_commands_work_as_written(wfr, server):
+    # seed 003, host and port aside (run through a shell, as a reader would type them)
+    start = (
+        f"curl -X POST {server.url}/v1.0-beta1/workflows/dapr/OrderProcessingWorkflow/"
+        f"start?instanceID=12345678 -d '{SEED_BODY}'"
+    )
+    status = f"curl {server.url}/v1.0-beta1/workflows/dapr/12345678"
+    out = subprocess.run(
+        start, shell=True, capture_output=True, text=True, timeout=WAIT, check=True
+    ).stdout
+    assert json.loads(out) == {"instanceID": "12345678"}
+
+    seen = []
+    for _ in range(100):
+        out = subprocess.run(
+            status, shell=True, capture_output=True, text=True, timeout=WAIT, check=True
+        ).stdout
+        state = json.loads(out)
+        seen.append(state["runtimeStatus"])
+        if state["runtimeStatus"] == "COMPLETED":
+            break
+    assert seen[-1] == "COMPLETED"
+    # the seed's completed example, field by field
+    assert set(state) == {
+        "instanceID",
+        "workflowName",
+        "createdAt",
+        "lastUpdatedAt",
+        "runtimeStatus",
+        "properties",
+    }
+    assert state["instanceID"] == "12345678"
+    assert state["workflowName"] == "OrderProcessingWorkflow"
+    props = state["properties"]
+    assert set(props) == {
+        "dapr.workflow.custom_status",
+        "dapr.workflow.input",
+        "dapr.workflow.output",
+    }
+    assert json.loads(props["dapr.workflow.input"]) == json.loads(SEED_BODY)
+    assert json.loads(props["dapr.workflow.output"]) == {"Processed": True}
+    assert props["dapr.workflow.custom_status"] == "shipping"  # a str is kept as set
+    created = datetime.fromisoformat(state["createdAt"].replace("Z", "+00:00"))
+    updated = datetime.fromisoformat(state["lastUpdatedAt"].replace("Z", "+00:00"))
+    assert state["createdAt"].endswith("Z")
+    assert updated - created == timedelta(hours=36)  # the timer, fast-forwarded
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_curl_with_the_v1_prefix_and_a_generated_instance_id(server):
+    out = curl("-X", "POST", f"{server.url}/v1.0/workflows/dapr/echo/start", "-d", "[1, 2]")
+    instance_id = json.loads(out)["instanceID"]
+    assert instance_id
+    state = json.loads(curl(f"{server.url}/v1.0/workflows/dapr/{instance_id}"))
+    assert state["runtimeStatus"] == "COMPLETED"
+    assert json.loads(state["properties"]["dapr.workflow.output"]) == [1, 2]
+
+
+def test_polling_until_completed_fast_forwards_the_virtual_clock(wfr, server):
+    base = f"{server.url}/v1.0/workflows/dapr"
+    status, _h, reply = call(
+        "POST", f"{base}/OrderProcessingWorkflow/start?instanceID=order-1", SEED_BODY
+    )
+    assert (status, reply) == (202, {"instanceID": "order-1"})
+    wall = time.monotonic()
+    # a read that does not wait leaves time alone: the instance waits on its timer
+    until(lambda: wfr.clock.pending_timers())
+    status, _h, state = call("GET", f"{base}/order-1?wait=0")
+    assert state["runtimeStatus"] == "RUNNING"
+    assert wfr.clock.now() == START
+    seen, state = poll(f"{base}/order-1")
+    assert seen[-1] == "COMPLETED"
+    assert json.loads(state["properties"]["dapr.workflow.output"]) == {"Processed": True}
+    assert wfr.clock.now() == START + timedelta(hours=36)
+    assert time.monotonic() - wall < 5  # 36 virtual hours, not wall hours
+
+
+def test_a_poll_answers_as_soon_as_the_instance_finishes(wfr, server):
+    base = f"{server.url}/v1.0/workflows/dapr"
+    call("POST", f"{base}/OrderProcessingWorkflow/start?instanceID=o2", SEED_BODY)
+    started = time.monotonic()
+    status, _h, state = call("GET", f"{base}/o2?wait=20")
+    assert (status, state["runtimeStatus"]) == (200, "COMPLETED")
+    assert time.monotonic() - started < 5
+
+
+def test_polls_do_not_move_time_while_the_poll_wait_is_zero(wfr, calls):
+    with wfr.serve_http(poll_wait=0) as srv:
+        base = f"{srv.url}/v1.0/workflows/dapr"
+        call("POST", f"{base}/OrderProcessingWorkflow/start?instanceID=o3", SEED_BODY)
+        until(lambda: wfr.clock.pending_timers())
+        for _ in range(3):
+            assert call("GET", f"{base}/o3")[2]["runtimeStatus"] == "RUNNING"
+        assert wfr.clock.now() == START
+        # asking to wait still works, per request
+        assert call("GET", f"{base}/o3?wait=5")[2]["runtimeStatus"] == "COMPLETED"
+
+
+def test_a_system_clock_poll_does_not_wait_unless_asked():
+    runtime = wf.WorkflowRuntime(clock="system", store="memory")
+    build(runtime)
+    runtime.start()
+    try:
+        with runtime.serve_http() as srv:
+            base = f"{srv.url}/v1.0/workflows/dapr"
+            call("POST", f"{base}/waiter/start?instanceID=w", "")
+            started = time.monotonic()
+            assert call("GET", f"{base}/w")[2]["runtimeStatus"] in ("RUNNING", "PENDING")
+            assert time.monotonic() - started < 0.2
+    finally:
+        runtime.shutdown()
+
+
+# ------------------------------------------------------------------ every operation
+def test_raise_event_completes_a_waiting_request_escalation(wfr, server, calls):
+    base = f"{server.url}/v1.0/workflows/dapr"
+    call("POST", f"{base}/request_escalation/start?instanceID=esc", '{"amount": 5000}')
+    until(lambda: wfr._engine.waiting_for_events("esc") == ["human_approval"])
+    status, _h, reply = call("POST", f"{base}/esc/raiseEvent/human_approval", '{"approved": true}')
+    assert (status, reply) == (202, None)
+    state = call("GET", f"{base}/esc?wait=5")[2]
+    assert state["runtimeStatus"] == "COMPLETED"
+    assert ("process_approval_activity", {"approved": True}) in calls
+    assert wfr.clock.now() == START  # the 7-day timeout never fired
+
+
+def test_pause_resume_terminate_and_purge(wfr, server):
+    base = f"{server.url}/v1.0/workflows/dapr"
+    call("POST", f"{base}/waiter/start?instanceID=life", "")
+    until(lambda: wfr._engine.waiting_for_events("life") == ["go"])
+    assert call("POST", f"{base}/life/pause")[0] == 202
+    assert call("GET", f"{base}/life?wait=0")[2]["runtimeStatus"] == "SUSPENDED"
+    assert call("POST", f"{base}/life/resume")[0] == 202
+    assert call("GET", f"{base}/life?wait=0")[2]["runtimeStatus"] == "RUNNING"
+    assert call("POST", f"{base}/life/resume")[0] == 202  # resuming a running one: no-op
+    assert call("POST", f"{base}/life/terminate", '{"reason": "cancelled"}')[0] == 202
+    state = call("GET", f"{base}/life")[2]
+    assert state["runtimeStatus"] == "TERMINATED"
+    assert json.loads(state["properties"]["dapr.workflow.output"]) == {"reason": "cancelled"}
+    assert call("POST", f"{base}/life/purge")[0] == 202
+    status, _h, error = call("GET", f"{base}/life")
+    assert status == 404 and error["errorCode"] == "ERR_INSTANCE_ID_NOT_FOUND"
+
+
+def test_a_failed_instance_reports_its_failure(server):
+    base = f"{server.url}/v1.0/workflows/dapr"
+    call("POST", f"{base}/failing/start?instanceID=f", "")
+    state = call("GET", f"{base}/f?wait=5")[2]
+    assert state["runtimeStatus"] == "FAILED"
+    props = state["properties"]
+    assert props["dapr.workflow.failure.error_type"] == "ValueError"
+    assert props["dapr.workflow.failure.error_message"] == "this workflow always fails"
+    assert "dapr.workflow.output" not in props
+
+
+@pytest.mark.parametrize("prefix", ["v1.0", "v1.0-beta1", "v1.0-alpha1"])
+def test_every_api_version_prefix(server, prefix):
+    base = f"{server.url}/{prefix}/workflows/dapr"
+    assert call("POST", f"{base}/echo/start?instanceID=p", '"hi"')[0] == 202
+    state = call("GET", f"{base}/p")[2]
+    assert state["properties"]["dapr.workflow.output"] == '"hi"'
+    assert call("POST", f"{base}/p/purge")[0] == 202
+
+
+def test_reusing_the_id_of_a_finished_instance_starts_it_again(server):
+    base = f"{server.url}/v1.0/workflows/dapr"
+    for value in ("1", "2"):
+        assert call("POST", f"{base}/echo/start?instanceID=again", value)[0] == 202
+        assert call("GET", f"{base}/again")[2]["properties"]["dapr.workflow.output"] == value
+
+
+def test_wfkit_routes_list_history_rerun_and_info(wfr, server):
+    base = f"{server.url}/v1.0/workflows/dapr"
+    call("POST", f"{base}/OrderProcessingWorkflow/start?instanceID=a", SEED_BODY)
+    call("POST", f"{base}/echo/start?instanceID=b", "1")
+    poll(f"{base}/a")
+    listing = call("GET", f"{server.url}/wfkit/v1/instances")[2]
+    assert [i["instanceID"] for i in listing["instances"]] == ["a", "b"]
+    only = call("GET", f"{server.url}/wfkit/v1/instances?name=echo&status=completed")[2]
+    assert [i["instanceID"] for i in only["instances"]] == ["b"]
+    history = call("GET", f"{server.url}/wfkit/v1/instances/a/history")[2]
+    kinds = [e["kind"] for e in history["events"]]
+    assert kinds[:3] == ["WorkflowStarted", "ExecutionStarted", "TimerCreated"]
+    assert kinds[-1] == "ExecutionCompleted"
+    scheduled = next(e for e in history["events"] if e["kind"] == "TaskScheduled")
+    status, _h, reply = call(
+        "POST",
+        f"{server.url}/wfkit/v1/instances/a/rerun",
+        json.dumps({"eventId": scheduled["eventId"], "newInstanceId": "a2", "input": {"x": 1}}),
+    )
+    assert (status, reply) == (202, {"instanceID": "a2"})
+    assert call("GET", f"{base}/a2")[2]["runtimeStatus"] == "COMPLETED"
+    info = call("GET", f"{server.url}/wfkit/v1/info")[2]
+    assert "OrderProcessingWorkflow" in info["workflows"]
+    assert "process_order" in info["activities"]
+
+
+def test_openapi_description_is_served(server):
+    status, headers, spec = call("GET", f"{server.url}/openapi.json")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    assert spec["openapi"].startswith("3.")
+    for path in (
+        "/v1.0/workflows/dapr/{workflowName}/start",
+        "/v1.0/workflows/dapr/{instanceID}",
+        "/v1.0/workflows/dapr/{instanceID}/raiseEvent/{eventName}",
+        "/v1.0/workflows/dapr/{instanceID}/terminate",
+        "/v1.0/workflows/dapr/{instanceID}/pause",
+        "/v1.0/workflows/dapr/{instanceID}/resume",
+        "/v1.0/workflows/dapr/{instanceID}/purge",
+        "/v1.0-beta1/workflows/dapr/{workflowName}/start",
+    ):
+        assert path in spec["paths"], path
+    start = spec["paths"]["/v1.0/workflows/dapr/{workflowName}/start"]["post"]
+    assert "OrderProcessingWorkflow" in start["parameters"][0]["examples"]
+    assert "securitySchemes" not in spec["components"]
+
+
+def test_head_answers_without_a_body(server):
+    request = b"HEAD /v1.0/workflows/dapr/nobody HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    answer = raw_request(server, request)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 404")
+    assert body == b""
+
+
+# ------------------------------------------------------------------ bad requests
+BAD = [
+    # (method, path, body, status, errorCode)
+    ("POST", "/v1.0/workflows/dapr/nope/start", "{}", 404, "ERR_WORKFLOW_NOT_FOUND"),
+    ("POST", "/v1.0/workflows/dapr/nope/start", "{bad", 404, "ERR_WORKFLOW_NOT_FOUND"),
+    ("POST", "/v1.0/workflows/dapr/echo/start", "{bad", 400, "ERR_MALFORMED_REQUEST"),
+    ("POST", "/v1.0/workflows/dapr/echo/start", "NaN", 400, "ERR_MALFORMED_REQUEST"),
+    ("POST", "/v1.0/workflows/dapr/echo/start", b"\xff\xfe", 400, "ERR_MALFORMED_REQUEST"),
+    ("POST", "/v1.0/workflows/dapr/echo/start", "[" * 5000, 400, "ERR_MALFORMED_REQUEST"),
+    (
+        "POST",
+        "/v1.0/workflows/dapr/echo/start?instanceID=has%20space",
+        "1",
+        400,
+        "ERR_INSTANCE_ID_INVALID",
+    ),
+    ("GET", "/v1.0/workflows/dapr/missing", None, 404, "ERR_INSTANCE_ID_NOT_FOUND"),
+    ("GET", "/v1.0/workflows/dapr/missing?wait=x", None, 400, "ERR_MALFORMED_REQUEST"),
+    ("GET", "/v1.0/workflows/dapr/missing?wait=31", None, 400, "ERR_MALFORMED_REQUEST"),
+    ("GET", "/v1.0/workflows/dapr/missing?wait=nan", None, 400, "ERR_MALFORMED_REQUEST"),
+    (
+        "POST",
+        "/v1.0/workflows/dapr/missing/raiseEvent/x",
+        "1",
+        404,
+        "ERR_INSTANCE_ID_NOT_FOUND",
+    ),
+    ("POST", "/v1.0/workflows/dapr/missing/raiseEvent/x", "{", 400, "ERR_MALFORMED_REQUEST"),
+    ("POST", "/v1.0/workflows/dapr/missing/terminate", None, 404, "ERR_INSTANCE_ID_NOT_FOUND"),
+    ("POST", "/v1.0/workflows/dapr/missing/pause", None, 404, "ERR_INSTANCE_ID_NOT_FOUND"),
+    ("POST", "/v1.0/workflows/dapr/missing/resume", None, 404, "ERR_INSTANCE_ID_NOT_FOUND"),
+    ("POST", "/v1.0/workflows/dapr/missing/purge", None, 404, "ERR_INSTANCE_ID_NOT_FOUND"),
+    (
+        "POST",
+        "/v1.0/workflows/dapr/missing/purge?non_recursive=maybe",
+        None,
+        400,
+        "ERR_MALFORMED_REQUEST",
+    ),
+    ("GET", "/v1.0/workflows/dapr/x/start", None, 405, "ERR_METHOD_NOT_ALLOWED"),
+    ("POST", "/v1.0/workflows/dapr/missing", None, 405, "ERR_METHOD_NOT_ALLOWED"),
+    ("DELETE", "/v1.0/workflows/dapr/missing", None, 405, "ERR_METHOD_NOT_ALLOWED"),
+    ("PATCH", "/openapi.json", None, 405, "ERR_METHOD_NOT_ALLOWED"),
+    ("BREW", "/v1.0/workflows/dapr/missing/purge", None, 405, "ERR_METHOD_NOT_ALLOWED"),
+    ("GET", "/", None, 404, "ERR_NOT_FOUND"),
+    ("GET", "/v1.0/workflows", None, 404, "ERR_NOT_FOUND"),
+    ("GET", "/v1.0/workflows/dapr", None, 404, "ERR_NOT_FOUND"),
+    ("GET", "/v1.0/workflows/dapr/a/b/c/d", None, 404, "ERR_NOT_FOUND"),
+    ("GET", "/v2/workflows/dapr/x", None, 404, "ERR_NOT_FOUND"),
+    ("GET", "/v1.0/workflows/temporal/x", None, 400, "ERR_WORKFLOW_COMPONENT_NOT_FOUND"),
+    ("POST", "/v1.0/workflows/dapr/x/raiseEvent/", None, 400, "ERR_WORKFLOW_EVENT_NAME_MISSING"),
+    ("GET", "/wfkit/v1/instances?status=NAPPING", None, 400, "ERR_MALFORMED_REQUEST"),
+    ("GET", "/wfkit/v1/instances/missing/history", None, 404, "ERR_INSTANCE_ID_NOT_FOUND"),
+    ("POST", "/wfkit/v1/instances/missing/rerun", "[]", 400, "ERR_MALFORMED_REQUEST"),
+    ("POST", "/wfkit/v1/instances/missing/rerun", '{"eventId": "1"}', 400, "ERR_MALFORMED_REQUEST"),
+    (
+        "POST",
+        "/wfkit/v1/instances/missing/rerun",
+        '{"eventId": 1}',
+        404,
+        "ERR_INSTANCE_ID_NOT_FOUND",
+    ),
+    ("GET", "/wfkit/v1/nothing", None, 404, "ERR_NOT_FOUND"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "code"), BAD)
+def test_bad_requests_get_a_json_4xx(server, method, path, body, status, code):
+    got, headers, error = call(method, server.url + path, body)
+    assert (got, error["errorCode"]) == (status, code), error
+    assert headers["Content-Type"] == "application/json"
+    assert error["message"]
+    if got == 405:
+        assert headers["Allow"]
+
+
+def test_conflicting_states_are_409(wfr, server):
+    base = f"{server.url}/v1.0/workflows/dapr"
+    call("POST", f"{base}/waiter/start?instanceID=busy", "")
+    status, _h, error = call("POST", f"{base}/waiter/start?instanceID=busy", "")
+    assert (status, error["errorCode"]) == (409, "ERR_START_WORKFLOW")
+    assert "already exists" in error["message"]
+    status, _h, error = call("POST", f"{base}/busy/purge")
+    assert (status, error["errorCode"]) == (409, "ERR_PURGE_WORKFLOW")
+    call("POST", f"{base}/busy/terminate")
+    for verb in ("terminate", "pause"):
+        status, _h, error = call("POST", f"{base}/busy/{verb}")
+        assert (status, error["errorCode"]) == (409, f"ERR_{verb.upper()}_WORKFLOW")
+    status, _h, error = call("POST", f"{base}/busy/raiseEvent/go", "1")
+    assert status == 409
+    status, _h, error = call(
+        "POST", f"{server.url}/wfkit/v1/instances/busy/rerun", '{"eventId": 99}'
+    )
+    assert status == 400 and "event id 99" in error["message"]
+
+
+def test_an_oversize_body_is_refused_unread(calls):
+    runtime = wf.WorkflowRuntime(clock=wf.VirtualClock(START), max_payload_bytes=1000)
+    build(runtime)
+    runtime.start()
+    try:
+        with runtime.serve_http() as srv:
+            url = f"{srv.url}/v1.0/workflows/dapr/echo/start"
+            status, _headers, error = call("POST", url, json.dumps("x" * 2000))
+            assert (status, error["errorCode"]) == (413, "ERR_BODY_TOO_LARGE")
+            assert "1,000 bytes" in error["message"]
+            # a body under the limit whose payload is over it (\u escapes grow it)
+            body = json.dumps(["\u00e9" * 300], ensure_ascii=False)
+            assert len(body.encode()) < 1000
+            status, _h, error = call("POST", url, body)
+            assert (status, error["errorCode"]) == (413, "ERR_PAYLOAD_TOO_LARGE")
+            # the server still answers
+            assert call("POST", url, "1")[0] == 202
+    finally:
+        runtime.shutdown()
+
+
+def test_stalled_and_malformed_connections_never_hang_the_server(server, monkeypatch):
+    monkeypatch.setattr(_http._Handler, "timeout", 0.5)
+    # a body shorter than its Content-Length: 408 once the socket times out
+    answer = raw_request(
+        server,
+        b"POST /v1.0/workflows/dapr/echo/start HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Length: 100\r\n\r\n[1,",
+    )
+    assert answer.startswith(b"HTTP/1.1 408")
+    assert b'"ERR_REQUEST_TIMEOUT"' in answer
+    # a client that sends nothing is dropped
+    started = time.monotonic()
+    assert raw_request(server, b"") == b""
+    assert time.monotonic() - started < 5
+    # garbage request lines, chunked bodies and bad lengths: JSON 4xx
+    for data, status in (
+        (b"NONSENSE\r\n\r\n", b"400"),
+        (b"GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", b"400"),
+        (
+            b"POST /v1.0/workflows/dapr/echo/start HTTP/1.1\r\nHost: x\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n1\r\n1\r\n0\r\n\r\n",
+            b"411",
+        ),
+        (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", b"414"),
+        (b"GET /x HTTP/2.0\r\n\r\n", b"400"),
+        (b"GET /x HTTP/1.x\r\n\r\n", b"400"),
+    ):
+        answer = raw_request(server, data)
+        assert answer.split(b" ", 2)[1] == status, answer[:200]
+        assert b'"errorCode"' in answer
+    # and it still serves
+    assert call("GET", f"{server.url}/wfkit/v1/info")[0] == 200
+
+
+def test_keep_alive_connections_serve_several_requests(server):
+    request = b"GET /wfkit/v1/info HTTP/1.1\r\nHost: x\r\n\r\n"
+    last = b"GET /wfkit/v1/info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    answer = raw_request(server, request + request + last)
+    assert answer.count(b"HTTP/1.1 200 OK") == 3
+
+
+# ------------------------------------------------------------------ token and binding
+def test_a_token_is_required_when_set(wfr, calls):
+    with wfr.serve_http(token="s3cret") as srv:
+        url = f"{srv.url}/v1.0/workflows/dapr/echo/start"
+        status, _h, error = call("POST", url, "1")
+        assert (status, error["errorCode"]) == (401, "ERR_UNAUTHORIZED")
+        assert call("POST", url, "1", {"dapr-api-token": "wrong"})[0] == 401
+        assert call("POST", url, "1", {"Authorization": "Bearer wrong"})[0] == 401
+        assert call("POST", url, "1", {"dapr-api-token": "s3cret"})[0] == 202
+        assert call("POST", url, "1", {"Authorization": "Bearer s3cret"})[0] == 202
+        assert call("GET", f"{srv.url}/openapi.json")[0] == 401
+        spec = call("GET", f"{srv.url}/openapi.json", headers={"dapr-api-token": "s3cret"})[2]
+        assert "daprApiToken" in spec["components"]["securitySchemes"]
+
+
+def test_binding_beyond_loopback_needs_to_be_asked_for(wfr):
+    with pytest.raises(ValueError, match="allow_remote=True"):
+        wfr.serve_http(host="0.0.0.0")
+    with pytest.warns(wf.WfkitWarning, match="without a token"):
+        srv = wfr.serve_http(host="0.0.0.0", allow_remote=True)
+    srv.shutdown()
+    with wfr.serve_http(host="0.0.0.0", allow_remote=True, token="t") as srv:
+        assert srv.url.startswith("http://0.0.0.0:")
+    with wfr.serve_http(host="localhost") as srv:
+        assert call("GET", f"{srv.url}/wfkit/v1/info")[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"port": -1}, "port must be"),
+        ({"port": 70000}, "port must be"),
+        ({"host": ""}, "host must be"),
+        ({"token": ""}, "token must be"),
+        ({"poll_wait": -1}, "poll_wait"),
+    ],
+)
+def test_bad_server_arguments(wfr, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        wfr.serve_http(**kwargs)
+
+
+def test_serving_again_on_a_port_replaces_the_previous_server(wfr, calls):
+    first = wfr.serve_http()
+    port = first.port
+    second = wfr.serve_http(port)
+    try:
+        assert not first.running and second.running and second.port == port
+        assert call("GET", f"{second.url}/wfkit/v1/info")[0] == 200
+        other = wf.WorkflowRuntime(store="memory")
+        with pytest.raises(OSError, match="Pick another port"):
+            other.serve_http(port)
+    finally:
+        second.shutdown()
+    # shut down: the port is free again
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+
+
+def test_the_server_shows_where_it_listens(wfr):
+    with wfr.serve_http() as srv:
+        assert f"serving at http://127.0.0.1:{srv.port}" in repr(srv)
+        assert _http.servers(wfr) == [srv]
+    assert "stopped" in repr(srv)
+    assert _http.servers(wfr) == []
+    srv.shutdown()  # twice is fine
+
+
+def test_a_runtime_that_is_not_started_answers_reads_and_queues_starts(calls):
+    runtime = wf.WorkflowRuntime(clock=wf.VirtualClock(START))
+    build(runtime)
+    with runtime.serve_http() as srv:
+        base = f"{srv.url}/v1.0/workflows/dapr"
+        assert call("POST", f"{base}/echo/start?instanceID=q", "1")[0] == 202
+        assert call("GET", f"{base}/q")[2]["runtimeStatus"] == "PENDING"
+        runtime.start()
+        try:
+            assert call("GET", f"{base}/q")[2]["runtimeStatus"] == "COMPLETED"
+        finally:
+            runtime.shutdown()

@@ -1,0 +1,7 @@
+"""``python -m wfkit.cli``."""
+
+import sys
+
+from ._main import main
+
+sys.exit(main())
