@@ -53,6 +53,7 @@ from ._errors import (
     PayloadTooLargeError,
     RuntimeNotStartedError,
     SerializationError,
+    StoreError,
     WfkitWarning,
     WorkflowNotRegisteredError,
 )
@@ -112,6 +113,8 @@ def _client_error(exc: Exception, op_code: str) -> _Reply:
         return _Reply(413, "ERR_PAYLOAD_TOO_LARGE", str(exc))
     if isinstance(exc, SerializationError):
         return _Reply(400, "ERR_MALFORMED_REQUEST_DATA", str(exc))
+    if isinstance(exc, StoreError):
+        return _Reply(409, "ERR_STORE", str(exc))
     if isinstance(exc, RuntimeNotStartedError):
         return _Reply(503, "ERR_WORKFLOW_RUNTIME_NOT_STARTED", str(exc))
     if isinstance(exc, ValueError | TypeError | RecursionError):
@@ -317,7 +320,8 @@ class _Handler(BaseHTTPRequestHandler):
         _fail(
             404,
             "ERR_NOT_FOUND",
-            f"no route for {self.path!r}: the API is /v1.0/workflows/dapr/... (see /openapi.json)",
+            f"no route for {self.path[:200]!r}: the API is /v1.0/workflows/dapr/... "
+            "(see /openapi.json)",
         )
 
     def _only(self, method: str, *allowed: str) -> None:

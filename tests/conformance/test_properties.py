@@ -10,9 +10,10 @@ failures), interpreted by one workflow function that both engines run unchanged.
   activity completes next, when each scripted event is raised, when the next timer
   fires. They must agree on every instance's status, result, failure, custom status and
   actions. Every history wfkit's executor produced must replay cold to the same end.
-* wfkit's public runtime runs generated programs (without children, whose interleaving
-  with the parent's activities is up to thread timing) against the driver with Dapr's
-  engine, under a random script of events and clock moves.
+* wfkit's public runtime (in-memory store, for speed; the scenario suite uses the
+  default store) runs generated programs (without children, whose interleaving with the
+  parent's activities is up to thread timing) against the driver with Dapr's engine,
+  under a random script of events, clock moves, suspension and termination.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from conformance_script import (
     summaries,
 )
 from dapr_driver import DaprEngine, Report, Sidecar, WfkitEngine
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from wfkit_side import RuntimeTarget, assert_cold_replay_matches, cold_replay
 
@@ -272,6 +273,7 @@ def _check_cold_replays(sidecar: Sidecar, reports: dict[str, Report]) -> None:
     choices=st.lists(st.integers(0, 2**16), max_size=60),
 )
 def test_engines_agree_on_random_schedules(spec, plan, choices) -> None:
+    note(f"spec={spec!r}\nplan={plan!r}\nchoices={choices!r}")
     dapr = _explore(DaprEngine(WORKFLOWS, ACTIVITIES), spec, plan, choices)
     mine = _explore(WfkitEngine(WORKFLOWS, ACTIVITIES), spec, plan, choices)
     assert summaries(mine.reports()) == summaries(dapr.reports())
@@ -305,6 +307,7 @@ def scripts(draw: st.DrawFn) -> list[Any]:
 @settings(max_examples=40 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=programs(children=False), early=deliveries, steps=scripts())
 def test_runtime_agrees_on_generated_programs(spec, early, steps) -> None:
+    note(f"spec={spec!r}\nearly={early!r}\nsteps={steps!r}")
     scenario = Scenario(
         "generated",
         program,
@@ -315,7 +318,7 @@ def test_runtime_agrees_on_generated_programs(spec, early, steps) -> None:
     use(DaprEngine.module)
     dapr = play(Sidecar(DaprEngine(WORKFLOWS, ACTIVITIES), START), scenario)
     use(wfkit)
-    target = RuntimeTarget(WORKFLOWS, ACTIVITIES, START)
+    target = RuntimeTarget(WORKFLOWS, ACTIVITIES, START, store="memory")
     try:
         mine = play(target, scenario)
     finally:

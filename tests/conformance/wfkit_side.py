@@ -3,6 +3,7 @@
 :class:`RuntimeTarget` runs a scenario on ``wfkit.WorkflowRuntime`` with a virtual clock
 whose auto-skip is off, so that time moves only between scripted steps, exactly as the
 driver's does; activities run on one worker thread, in the order they were scheduled.
+The store is wfkit's default unless told otherwise.
 Every committed history event is recorded (continue-as-new resets the stored history),
 and the actions are read back from them.
 
@@ -37,9 +38,13 @@ class RuntimeTarget:
         workflows: Iterable[Callable[..., Any]],
         activities: Iterable[Callable[..., Any]],
         start: datetime,
+        *,
+        store: Any = None,
     ):
         self.wfr = wfkit.WorkflowRuntime(
-            clock=wfkit.VirtualClock(start, auto_skip=False), maximum_thread_pool_workers=1
+            clock=wfkit.VirtualClock(start, auto_skip=False),
+            maximum_thread_pool_workers=1,
+            store=store,
         )
         for fn in workflows:
             self.wfr.register_workflow(fn)

@@ -18,7 +18,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ FAN = 24
 CHILDREN = 3
 TIMER_STEPS = (timedelta(hours=1), timedelta(days=1))
 DELAY = timedelta(hours=2)
+START = datetime(2024, 1, 1)
 
 #: instance id -> (workflow name, input, expected output)
 INSTANCES: dict[str, tuple[str, Any, Any]] = {
@@ -45,8 +46,9 @@ DELAYED = "delayed-0"  # scheduled to start DELAY after the virtual time it was 
 
 
 def build(directory: Path) -> wf.WorkflowRuntime:
-    # A default virtual clock: a reopened store must resume it where it was.
-    wfr = wf.WorkflowRuntime(store=directory / "wf.duckdb")
+    # Every process starts its clock at START: a reopened store must move it on to where
+    # the history left it (or new episodes would go back in time).
+    wfr = wf.WorkflowRuntime(store=directory / "wf.duckdb", clock=wf.VirtualClock(START))
     log = os.open(directory / "activities.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT)
 
     def done(ctx: wf.WorkflowActivityContext) -> None:
@@ -106,23 +108,25 @@ def drive(directory: Path, phase: str) -> None:
     client_log = open(directory / "client.log", "a", buffering=1)  # noqa: SIM115
     wfr.start()
     client = wf.DaprWorkflowClient(wfr)
-    history_names = {}
-    for iid, (name, payload, _) in INSTANCES.items():
+
+    def schedule(iid: str, name: str, payload: Any, **options: Any) -> None:
         if client.get_workflow_state(iid) is None:
-            client.schedule_new_workflow(name, input=payload, instance_id=iid)
+            client.schedule_new_workflow(name, input=payload, instance_id=iid, **options)
             client_log.write(f"scheduled {iid}\n")
-    if client.get_workflow_state(DELAYED) is None:
-        client.schedule_new_workflow(
-            "chain", input=2, instance_id=DELAYED, start_at=wfr.clock.now() + DELAY
-        )
-        client_log.write(f"scheduled {DELAYED}\n")
+
+    # first the timers (virtual time moves on), then the rest, later in virtual time
+    schedule("timers-0", *INSTANCES["timers-0"][:2])
+    schedule(DELAYED, "chain", 2, start_at=wfr.clock.now() + DELAY)
+    client.wait_for_workflow_completion("timers-0", timeout_in_seconds=120)
+    for iid, (name, payload, _) in INSTANCES.items():
+        schedule(iid, name, payload)
     data = {"e1": "one", "e2": "two"}
     for iid, names in EVENTS.items():
-        history_names[iid] = {
+        seen = {
             e.name for e in client.get_workflow_history(iid) if e.event_type.value == "eventRaised"
         }
         for event in names:
-            if event not in history_names[iid]:
+            if event not in seen:
                 client.raise_workflow_event(iid, event, data=data[event])
                 client_log.write(f"raised {iid} {event}\n")
     for iid in [*INSTANCES, DELAYED]:
@@ -222,12 +226,13 @@ def check(directory: Path, completed_at_kill: set[tuple[str, int]], resumed_pid:
                     isinstance(e, EventRaised) and e.event_name == name for e in history
                 ):
                     report.events_lost.append(f"{iid} {name}")
-            if iid == DELAYED and record.parent_instance_id is None:
+            if iid == DELAYED:
                 started = next((e for e in history if isinstance(e, ExecutionStarted)), None)
-                if started is not None and started.timestamp != record.created_at + DELAY:
+                due = record.created_at + DELAY
+                if record.start_at != due or (started is not None and started.timestamp != due):
                     report.timer_problems.append(
-                        f"{iid}: scheduled for {record.created_at + DELAY}, started at "
-                        f"{started.timestamp}"
+                        f"{iid}: scheduled for {due}, started at "
+                        f"{started.timestamp if started else None}"
                     )
     finally:
         store.close()

@@ -461,7 +461,9 @@ def test_serve_a_file_and_use_the_seeds_curl_commands(tmp_path):
             f"curl -s -X POST {url}/v1.0-beta1/workflows/dapr/OrderProcessingWorkflow/start"
             '?instanceID=12345678 -d \'{"Name":"Paperclips","Quantity":1,"TotalCost":9.95}\''
         )
-        out = subprocess.run(start, shell=True, capture_output=True, text=True, timeout=WAIT)
+        out = subprocess.run(
+            start, shell=True, capture_output=True, text=True, timeout=WAIT, env=child_env()
+        )
         assert json.loads(out.stdout) == {"instanceID": "12345678"}
         for _ in range(50):
             out = subprocess.run(
@@ -470,6 +472,7 @@ def test_serve_a_file_and_use_the_seeds_curl_commands(tmp_path):
                 capture_output=True,
                 text=True,
                 timeout=WAIT,
+                env=child_env(),
             )
             if json.loads(out.stdout)["runtimeStatus"] == "COMPLETED":
                 break

@@ -5,6 +5,7 @@ the error answers (JSON, 4xx, never a 5xx or a hang)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -25,6 +26,8 @@ from wfkit import _http
 START = datetime(2025, 1, 1)
 SEED_BODY = '{"Name":"Paperclips","Quantity":1,"TotalCost":9.95}'
 TERMINAL = {"COMPLETED", "FAILED", "TERMINATED"}
+#: The environment for curl: never through a proxy to this machine.
+LOCAL = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
 
 
 @pytest.fixture
@@ -104,14 +107,14 @@ def test_the_seeds_curl_commands_work_as_written(wfr, server):
     )
     status = f"curl {server.url}/v1.0-beta1/workflows/dapr/12345678"
     out = subprocess.run(
-        start, shell=True, capture_output=True, text=True, timeout=WAIT, check=True
+        start, shell=True, capture_output=True, text=True, timeout=WAIT, check=True, env=LOCAL
     ).stdout
     assert json.loads(out) == {"instanceID": "12345678"}
 
     seen = []
     for _ in range(100):
         out = subprocess.run(
-            status, shell=True, capture_output=True, text=True, timeout=WAIT, check=True
+            status, shell=True, capture_output=True, text=True, timeout=WAIT, check=True, env=LOCAL
         ).stdout
         state = json.loads(out)
         seen.append(state["runtimeStatus"])
@@ -560,3 +563,41 @@ def test_a_runtime_that_is_not_started_answers_reads_and_queues_starts(calls):
             assert call("GET", f"{base}/q")[2]["runtimeStatus"] == "COMPLETED"
         finally:
             runtime.shutdown()
+
+
+def test_a_read_only_store_is_served_for_reading(tmp_path):
+    pytest.importorskip("duckdb", reason="the DuckDB store needs duckdb")
+    from wfkit._store import DuckDBStore
+
+    path = tmp_path / "runs.duckdb"
+    writer = wf.WorkflowRuntime(store=path)
+    build(writer)
+    writer.start()
+    client = wf.DaprWorkflowClient(writer)
+    client.schedule_new_workflow("echo", input=3, instance_id="e")
+    client.wait_for_workflow_completion("e", timeout_in_seconds=WAIT)
+    writer.shutdown()
+
+    reader = wf.WorkflowRuntime(store=DuckDBStore(path, read_only=True))
+    build(reader)
+    with reader.serve_http() as srv:
+        base = f"{srv.url}/v1.0/workflows/dapr"
+        assert call("GET", f"{base}/e")[2]["properties"]["dapr.workflow.output"] == "3"
+        for method, path_, body in (("POST", "/echo/start", "1"), ("POST", "/e/purge", None)):
+            status, _h, error = call(method, base + path_, body)
+            assert (status, error["errorCode"]) == (409, "ERR_STORE")
+            assert "read-only" in error["message"]
+    reader.shutdown()
+
+
+def test_concurrent_clients(wfr, server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    base = f"{server.url}/v1.0/workflows/dapr"
+
+    def one(i: int) -> str:
+        call("POST", f"{base}/OrderProcessingWorkflow/start?instanceID=c{i}", json.dumps({"i": i}))
+        return poll(f"{base}/c{i}")[1]["runtimeStatus"]
+
+    with ThreadPoolExecutor(16) as pool:
+        assert list(pool.map(one, range(32))) == ["COMPLETED"] * 32

@@ -452,7 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=help,
             description=description or help,
-            epilog=EPILOG,
+            epilog=None if name in ("replay", "serve") else EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         return sub

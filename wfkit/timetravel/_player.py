@@ -17,6 +17,9 @@ STATIC = pathlib.Path(__file__).parent / "static"
 GRAPH_STATIC = pathlib.Path(__file__).parent.parent / "widgets" / "static"
 #: History rows sent around the current position.
 ROWS = 200
+#: Longest history whose graph the player draws by default (a graph is rebuilt at each
+#: step, and a history this long can hold tens of thousands of tasks).
+GRAPH_EVENTS = 20_000
 _GRAPH_EXPORT = "export default { render };"
 
 
@@ -63,6 +66,8 @@ class Player(anywidget.AnyWidget):
         cursor: the cursor to drive (``open_cursor(...)``); the player moves it.
         interval: milliseconds between steps while playing.
         height: height of the graph drawing, in pixels.
+        graph: draw the execution graph at each step (default: for histories of up to
+            :data:`GRAPH_EVENTS` events).
     """
 
     _esm = _ESM
@@ -80,9 +85,18 @@ class Player(anywidget.AnyWidget):
     interval = traitlets.Int(400).tag(sync=True)
     height = traitlets.Int(360).tag(sync=True)
 
-    def __init__(self, cursor: Cursor, *, interval: int = 400, height: int = 360, **kwargs: Any):
+    def __init__(
+        self,
+        cursor: Cursor,
+        *,
+        interval: int = 400,
+        height: int = 360,
+        graph: bool | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(interval=interval, height=height, **kwargs)
         self.cursor = cursor
+        self._with_graph = graph if graph is not None else len(cursor) <= GRAPH_EVENTS
         self._source_key: Any = None
         self.length = len(cursor)
         name = cursor.workflow_name or "workflow"
@@ -127,7 +141,10 @@ class Player(anywidget.AnyWidget):
                 start = max(0, n - ROWS // 2)
                 self.rows = self.cursor.to_json(start, start + ROWS)
                 self.rows_start = start
-            self.graph = _graph(frame)
+            if self._with_graph:
+                self.graph = _graph(frame)
+            elif not self.graph:
+                self.graph = {"error": "the graph is off for this long history: player(graph=True)"}
 
 
 def _context(line: SourceLine | None, what: str, radius: int = 4) -> dict[str, Any]:

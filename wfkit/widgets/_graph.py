@@ -93,10 +93,14 @@ class GraphWidget(anywidget.AnyWidget):
         self.update_bytes = 0
         super().__init__(instance_id=instance_id, height=height, **kwargs)
         self.on_msg(self._on_msg)
-        self.refresh()
         self._hub = hub_for(self._engine) if live else None
-        if self._hub is not None:
+        if self._hub is None:
+            self.refresh()
+        else:
+            # the first drawing too comes from the refresh thread: creating the widget never
+            # waits for the engine (busy with a large episode, say)
             self._hub.add(self)
+            self._hub.poke()
 
     # ------------------------------------------------------------------ live updates
     def note(self, batch: Batch) -> None:

@@ -153,19 +153,20 @@ function renderPlayer(model, el) {
     if (model.get("position") >= model.get("length") - 1) go(0);
     timer = setInterval(() => {
       const p = model.get("position");
-      if (p >= model.get("length") - 1) stop();
-      else go(p + 1);
+      const end = model.get("length") - 1;
+      if (p < end) go(p + 1);
+      if (p + 1 >= end) stop();
     }, Math.max(50, model.get("interval") || 400));
     play.textContent = "⏸ pause";
     play.setAttribute("aria-pressed", "true");
   };
   const button = (label, role, title, action) =>
     el_("button", { class: "wfk-tt-button", "data-role": role, title, onclick: action }, label);
-  const first = button("⏮", "first", "first event (Home)", () => go(0));
+  const first = button("« first", "first", "first event (Home)", () => go(0));
   const back = button("◀ back", "back", "previous event (←)", () => go(model.get("position") - 1));
   const play = button("▶ play", "play", "play (space)", () => (timer === null ? start() : stop()));
   const step = button("step ▶", "step", "next event (→)", () => go(model.get("position") + 1));
-  const last = button("⏭", "last", "last event (End)", () => go(model.get("length") - 1));
+  const last = button("last »", "last", "last event (End)", () => go(model.get("length") - 1));
   const slider = el_("input", { class: "wfk-tt-slider", type: "range", min: "0", step: "1", "data-role": "slider", "aria-label": "history position" });
   let pending = null;
   slider.addEventListener("input", () => {
