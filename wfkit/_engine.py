@@ -1062,6 +1062,7 @@ class Engine:
                 )
             if new_id in self._records:
                 self._batch.resets.add(new_id)
+                self._batch.events = [e for e in self._batch.events if e.instance_id != new_id]
             if workflow is not None:
                 self._code[new_id] = workflow
             else:

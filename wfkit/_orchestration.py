@@ -187,7 +187,7 @@ class DaprWorkflowContext:
 
     def _line(self) -> int | None:
         """The line the orchestrator's code is running (where it makes a decision)."""
-        generator = self._generator
+        generator: Any = self._generator
         frame = generator.gi_frame if generator is not None else None
         return frame.f_lineno if frame is not None else None
 

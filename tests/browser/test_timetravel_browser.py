@@ -112,8 +112,9 @@ def test_player_steps_with_buttons_keys_and_slider(nb: Any, shoot: Any) -> None:
     assert history.locator("tr.wfk-tt-current").get_attribute("data-index") == "4"
     graph = player.locator('[data-role="graph"]')
     until(
-        lambda: graph.locator('.wfkit-node[data-kind="activity"][data-status="completed"]').count()
-        == 1,
+        lambda: (
+            graph.locator('.wfkit-node[data-kind="activity"][data-status="completed"]').count() == 1
+        ),
         "one activity completed in the graph",
     )
 

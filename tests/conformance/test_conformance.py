@@ -675,3 +675,27 @@ def test_decisions_recorded_after_a_suspension_are_not_issued_again() -> None:
     assert state is not None and state.runtime_status == wfkit.WorkflowStatus.COMPLETED
     assert state.serialized_output == "[6, 12]"
     assert CALLS == [3, 6]
+
+
+def test_code_stops_at_termination() -> None:
+    """Difference found by this suite (Dapr's flaw): when an event follows a termination
+    in the same episode (an activity result that arrives with it), Dapr's engine resumes
+    the terminated instance's code and returns the actions it takes next along with the
+    termination. wfkit stops the code at the termination: no action follows it."""
+    reports = {}
+    for engine in (DaprEngine(WORKFLOWS, ACTIVITIES), WfkitEngine(WORKFLOWS, ACTIVITIES)):
+        use(engine.module)
+        sidecar = Sidecar(engine, START)
+        sidecar.schedule(chain, 3, instance_id=ROOT)
+        sidecar.run_episode(ROOT)  # schedules task 1
+        sidecar.terminate(ROOT, "stop")
+        sidecar.run_activity()  # its result arrives after the termination
+        sidecar.run_episode(ROOT)
+        reports[engine.name] = sidecar.reports()[ROOT]
+    dapr, mine = reports["dapr"], reports["wfkit"]
+    assert (dapr.status, dapr.result) == (mine.status, mine.result) == ("TERMINATED", "stop")
+    assert [(a.task_id, a.name, a.input) for a in dapr.actions] == [
+        (1, "double", 3),
+        (3, "double", 6),
+    ]
+    assert [(a.task_id, a.name, a.input) for a in mine.actions] == [(1, "double", 3)]

@@ -542,10 +542,9 @@ class DuckDBStore:
                 + ", ".join([_RECORD_PLACEHOLDERS] * len(rows)),
                 [value for row in rows.values() for value in row],
             )
-        columns = list(zip(*rows.values(), strict=True))
         return (
             "INSERT OR REPLACE INTO instances SELECT * FROM frame",
-            _frame([*INSTANCE_COLUMNS, "ordinal"], columns),
+            _frame([*INSTANCE_COLUMNS, "ordinal"], list(zip(*rows.values(), strict=True))),
         )
 
     # ------------------------------------------------------------------ reading

@@ -226,7 +226,7 @@ class _Checker:
         outcome = orchestration.outcome
         if outcome is not None:
             return _ending(outcome.status, outcome.result, outcome.failure)
-        pending = self.replay.pending()
+        pending, count = self.replay.pending()
         if pending:
             waits = ", ".join(
                 f"{p.kind} {p.name!r}" + (f" (task {p.task_id})" if p.task_id else "")
@@ -234,7 +234,7 @@ class _Checker:
                 else f"{p.kind} (task {p.task_id})"
                 for p in pending[:3]
             )
-            more = f" and {len(pending) - 3} more" if len(pending) > 3 else ""
+            more = f" and {count - 3} more" if count > 3 else ""
             return f"makes no call there; it waits for {waits}{more}"
         return "makes no call there"
 

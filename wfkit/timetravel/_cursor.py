@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import itertools
 import json
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import CodeType, FrameType
@@ -282,6 +281,8 @@ class Replay:
         self.applied = -1
         #: Position of the event during which the code ended (returned, raised, stopped).
         self.ended_at: int | None = None
+        #: Task ids of the timers that never fire (an indefinite event wait's), so far.
+        self.optional_timers: list[int] = []
 
     def apply_to(self, n: int) -> None:
         """Apply the events after the last one applied, up to position ``n``."""
@@ -294,8 +295,11 @@ class Replay:
             kind = type(event)
             if kind is TimerFired and event.timer_id < 0:  # type: ignore[attr-defined]
                 event = events[i] = self._resolve_fired(event)  # type: ignore[arg-type]
-            elif kind is TimerCreated and not event.origin:  # type: ignore[attr-defined]
-                event = events[i] = self._resolve_created(event)  # type: ignore[arg-type]
+            elif kind is TimerCreated:
+                if not event.origin:  # type: ignore[attr-defined]
+                    event = events[i] = self._resolve_created(event)  # type: ignore[arg-type]
+                if event.fire_at == OPTIONAL_TIMER_FIRE_AT:  # type: ignore[attr-defined]
+                    self.optional_timers.append(event.task_id)  # type: ignore[attr-defined]
             apply(event, replaying=True, position=i)
             if self.ended_at is None and orchestration.ctx._outcome is not None:
                 self.ended_at = i
@@ -335,10 +339,10 @@ class Replay:
     def code_frame(self) -> FrameType | None:
         """The frame of the code: the innermost generator it is suspended in, or (once it
         has ended) the orchestrator's own frame as it was when it ended."""
-        generator = self.orchestration._generator
+        generator: Any = self.orchestration._generator
         if generator is None or generator.gi_frame is None:
             return self.capture.frame
-        frame = generator.gi_frame
+        frame: FrameType = generator.gi_frame
         while True:
             sub = generator.gi_yieldfrom
             if not inspect.isgenerator(sub) or sub.gi_frame is None:
@@ -362,7 +366,7 @@ class Replay:
             return (), 0
         tasks = orchestration.pending_tasks
         waits = [w for ws in orchestration.ctx._pending_events.values() for w in ws]
-        out = []
+        out: list[PendingTask] = []
         optional = scanned = 0
         for task_id, task in tasks.items():
             if len(out) >= MAX_PENDING:
@@ -373,12 +377,8 @@ class Replay:
                 optional += 1  # an event wait's timer that never fires: the wait is listed
                 continue
             out.append(PendingTask(task_id, task.kind, task.name, fire_at))
-        if scanned < len(tasks):
-            optional += sum(
-                1
-                for task in itertools.islice(tasks.values(), scanned, None)
-                if task.kind == "timer" and getattr(task, "fire_at", None) == OPTIONAL_TIMER_FIRE_AT
-            )
+        if scanned < len(tasks):  # count the rest from the timers the history created
+            optional = sum(1 for task_id in self.optional_timers if task_id in tasks)
         out.extend(
             PendingTask(None, "event", wait.name) for wait in waits[: MAX_PENDING - len(out)]
         )
@@ -399,7 +399,7 @@ _STATUS = {
 # --------------------------------------------------------------------------- the graph
 def execution_graph(
     orchestration: Orchestration,
-    events: list[StoredEvent] | list[HistoryEvent],
+    events: Sequence[StoredEvent | HistoryEvent],
     *,
     instance_id: str | None = None,
     record: InstanceRecord | None = None,
@@ -409,7 +409,7 @@ def execution_graph(
     ``groups``, ``edges``, ``counts``) when it is available, else :func:`simple_graph`."""
     iid = instance_id or orchestration.ctx.instance_id
     stored = [
-        e if isinstance(e, StoredEvent) else StoredEvent(iid, i, e, 0.0)
+        StoredEvent(iid, i, e, 0.0) if isinstance(e, HistoryEvent) else e
         for i, e in enumerate(events)
     ]
     try:
@@ -442,7 +442,7 @@ def simple_graph(orchestration: Orchestration) -> dict[str, Any]:
         if isinstance(task, CompositeTask) and not isinstance(task, ExternalEventTask):
             gid = f"g{len(groups)}"
             seen[id(task)] = gid
-            group = {
+            group: dict[str, Any] = {
                 "id": gid,
                 "type": "group",
                 "mode": "all" if isinstance(task, WhenAllTask) else "any",
@@ -467,7 +467,7 @@ def simple_graph(orchestration: Orchestration) -> dict[str, Any]:
         )
         return nid
 
-    steps = []
+    steps: list[str] = []
     for task in orchestration.yielded:
         key = item(task)
         if not steps or steps[-1] != key:
@@ -637,6 +637,10 @@ class Cursor:
         assert replay is not None
         orchestration = replay.orchestration
         code_frame = replay.code_frame()
+        code: CodeType | None
+        file: str | None
+        function: str | None
+        line: int | None
         if code_frame is not None:
             code = code_frame.f_code
             file, function, line = code.co_filename, code.co_name, code_frame.f_lineno

@@ -79,7 +79,7 @@ class Player(anywidget.AnyWidget):
     length = traitlets.Int(0).tag(sync=True)
     frame = traitlets.Dict().tag(sync=True)
     source = traitlets.Dict().tag(sync=True)
-    rows = traitlets.List().tag(sync=True)
+    rows: traitlets.List[Any] = traitlets.List().tag(sync=True)
     rows_start = traitlets.Int(0).tag(sync=True)
     graph = traitlets.Dict().tag(sync=True)
     interval = traitlets.Int(400).tag(sync=True)
