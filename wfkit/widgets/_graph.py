@@ -12,9 +12,9 @@ import anywidget
 import traitlets
 
 from .._state import WorkflowStatus
-from .._store import Batch
+from .._store import Batch, StoredEvent
 from ._graph_model import graph_model, layout, node_detail
-from ._live import engine_of, hub_for
+from ._live import EventTap, engine_of, hub_for
 from ._protocols import GraphMessage
 from ._replay import ReplayedInstance, source_for
 
@@ -85,7 +85,10 @@ class GraphWidget(anywidget.AnyWidget):
         self._live: Any = None  # the engine's executor of the instance, once seen
         self._expanded: dict[str, int] = {}
         self._dirty = True
-        self._reset = False
+        #: the instance's history events as the engine commits them (while live), and
+        #: those committed before the tap started, read from the store when it did
+        self._tap = EventTap()
+        self._opening: list[StoredEvent] | None = None
         self._executing: set[int] = set()
         self._last = ""
         #: Updates sent to the browser (graph and detail), and their JSON size in bytes.
@@ -97,16 +100,28 @@ class GraphWidget(anywidget.AnyWidget):
         if self._hub is None:
             self.refresh()
         else:
-            # the first drawing too comes from the refresh thread: creating the widget never
+            self._watch(instance_id)
+            # the first drawing comes from the refresh thread: creating the widget never
             # waits for the engine (busy with a large episode, say)
-            self._hub.add(self)
             self._hub.poke()
 
     # ------------------------------------------------------------------ live updates
+    def _watch(self, instance_id: str) -> None:
+        """Follow ``instance_id``: the events the engine commits from now on come through
+        the tap, the ones committed before are read from the store, now and once (while
+        little is held back: a live history is not read again)."""
+        assert self._hub is not None
+        with self._lock:  # the first refresh waits for the history read here
+            self._tap.watch(instance_id)
+            self._hub.add(self)
+            self._opening = self._engine.store.history(instance_id)
+
     def note(self, batch: Batch) -> None:
         me = self.instance_id
+        if self._tap.note(batch):
+            self._dirty = True
         if me in batch.resets or me in batch.purges:
-            self._reset = True
+            self._live = None  # the executor of the old history
             self._dirty = True
         elif me in batch.records:
             self._dirty = True
@@ -152,14 +167,23 @@ class GraphWidget(anywidget.AnyWidget):
                 self._show_detail(self.selected)
 
     def _update(self) -> ReplayedInstance:
+        """The view of the instance, brought up to date: while live, from the history
+        read when the widget started following the instance and the events the tap kept
+        since (the store is read again only to fill a gap); else from the store."""
         engine = self._engine
         instance_id = self.instance_id
         view = self._view
+        events: list[StoredEvent] | None = None
+        restarted = False
+        if self._hub is not None:
+            events, restarted = self._tap.take()
+            opening, self._opening = self._opening, None
+            if opening and not restarted:
+                events = opening + events  # the tap's first events may repeat its last ones
         live = engine.orchestration(instance_id) or self._live
         if live is not None and live.ctx.instance_id != instance_id:
             live = None
-        if view is None or self._reset or view.instance_id != instance_id:
-            self._reset = False
+        if view is None or restarted or view.instance_id != instance_id:
             view = self._view = ReplayedInstance(
                 instance_id,
                 engine.registry.workflow,
@@ -167,8 +191,14 @@ class GraphWidget(anywidget.AnyWidget):
                 source=source_for(engine.store, instance_id),
             )
         elif live is not None and live is not view.orchestration:
-            view.reset(live)  # the first episode ran, or the instance started over
-        view.update()
+            if events is None:
+                view.reset(live)  # the first episode ran, or the instance started over
+            else:
+                view.adopt(live)  # the first episode ran (a new history restarts the tap)
+        if events is None:
+            view.update()
+        else:
+            view.catch_up(events)
         return view
 
     # ------------------------------------------------------------------ from the browser
@@ -207,6 +237,8 @@ class GraphWidget(anywidget.AnyWidget):
             self.instance_id = instance_id
             self._view = None
             self._live = None
+            if self._hub is not None:
+                self._watch(instance_id)
         self.refresh()
 
     def _show_detail(self, node_id: str) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +40,8 @@ STATUSES = (
     "cancelled",
 )
 _ACTIVE = frozenset({"scheduled", "running", "retrying", "waiting"})
+#: Statuses of finished tasks (they never change again).
+_FINAL = frozenset({"completed", "failed", "timed out"})
 _INSTANCE_STATUS = {
     WorkflowStatus.PENDING: "scheduled",
     WorkflowStatus.RUNNING: "running",
@@ -233,8 +235,20 @@ class _Builder:
         covered.update(map(id, members))  # hidden members count as drawn (no orphans)
         shown: list[str] = []
         state = (members_lost, self.ended)
-        cached = self.cache.get(id(task)) if collapsed else None
-        if cached is not None and cached[0] == state:
+        cached = self.cache.get(id(task)) if paged else None
+        tally = self.tally(task, members, state) if paged else None
+        if tally is not None:
+            # a large group of leaves: counts kept up to date, nodes for the page shown
+            leaf_status = self.leaf_status
+            for i in range(lo, min(hi, size)):
+                member = members[i]
+                status, leaf, attempts = leaf_status(member, members_lost)
+                tally.set(i, member, status)  # the counts agree with the nodes drawn
+                shown.append(self.node(member, leaf, status, attempts)["id"])
+            local = leaves = tally.counts
+            self.counts.update(local)
+            covered.update(tally.inner)
+        elif collapsed and isinstance(cached, tuple) and cached[0] == state:
             _, local, leaves, inner = cached
             self.counts.update(leaves)
             covered.update(inner)
@@ -294,6 +308,23 @@ class _Builder:
             self.edges.append({"from": child, "to": gid, "kind": "join"})
         self.groups.append(group)
         return group
+
+    def tally(
+        self, task: CompositeTask, members: list[Task], state: tuple[bool, bool]
+    ) -> _Tally | None:
+        """The kept counts of a group whose members are all leaves, brought up to date
+        (None for a group of groups)."""
+        tally = self.cache.get(id(task))
+        if isinstance(tally, _Tally):
+            tally.update(members, self.leaf_status, state, self.r.closed_order, self.executing)
+            return tally
+        if tally is not None or any(
+            isinstance(m, CompositeTask) and not isinstance(m, ExternalEventTask) for m in members
+        ):
+            return None  # a group of groups (counted as it is drawn)
+        tally = _Tally(state, members, self.leaf_status, len(self.r.closed_order))
+        self.cache[id(task)] = tally
+        return tally
 
     def hidden_group(self, task: CompositeTask, lost: bool) -> str:
         """Count the leaves of a group that is not shown; return its status."""
@@ -385,6 +416,119 @@ class _Builder:
             if record.output is not None:
                 end["output"] = preview(record.output)
         return end
+
+
+class _Tally:
+    """Counts per status of the members of a large group of leaves, kept across builds.
+
+    The first build reads every member; the next ones re-read only the members whose
+    status may have changed since: those a history event closed (the events indexed since,
+    by task id), those the engine is running now, and those whose status hangs on more
+    than their own events (running, retrying, event waits, child workflows). A finished
+    member's status never changes; when the members are lost (a decided ``when_any``) or
+    the instance ends, the unfinished ones are read again.
+    """
+
+    __slots__ = (
+        "closed_seen",
+        "counts",
+        "inner",
+        "lost",
+        "member_of",
+        "open",
+        "state",
+        "statuses",
+        "volatile",
+    )
+
+    def __init__(
+        self,
+        state: tuple[bool, bool],
+        members: list[Task],
+        leaf_status: Callable[[Task, bool], tuple[str, CompletableTask, int]],
+        closed_seen: int,
+    ):
+        self.state = state
+        self.lost = state[0]
+        self.closed_seen = closed_seen
+        self.statuses = [leaf_status(m, self.lost)[0] for m in members]
+        self.counts: Counter[str] = Counter(self.statuses)
+        #: task id (of the attempt current when the tally was made) -> member position
+        self.member_of: dict[int, int] = {}
+        #: ids of the tasks inside event waits (drawn as part of their wait)
+        self.inner: list[int] = []
+        #: positions of the members to re-read at every build
+        self.volatile: set[int] = set()
+        #: positions of the unfinished members
+        self.open = {i for i, status in enumerate(self.statuses) if status not in _FINAL}
+        for i, member in enumerate(members):
+            if isinstance(member, ExternalEventTask):
+                for inner in member.get_tasks():
+                    self.inner.append(id(inner))
+                    if isinstance(inner, CompletableTask) and inner.task_id is not None:
+                        self.member_of[inner.task_id] = i
+            elif isinstance(member, CompletableTask) and member.task_id is not None:
+                self.member_of[member.task_id] = i
+            if _volatile(member, self.statuses[i]):
+                self.volatile.add(i)
+
+    def update(
+        self,
+        members: list[Task],
+        leaf_status: Callable[[Task, bool], tuple[str, CompletableTask, int]],
+        state: tuple[bool, bool],
+        closed_order: list[int],
+        executing: Collection[int],
+    ) -> None:
+        member_of = self.member_of
+        again = set(self.volatile)
+        if state != self.state:
+            self.state = state
+            self.lost = state[0]
+            again.update(self.open)
+        for task_id in itertools.islice(closed_order, self.closed_seen, None):
+            position = member_of.get(task_id)
+            if position is not None:
+                again.add(position)
+        self.closed_seen = len(closed_order)
+        for task_id in executing:
+            position = member_of.get(task_id)
+            if position is not None:
+                again.add(position)
+        for position in again:
+            member = members[position]
+            self.set(position, member, leaf_status(member, self.lost)[0])
+
+    def set(self, position: int, member: Task, status: str) -> None:
+        old = self.statuses[position]
+        if status != old:
+            counts = self.counts
+            counts[old] -= 1
+            if not counts[old]:
+                del counts[old]
+            counts[status] += 1
+            self.statuses[position] = status
+            if status in _FINAL:
+                self.open.discard(position)
+            else:
+                self.open.add(position)
+        if _volatile(member, status):
+            self.volatile.add(position)
+        else:
+            self.volatile.discard(position)
+
+
+def _volatile(member: Task, status: str) -> bool:
+    """Whether a member's status can change without an event closing one of its tasks."""
+    if member.is_complete:
+        return False
+    if status in ("running", "retrying") or isinstance(member, ExternalEventTask):
+        return True
+    return (
+        not isinstance(member, CompletableTask)
+        or member.kind in ("child", "event")
+        or (member.task_id is None)
+    )
 
 
 def _label(status: str, attempts: int, kind: str) -> str:

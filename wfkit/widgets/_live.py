@@ -15,7 +15,7 @@ import time
 import weakref
 from typing import Any, Protocol
 
-from .._store import Batch
+from .._store import Batch, StoredEvent
 
 log = logging.getLogger("wfkit.widgets")
 
@@ -103,6 +103,55 @@ class LiveHub:
         finally:
             self.refresh_seconds += time.perf_counter() - started
             self.refresh_cpu_seconds += time.thread_time() - cpu
+
+
+class EventTap:
+    """The history events of some instances, taken from the engine's batches as they are
+    committed, for a view to index without reading the store.
+
+    :meth:`note` runs on the engine's thread with its lock held, once per batch: it only
+    keeps the batch's events of the watched instances (the batch's own objects, nothing
+    is copied or decoded). :meth:`take` hands them over on the refresh thread.
+    """
+
+    def __init__(self) -> None:
+        self._ids: frozenset[str] = frozenset()
+        self._events: list[StoredEvent] = []
+        self._restarted = False
+        self._lock = threading.Lock()
+
+    def watch(self, *instance_ids: str) -> None:
+        """Keep the events of these instances from now on (and forget what was kept)."""
+        with self._lock:
+            self._ids = frozenset(instance_ids)
+            self._events = []
+            self._restarted = False
+
+    def note(self, batch: Batch) -> bool:
+        """Keep the events of ``batch`` that concern the watched instances; True if any
+        does (an event, or the history starting over)."""
+        ids = self._ids
+        if not ids:
+            return False
+        restarted = ids & (batch.resets | batch.purges) if batch.resets or batch.purges else None
+        mine = [stored for stored in batch.events if stored.instance_id in ids]
+        if not mine and not restarted:
+            return False
+        with self._lock:
+            if restarted:
+                # a batch applies resets before its events: what was kept is the old history
+                self._events = [e for e in self._events if e.instance_id not in restarted]
+                self._restarted = True
+            self._events.extend(mine)
+        return True
+
+    def take(self) -> tuple[list[StoredEvent], bool]:
+        """The events kept since the last call, in commit order, and whether a watched
+        history started over since (the events are then those of the new history)."""
+        with self._lock:
+            events, self._events = self._events, []
+            restarted, self._restarted = self._restarted, False
+        return events, restarted
 
 
 _hubs: weakref.WeakKeyDictionary[Any, LiveHub] = weakref.WeakKeyDictionary()

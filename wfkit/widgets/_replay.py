@@ -8,7 +8,10 @@ its stored history (``Orchestration.apply(..., replaying=True)``), done once. Ei
 
 The history is indexed by task id as it grows (only the events added since the last
 call are read). With a store that answers SQL the index reads a few narrow columns, and
-payloads (inputs, results, failures) are fetched only for the events a view shows.
+payloads (inputs, results, failures) are fetched only for the events a view shows. A live
+view is fed the events the engine hands its subscribers as it commits them
+(:meth:`ReplayedInstance.catch_up`): the store is read once, when the view opens, and
+again only if the events handed over leave a gap.
 """
 
 from __future__ import annotations
@@ -40,6 +43,13 @@ _CLOSING = frozenset(
 )
 _EPOCH = datetime(1970, 1, 1)
 _PAYLOAD_FIELDS = ("input", "result", "output")
+
+
+class HistoryGap(ValueError):
+    """Events handed to the index do not follow on from the ones it has seen."""
+
+    def __init__(self, instance_id: str, expected: int, got: int):
+        super().__init__(f"history of {instance_id!r}: expected event {expected}, got {got}")
 
 
 class Entry:
@@ -127,17 +137,42 @@ class Entry:
 
 
 class _Entries(dict[Any, Any]):
-    """A dict whose values may be raw SQL rows, made into an Entry when read."""
+    """A dict whose values may be raw SQL rows or stored events, made into an Entry when
+    read (most are never read: only the nodes a view draws look theirs up)."""
 
     def get(self, key: Any, default: Any = None) -> Any:
         value = dict.get(self, key, default)
         if isinstance(value, tuple):
             value = self[key] = Entry.of_row(value)
+        elif isinstance(value, StoredEvent):
+            value = self[key] = Entry.of(value)
         return value
+
+
+#: How the index files a stored event, by the event's kind: closing (by the attribute
+#: holding the task id), scheduling (with the attribute naming the call, if any), or kept
+#: whole (the few events looked up by something other than a task id).
+_CLOSES = {
+    "TaskCompleted": "task_scheduled_id",
+    "TaskFailed": "task_scheduled_id",
+    "ChildWorkflowInstanceCompleted": "task_scheduled_id",
+    "ChildWorkflowInstanceFailed": "task_scheduled_id",
+    "TimerFired": "timer_id",
+}
+_SCHEDULES = {
+    "TaskScheduled": "task_execution_id",
+    "ChildWorkflowInstanceCreated": "instance_id",
+    "TimerCreated": None,
+}
+_KEPT = frozenset({"EventRaised", "ExecutionStarted", "ExecutionCompleted"})
 
 
 class HistorySource:
     """Reads one instance's history for the index: from ``store.history`` (every store)."""
+
+    #: True if :meth:`entries` reads narrower rows than :meth:`events` (worth it for an
+    #: index that does not apply the events to an executor).
+    narrow = False
 
     def __init__(self, store: Any, instance_id: str):
         self.store = store
@@ -170,6 +205,8 @@ def _event_payloads(entries: list[Entry]) -> dict[int, tuple[str | None, Any]]:
 
 class SqlHistorySource(HistorySource):
     """Reads narrow columns of the ``history`` table with SQL; payloads on demand."""
+
+    narrow = True
 
     _INDEX = (
         "SELECT seq, kind, coalesce(task_id, -1) AS task_id, epoch_us(ts) AS ts,"
@@ -237,14 +274,7 @@ class ReplayedInstance:
 
     def reset(self, orchestration: Orchestration | None = None) -> None:
         """Start over (the history started over, or the live executor changed)."""
-        if orchestration is None:
-            if self._resolve is None:
-                raise ValueError("a replay needs the workflow registry (resolve)")
-            orchestration = Orchestration(self.instance_id, self._resolve)
-            self.borrowed = False
-        else:
-            self.borrowed = True
-        self.orchestration = orchestration
+        self._use(orchestration)
         #: Number of history events indexed so far.
         self.seen = 0
         self.started: Entry | None = None
@@ -257,75 +287,129 @@ class ReplayedInstance:
         self.calls: dict[str, list[int]] = {}
         #: event name (casefolded) -> EventRaised events, in arrival order
         self.raised: dict[str, list[Entry]] = {}
+        #: task ids of the closing events, in history order (what changed since a point)
+        self.closed_order: list[int] = []
+        self._payloads: dict[int, tuple[str | None, Any]] = {}
+
+    def _use(self, orchestration: Orchestration | None) -> None:
+        if orchestration is None:
+            if self._resolve is None:
+                raise ValueError("a replay needs the workflow registry (resolve)")
+            orchestration = Orchestration(self.instance_id, self._resolve)
+            self.borrowed = False
+        else:
+            self.borrowed = True
+        self.orchestration = orchestration
         #: id(task) -> position of the task in ``ctx.tasks`` (stable node ids)
         self.index: dict[int, int] = {}
-        self._payloads: dict[int, tuple[str | None, Any]] = {}
-        #: the graph's counts of fan-outs that can no longer change (see graph_model)
+        #: the graph's counts of fan-outs, kept across builds (see graph_model)
         self.group_cache: dict[int, Any] = {}
+
+    def adopt(self, orchestration: Orchestration) -> None:
+        """Read the engine's executor of the same history from now on (it has run its
+        first episode): the history indexed so far stays, the tasks are the executor's."""
+        self._use(orchestration)
+        self.index_tasks()
 
     # ------------------------------------------------------------------ feeding
     def update(self) -> int:
         """Read what the history gained since the last call; returns how many events."""
         if self.source is None:
             raise ValueError("update() needs a history source")
-        if self.borrowed:
+        if self.borrowed and self.source.narrow:
             return self.feed_entries(self.source.entries(self.seen))
         return self.feed(self.source.events(self.seen))
+
+    def catch_up(self, events: list[StoredEvent]) -> int:
+        """Index the events committed since the last call, as the engine handed them to
+        its subscribers (in commit order; events already seen are skipped). The store is
+        read only if they do not follow on from the events seen: a gap (a view opened
+        late, a history that started over). Returns how many events were new."""
+        before = self.seen
+        try:
+            self.feed(events)
+        except HistoryGap:
+            self.update()
+            self.feed(events)  # the rest now follows on
+        return self.seen - before
 
     def feed(self, events: Iterable[StoredEvent]) -> int:
         """Index (and, for a private replay, apply) stored events that follow the ones
         already seen; returns how many were new."""
         orchestration = None if self.borrowed else self.orchestration
-        entries: list[Entry] = []
-        for stored in events:
-            if stored.seq < self.seen + len(entries):
-                continue
-            if orchestration is not None:
-                orchestration.apply(stored.event, replaying=True, position=stored.seq)
-            entries.append(Entry.of(stored))
-        return self.feed_entries(entries)
+        # stored events are filed as they are (an Entry is made when looked up, see _Entries)
+        scheduled: dict[int, Any] = self.scheduled
+        closed: dict[int, Any] = self.closed
+        calls = self.calls
+        closed_order = self.closed_order
+        new = 0
+        try:
+            for stored in events:
+                seq = stored.seq
+                if seq < self.seen:
+                    continue
+                if seq > self.seen:
+                    raise HistoryGap(self.instance_id, self.seen, seq)
+                event = stored.event
+                if orchestration is not None:
+                    orchestration.apply(event, replaying=True, position=seq)
+                self.seen += 1
+                new += 1
+                kind = type(event).__name__
+                attr = _CLOSES.get(kind)
+                if attr is not None:
+                    task_id = getattr(event, attr)
+                    closed[task_id] = stored
+                    closed_order.append(task_id)
+                elif kind in _SCHEDULES:
+                    task_id = getattr(event, "task_id")  # noqa: B009 (every scheduling event)
+                    scheduled[task_id] = stored
+                    attr = _SCHEDULES[kind]
+                    call = getattr(event, attr) if attr is not None else None
+                    if call:
+                        calls.setdefault(call, []).append(task_id)
+                elif kind in _KEPT:
+                    self._keep(Entry.of(stored))
+        finally:
+            self.index_tasks()
+        return new
+
+    def _keep(self, entry: Entry) -> None:
+        if entry.kind == "EventRaised":
+            self.raised.setdefault((entry.name or "").casefold(), []).append(entry)
+        elif entry.kind == "ExecutionStarted":
+            self.started = entry
+        else:
+            self.finished = entry
 
     def feed_entries(self, entries: Iterable[Any]) -> int:
         """Index entries (or raw SQL rows) that follow the ones already seen."""
         scheduled, closed, calls = self.scheduled, self.closed, self.calls
+        closed_order = self.closed_order
         new = 0
         for item in entries:
             if isinstance(item, Entry):
-                seq, kind, task_id, call, name = (
-                    item.seq,
-                    item.kind,
-                    item.task_id,
-                    item.call,
-                    item.name,
-                )
+                seq, kind, task_id, call = item.seq, item.kind, item.task_id, item.call
             else:
-                seq, kind, task_id, _, _, name, call, _ = item
+                seq, kind, task_id, _, _, _, call, _ = item
                 task_id = None if task_id < 0 else task_id
             if seq < self.seen:
                 continue
             if seq > self.seen:
-                raise ValueError(
-                    f"history of {self.instance_id!r}: expected event {self.seen}, got {seq}"
-                )
+                raise HistoryGap(self.instance_id, self.seen, seq)
             self.seen += 1
             new += 1
             if kind in _CLOSING:
                 if task_id is not None:
                     closed[task_id] = item
+                    closed_order.append(task_id)
             elif kind in _SCHEDULING:
                 if task_id is not None:
                     scheduled[task_id] = item
                     if isinstance(call, str) and call and kind != "TimerCreated":
                         calls.setdefault(call, []).append(task_id)
-            elif kind in ("EventRaised", "ExecutionStarted", "ExecutionCompleted"):
-                entry = item if isinstance(item, Entry) else Entry.of_row(item)
-                if kind == "EventRaised":
-                    key = (name if isinstance(name, str) else "").casefold()
-                    self.raised.setdefault(key, []).append(entry)
-                elif kind == "ExecutionStarted":
-                    self.started = entry
-                else:
-                    self.finished = entry
+            elif kind in _KEPT:
+                self._keep(item if isinstance(item, Entry) else Entry.of_row(item))
         self.index_tasks()
         return new
 
