@@ -242,12 +242,10 @@ def event_fields(event: HistoryEvent) -> dict[str, Any]:
 
 def event_from_fields(kind: str, timestamp: datetime, fields: dict[str, Any]) -> HistoryEvent:
     """Inverse of :func:`event_fields`."""
-    cls = EVENT_TYPES[kind]
-    values = dict(fields)
-    for key in ("failure",):
-        if isinstance(values.get(key), dict):
-            values[key] = FailureDetails(**values[key])
-    for key in ("fire_at",):
-        if isinstance(values.get(key), str):
-            values[key] = datetime.fromisoformat(values[key])
-    return cls(timestamp=timestamp, **values)
+    failure = fields.get("failure")
+    if isinstance(failure, dict):
+        fields = {**fields, "failure": FailureDetails(**failure)}
+    fire_at = fields.get("fire_at")
+    if isinstance(fire_at, str):
+        fields = {**fields, "fire_at": datetime.fromisoformat(fire_at)}
+    return EVENT_TYPES[kind](timestamp=timestamp, **fields)

@@ -40,6 +40,7 @@ from ._rows import (
     INSTANCE_COLUMNS,
     NO_TASK,
     event_row,
+    gc_paused,
     record_row,
     row_event,
     row_record,
@@ -574,16 +575,16 @@ class DuckDBStore:
         query, params = _history_query(
             f"instance_id, seq, epoch_us(wall_ts), {_EVENT_COLUMNS}", instance_id, start, stop
         )
-        with self._lock:
+        with self._lock, gc_paused():
             rows = self._read().execute(query, params).fetchall()
-        return [_stored(row) for row in rows]
+            return [_stored(row) for row in rows]
 
     def histories(self, instance_ids: Iterable[str]) -> dict[str, list[StoredEvent]]:
         ids = list(instance_ids)
         out: dict[str, list[StoredEvent]] = {i: [] for i in ids}
         if not ids:
             return out
-        with self._lock:
+        with self._lock, gc_paused():
             rows = (
                 self._read()
                 .execute(
@@ -593,8 +594,8 @@ class DuckDBStore:
                 )
                 .fetchall()
             )
-        for row in rows:
-            out[row[0]].append(_stored(row))
+            for row in rows:
+                out[row[0]].append(_stored(row))
         return out
 
     def clock_time(self) -> datetime | None:

@@ -449,10 +449,11 @@ class _Tally:
         closed_seen: int,
     ):
         self.state = state
-        self.lost = state[0]
+        self.lost = lost = state[0]
         self.closed_seen = closed_seen
-        self.statuses = [leaf_status(m, self.lost)[0] for m in members]
-        self.counts: Counter[str] = Counter(self.statuses)
+        #: status of each member, and how many members have each
+        self.statuses: list[str] = []
+        self.counts: Counter[str] = Counter()
         #: task id (of the attempt current when the tally was made) -> member position
         self.member_of: dict[int, int] = {}
         #: ids of the tasks inside event waits (drawn as part of their wait)
@@ -460,17 +461,26 @@ class _Tally:
         #: positions of the members to re-read at every build
         self.volatile: set[int] = set()
         #: positions of the unfinished members
-        self.open = {i for i, status in enumerate(self.statuses) if status not in _FINAL}
+        self.open: set[int] = set()
+        statuses, member_of = self.statuses, self.member_of
         for i, member in enumerate(members):
             if isinstance(member, ExternalEventTask):
                 for inner in member.get_tasks():
                     self.inner.append(id(inner))
                     if isinstance(inner, CompletableTask) and inner.task_id is not None:
-                        self.member_of[inner.task_id] = i
+                        member_of[inner.task_id] = i
             elif isinstance(member, CompletableTask) and member.task_id is not None:
-                self.member_of[member.task_id] = i
-            if _volatile(member, self.statuses[i]):
-                self.volatile.add(i)
+                member_of[member.task_id] = i
+            if member.is_complete and not member.is_failed:
+                statuses.append("completed")  # what leaf_status says of any finished leaf
+                continue
+            status = leaf_status(member, lost)[0]
+            statuses.append(status)
+            if status not in _FINAL:
+                self.open.add(i)
+                if _volatile(member, status):
+                    self.volatile.add(i)
+        self.counts.update(statuses)
 
     def update(
         self,
@@ -495,9 +505,14 @@ class _Tally:
             position = member_of.get(task_id)
             if position is not None:
                 again.add(position)
+        statuses, lost = self.statuses, self.lost
         for position in again:
             member = members[position]
-            self.set(position, member, leaf_status(member, self.lost)[0])
+            if member.is_complete and not member.is_failed:
+                if statuses[position] != "completed":
+                    self.set(position, member, "completed")
+            else:
+                self.set(position, member, leaf_status(member, lost)[0])
 
     def set(self, position: int, member: Task, status: str) -> None:
         old = self.statuses[position]
@@ -508,10 +523,11 @@ class _Tally:
                 del counts[old]
             counts[status] += 1
             self.statuses[position] = status
-            if status in _FINAL:
-                self.open.discard(position)
-            else:
-                self.open.add(position)
+        if status in _FINAL:
+            self.open.discard(position)
+            self.volatile.discard(position)
+            return
+        self.open.add(position)
         if _volatile(member, status):
             self.volatile.add(position)
         else:

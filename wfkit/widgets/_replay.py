@@ -283,7 +283,11 @@ class ReplayedInstance:
         self.scheduled: dict[int, Entry] = _Entries()
         #: task id -> the event that closed it (completed, failed, timer fired)
         self.closed: dict[int, Entry] = _Entries()
-        #: activity execution id or child instance id -> task ids of its attempts
+        #: activity execution id or child instance id -> task id of its first attempt
+        self.first_attempt: dict[str, int] = {}
+        #: the same -> task ids of all its attempts, for the calls made more than once
+        #: (one list per retried call only: a list for each of thousands of calls would
+        #: be kept objects enough to trigger collections of the whole heap)
         self.calls: dict[str, list[int]] = {}
         #: event name (casefolded) -> EventRaised events, in arrival order
         self.raised: dict[str, list[Entry]] = {}
@@ -340,7 +344,6 @@ class ReplayedInstance:
         # stored events are filed as they are (an Entry is made when looked up, see _Entries)
         scheduled: dict[int, Any] = self.scheduled
         closed: dict[int, Any] = self.closed
-        calls = self.calls
         closed_order = self.closed_order
         new = 0
         try:
@@ -367,12 +370,21 @@ class ReplayedInstance:
                     attr = _SCHEDULES[kind]
                     call = getattr(event, attr) if attr is not None else None
                     if call:
-                        calls.setdefault(call, []).append(task_id)
+                        self._call(call, task_id)
                 elif kind in _KEPT:
                     self._keep(Entry.of(stored))
         finally:
             self.index_tasks()
         return new
+
+    def _call(self, call: str, task_id: int) -> None:
+        first = self.first_attempt.setdefault(call, task_id)
+        if first != task_id:
+            ids = self.calls.get(call)
+            if ids is None:
+                self.calls[call] = [first, task_id]
+            else:
+                ids.append(task_id)
 
     def _keep(self, entry: Entry) -> None:
         if entry.kind == "EventRaised":
@@ -384,7 +396,7 @@ class ReplayedInstance:
 
     def feed_entries(self, entries: Iterable[Any]) -> int:
         """Index entries (or raw SQL rows) that follow the ones already seen."""
-        scheduled, closed, calls = self.scheduled, self.closed, self.calls
+        scheduled, closed = self.scheduled, self.closed
         closed_order = self.closed_order
         new = 0
         for item in entries:
@@ -407,7 +419,7 @@ class ReplayedInstance:
                 if task_id is not None:
                     scheduled[task_id] = item
                     if isinstance(call, str) and call and kind != "TimerCreated":
-                        calls.setdefault(call, []).append(task_id)
+                        self._call(call, task_id)
             elif kind in _KEPT:
                 self._keep(item if isinstance(item, Entry) else Entry.of_row(item))
         self.index_tasks()
