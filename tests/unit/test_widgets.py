@@ -333,6 +333,161 @@ def test_graph_widget_updates_live_and_in_few_messages(manual: wf.WorkflowRuntim
     graph.close()
 
 
+def counting_history_reads(wfr: wf.WorkflowRuntime) -> list[str]:
+    """Record every history read (``history``, ``sql``) made from the runtime's store."""
+    store = wfr._engine.store
+    reads: list[str] = []
+    for name in ("history", "sql"):
+        original = getattr(store, name, None)
+        if original is not None:
+
+            def counted(*args: Any, _name: str = name, _original: Any = original, **kw: Any) -> Any:
+                reads.append(_name)
+                return _original(*args, **kw)
+
+            setattr(store, name, counted)
+    return reads
+
+
+def comparable(graph: dict[str, Any]) -> dict[str, Any]:
+    graph = json.loads(json.dumps(graph))
+    for node in graph["nodes"]:
+        node.pop("wall_ms", None)
+    return graph
+
+
+def test_live_graph_is_fed_by_the_engine_not_the_store(runtime: wf.WorkflowRuntime) -> None:
+    client = wf.DaprWorkflowClient(runtime)
+    client.schedule_new_workflow("order", input=5, instance_id="fed")
+    reads = counting_history_reads(runtime)
+    graph = GraphWidget(runtime, "fed", group_limit=2)
+    client.wait_for_workflow_completion("fed", timeout_in_seconds=WAIT)
+    until(lambda: graph.graph["instance"]["status"] == "COMPLETED")
+    flaky = next(n for n in graph.graph["nodes"] if n["name"] == "flaky")
+    graph._on_msg(graph, {"type": "select", "id": flaky["id"]}, [])
+    assert [a["status"] for a in graph.detail["attempts"]] == ["failed", "failed", "completed"]
+    # the history is read at most once, for the events committed before the widget came
+    # (none if the engine had not run the instance yet): no read, no flush of a DuckDB
+    # store while it ran; details too come from the events the engine handed over
+    assert reads in ([], ["history"])
+    fresh = GraphWidget(runtime, "fed", group_limit=2, live=False)
+    assert comparable(graph.graph) == comparable(fresh.graph)
+    graph.close()
+    fresh.close()
+
+
+def test_live_graph_follows_a_history_that_starts_over(runtime: wf.WorkflowRuntime) -> None:
+    @runtime.workflow
+    def looping(ctx: Any, k: int) -> Any:
+        yield wf.when_all([ctx.call_activity("double", input=i) for i in range(120)])
+        yield ctx.create_timer(timedelta(seconds=1))
+        if k < 3:
+            ctx.continue_as_new(k + 1)
+            return None
+        return k
+
+    client = wf.DaprWorkflowClient(runtime)
+    client.schedule_new_workflow("looping", input=0, instance_id="loop")
+    graph = GraphWidget(runtime, "loop")
+    client.wait_for_workflow_completion("loop", timeout_in_seconds=WAIT)
+    until(lambda: graph.graph["instance"]["status"] == "COMPLETED")
+    fresh = GraphWidget(runtime, "loop", live=False)
+    assert comparable(graph.graph) == comparable(fresh.graph)
+    assert graph.graph["groups"][0]["counts"] == {"completed": 120}
+    assert graph._hub is not None and graph._hub.errors == []
+    graph.close()
+    fresh.close()
+
+
+def test_large_group_counts_follow_retries_live(manual: wf.WorkflowRuntime) -> None:
+    @manual.workflow
+    def retried(ctx: Any, n: int) -> Any:
+        policy = wf.RetryPolicy(first_retry_interval=timedelta(hours=1), max_number_of_attempts=5)
+        calls = [ctx.call_activity("flaky", input=i, retry_policy=policy) for i in range(n)]
+        timers = [ctx.create_timer(timedelta(minutes=30 * (i + 1))) for i in range(4)]
+        yield wf.when_all(calls + timers)
+        return n
+
+    client = wf.DaprWorkflowClient(manual)
+    client.schedule_new_workflow("retried", input=150, instance_id="rr")
+    graph = GraphWidget(manual, "rr")
+
+    def group() -> dict[str, Any]:
+        return graph.graph.get("groups", [{}])[0]
+
+    def settled(counts: dict[str, int]) -> None:
+        until(lambda: group().get("counts") == counts)
+        fresh = GraphWidget(manual, "rr", live=False)  # counted from scratch
+        assert fresh.graph["groups"][0]["counts"] == counts
+        fresh.close()
+
+    until(lambda: len(manual.clock.pending_timers()) == 154)
+    settled({"retrying": 150, "waiting": 4})
+    manual.clock.advance(timedelta(minutes=45))
+    settled({"retrying": 150, "waiting": 3, "completed": 1})
+    manual.clock.advance(timedelta(hours=1))  # second attempts fail: a third is due
+    until(lambda: len(manual.clock.pending_timers()) == 151)
+    settled({"retrying": 150, "waiting": 1, "completed": 3})
+    manual.clock.advance(timedelta(hours=3))
+    client.wait_for_workflow_completion("rr", timeout_in_seconds=WAIT)
+    settled({"completed": 154})
+    assert group()["status"] == "completed"
+    graph.close()
+
+
+def test_group_counts_agree_with_the_statuses_of_the_nodes(manual: wf.WorkflowRuntime) -> None:
+    @manual.workflow
+    def mixed(ctx: Any, sizes: list[int]) -> Any:
+        n, gated = sizes
+        policy = wf.RetryPolicy(first_retry_interval=timedelta(hours=1), max_number_of_attempts=5)
+        tasks = [ctx.call_activity("double", input=i) for i in range(n)]
+        tasks += [ctx.call_activity("flaky", input=i, retry_policy=policy) for i in range(n)]
+        tasks += [ctx.call_activity("gated", input=i) for i in range(gated)]
+        tasks += [ctx.create_timer(timedelta(minutes=i + 1)) for i in range(3)]
+        tasks.append(ctx.wait_for_external_event("go"))
+        yield wf.when_all(tasks)
+        return n
+
+    client = wf.DaprWorkflowClient(manual)
+    engine = manual._engine
+    workers = engine._max_workers  # every worker blocked in "gated", three calls queued
+    client.schedule_new_workflow("mixed", input=[60, workers + 3], instance_id="mix")
+    until(
+        lambda: len(manual.clock.pending_timers()) == 63 and len(engine.executing("mix")) == workers
+    )
+    view = ReplayedInstance(
+        "mix",
+        engine.registry.workflow,
+        orchestration=engine.orchestration("mix"),
+        source=source_for(engine.store, "mix"),
+    )
+    view.update()
+
+    def build(**kwargs: Any) -> dict[str, Any]:
+        record, executing = engine.record("mix"), engine.executing("mix")
+        return graph_model(view, record=record, executing=executing, **kwargs)
+
+    each = build(group_limit=1000)  # every member drawn, its status read on its own
+    expected = {"completed": 60, "retrying": 60, "running": workers, "scheduled": 3, "waiting": 4}
+    assert each["groups"][0]["counts"] == expected
+    nodes = [n["status"] for n in each["nodes"] if n["id"].startswith("t")]
+    assert sorted(nodes) == sorted(s for s, n in expected.items() for _ in range(n))
+    kept = build(group_limit=10)  # one node, counts kept across builds
+    assert kept["groups"][0]["counts"] == expected and kept["counts"] == each["counts"]
+    size = 127 + workers
+    paged = build(group_limit=10, page_size=10, expanded={"g0": size // 10})  # the last page
+    assert paged["groups"][0]["counts"] == expected
+    shown = [n["status"] for n in paged["nodes"] if n["id"].startswith("t")]
+    assert shown == nodes[-(size % 10 or 10) :]
+    manual.gate.set()  # type: ignore[attr-defined]
+    until(lambda: not engine.executing("mix"))
+    manual.clock.advance(timedelta(hours=5))
+    client.raise_workflow_event("mix", "go")
+    client.wait_for_workflow_completion("mix", timeout_in_seconds=WAIT)
+    view.update()
+    assert build(group_limit=10)["groups"][0]["counts"] == {"completed": size}
+
+
 # ---------------------------------------------------------------------------- ClockPanel
 def test_parse_duration_and_payload() -> None:
     assert parse_duration("90s") == timedelta(seconds=90)

@@ -11,12 +11,12 @@ from typing import Any
 import anywidget
 import traitlets
 
-from .._state import WorkflowStatus
+from .._state import InstanceRecord, WorkflowStatus
 from .._store import Batch, StoredEvent
 from ._graph_model import graph_model, layout, node_detail
 from ._live import EventTap, engine_of, hub_for
 from ._protocols import GraphMessage
-from ._replay import ReplayedInstance, source_for
+from ._replay import HistorySource, ReplayedInstance, source_for
 
 STATIC = pathlib.Path(__file__).parent / "static"
 
@@ -38,6 +38,14 @@ class _ChildStatuses(Mapping[str, WorkflowStatus]):
 
     def __len__(self) -> int:
         return 0
+
+
+def _before_tap(events: list[StoredEvent], record: InstanceRecord | None) -> bool:
+    """Whether the history may hold events committed before the tap started: its first
+    event is not the first of the history, or none came yet and the instance has run."""
+    if events:
+        return events[0].seq != 0
+    return record is not None and record.status is not WorkflowStatus.PENDING
 
 
 class GraphWidget(anywidget.AnyWidget):
@@ -85,10 +93,8 @@ class GraphWidget(anywidget.AnyWidget):
         self._live: Any = None  # the engine's executor of the instance, once seen
         self._expanded: dict[str, int] = {}
         self._dirty = True
-        #: the instance's history events as the engine commits them (while live), and
-        #: those committed before the tap started, read from the store when it did
+        #: the instance's history events as the engine commits them (while live)
         self._tap = EventTap()
-        self._opening: list[StoredEvent] | None = None
         self._executing: set[int] = set()
         self._last = ""
         #: Updates sent to the browser (graph and detail), and their JSON size in bytes.
@@ -108,13 +114,11 @@ class GraphWidget(anywidget.AnyWidget):
     # ------------------------------------------------------------------ live updates
     def _watch(self, instance_id: str) -> None:
         """Follow ``instance_id``: the events the engine commits from now on come through
-        the tap, the ones committed before are read from the store, now and once (while
-        little is held back: a live history is not read again)."""
+        the tap (those committed before, if any, are read from the store when the view
+        opens: see :meth:`_update`)."""
         assert self._hub is not None
-        with self._lock:  # the first refresh waits for the history read here
-            self._tap.watch(instance_id)
-            self._hub.add(self)
-            self._opening = self._engine.store.history(instance_id)
+        self._tap.watch(instance_id)
+        self._hub.add(self)
 
     def note(self, batch: Batch) -> None:
         me = self.instance_id
@@ -142,14 +146,17 @@ class GraphWidget(anywidget.AnyWidget):
         return self._engine.executing(self.instance_id) != self._executing
 
     def refresh(self) -> None:
-        """Bring the graph up to date with the store (the refresh thread calls this)."""
+        """Bring the graph up to date with the instance (the refresh thread calls this)."""
         with self._lock:
             self._dirty = False
-            view = self._update()
-            self._executing = self._engine.executing(view.instance_id)
+            # the record first: the history read next is at least as recent (the engine
+            # hands a batch to the tap before anyone can read the records it commits)
+            record = self._engine.record(self.instance_id)
+            self._executing = self._engine.executing(self.instance_id)
+            view = self._update(record)
             model = graph_model(
                 view,
-                record=self._engine.record(view.instance_id),
+                record=record,
                 executing=self._executing,
                 children=_ChildStatuses(self._engine),
                 expanded=self._expanded,
@@ -166,10 +173,10 @@ class GraphWidget(anywidget.AnyWidget):
             if self.selected:
                 self._show_detail(self.selected)
 
-    def _update(self) -> ReplayedInstance:
-        """The view of the instance, brought up to date: while live, from the history
-        read when the widget started following the instance and the events the tap kept
-        since (the store is read again only to fill a gap); else from the store."""
+    def _update(self, record: InstanceRecord | None) -> ReplayedInstance:
+        """The view of the instance, brought up to date: while live, from the events the
+        tap kept (the store is read when the view opens, for events committed before the
+        tap started, and to fill a gap); else from the store."""
         engine = self._engine
         instance_id = self.instance_id
         view = self._view
@@ -177,9 +184,6 @@ class GraphWidget(anywidget.AnyWidget):
         restarted = False
         if self._hub is not None:
             events, restarted = self._tap.take()
-            opening, self._opening = self._opening, None
-            if opening and not restarted:
-                events = opening + events  # the tap's first events may repeat its last ones
         live = engine.orchestration(instance_id) or self._live
         if live is not None and live.ctx.instance_id != instance_id:
             live = None
@@ -188,8 +192,14 @@ class GraphWidget(anywidget.AnyWidget):
                 instance_id,
                 engine.registry.workflow,
                 orchestration=live,
-                source=source_for(engine.store, instance_id),
+                # while live, the store is read only for what the tap missed, whole events
+                # (no SQL: the index then needs no payload read either)
+                source=source_for(engine.store, instance_id)
+                if events is None
+                else HistorySource(engine.store, instance_id),
             )
+            if events is not None and not restarted and _before_tap(events, record):
+                view.update()  # what the store holds, read once
         elif live is not None and live is not view.orchestration:
             if events is None:
                 view.reset(live)  # the first episode ran, or the instance started over

@@ -22,6 +22,7 @@ from .._task import (
     CompletableTask,
     CompositeTask,
     ExternalEventTask,
+    RetryableTask,
     Task,
     TaskFailedError,
     WhenAllTask,
@@ -232,11 +233,12 @@ class _Builder:
         if collapsed:
             lo = hi = 0
         covered = self.covered
-        covered.update(map(id, members))  # hidden members count as drawn (no orphans)
         shown: list[str] = []
         state = (members_lost, self.ended)
         cached = self.cache.get(id(task)) if paged else None
         tally = self.tally(task, members, state) if paged else None
+        # hidden members count as drawn (no orphans)
+        covered.update(map(id, members) if tally is None else tally.ids)
         if tally is not None:
             # a large group of leaves: counts kept up to date, nodes for the page shown
             leaf_status = self.leaf_status
@@ -247,7 +249,6 @@ class _Builder:
                 shown.append(self.node(member, leaf, status, attempts)["id"])
             local = leaves = tally.counts
             self.counts.update(local)
-            covered.update(tally.inner)
         elif collapsed and isinstance(cached, tuple) and cached[0] == state:
             _, local, leaves, inner = cached
             self.counts.update(leaves)
@@ -316,13 +317,13 @@ class _Builder:
         (None for a group of groups)."""
         tally = self.cache.get(id(task))
         if isinstance(tally, _Tally):
-            tally.update(members, self.leaf_status, state, self.r.closed_order, self.executing)
+            tally.update(members, self.leaf_status, state, self.r, self.executing)
             return tally
         if tally is not None or any(
             isinstance(m, CompositeTask) and not isinstance(m, ExternalEventTask) for m in members
         ):
             return None  # a group of groups (counted as it is drawn)
-        tally = _Tally(state, members, self.leaf_status, len(self.r.closed_order))
+        tally = _Tally(state, members, self.leaf_status, len(self.r.closed_order), self.executing)
         self.cache[id(task)] = tally
         return tally
 
@@ -432,10 +433,9 @@ class _Tally:
     __slots__ = (
         "closed_seen",
         "counts",
-        "inner",
+        "ids",
         "lost",
         "member_of",
-        "open",
         "state",
         "statuses",
         "volatile",
@@ -447,6 +447,7 @@ class _Tally:
         members: list[Task],
         leaf_status: Callable[[Task, bool], tuple[str, CompletableTask, int]],
         closed_seen: int,
+        executing: Collection[int],
     ):
         self.state = state
         self.lost = lost = state[0]
@@ -456,30 +457,40 @@ class _Tally:
         self.counts: Counter[str] = Counter()
         #: task id (of the attempt current when the tally was made) -> member position
         self.member_of: dict[int, int] = {}
-        #: ids of the tasks inside event waits (drawn as part of their wait)
-        self.inner: list[int] = []
+        #: ids of the members and of the tasks inside event waits (drawn with their wait)
+        self.ids: set[int] = set(map(id, members))
         #: positions of the members to re-read at every build
         self.volatile: set[int] = set()
-        #: positions of the unfinished members
-        self.open: set[int] = set()
         statuses, member_of = self.statuses, self.member_of
+        # an activity's first attempt, neither finished nor running: what leaf_status says
+        # of it, without asking it (most members of a fan-out that has just started)
+        pending = "cancelled" if lost or state[1] else "scheduled"
         for i, member in enumerate(members):
             if isinstance(member, ExternalEventTask):
                 for inner in member.get_tasks():
-                    self.inner.append(id(inner))
+                    self.ids.add(id(inner))
                     if isinstance(inner, CompletableTask) and inner.task_id is not None:
                         member_of[inner.task_id] = i
             elif isinstance(member, CompletableTask) and member.task_id is not None:
                 member_of[member.task_id] = i
-            if member.is_complete and not member.is_failed:
-                statuses.append("completed")  # what leaf_status says of any finished leaf
+            if member.is_complete:
+                if not member.is_failed:
+                    statuses.append("completed")  # what leaf_status says of any finished leaf
+                    continue
+            elif (
+                (
+                    type(member) is CompletableTask
+                    or (type(member) is RetryableTask and member.attempt_count == 1)
+                )
+                and member.kind == "activity"
+                and member.task_id not in executing
+            ):
+                statuses.append(pending)
                 continue
             status = leaf_status(member, lost)[0]
             statuses.append(status)
-            if status not in _FINAL:
-                self.open.add(i)
-                if _volatile(member, status):
-                    self.volatile.add(i)
+            if _volatile(member, status):
+                self.volatile.add(i)
         self.counts.update(statuses)
 
     def update(
@@ -487,30 +498,50 @@ class _Tally:
         members: list[Task],
         leaf_status: Callable[[Task, bool], tuple[str, CompletableTask, int]],
         state: tuple[bool, bool],
-        closed_order: list[int],
+        replayed: ReplayedInstance,
         executing: Collection[int],
     ) -> None:
-        member_of = self.member_of
-        again = set(self.volatile)
+        member_of, statuses, volatile = self.member_of, self.statuses, self.volatile
+        again = set(volatile)
         if state != self.state:
             self.state = state
             self.lost = state[0]
-            again.update(self.open)
-        for task_id in itertools.islice(closed_order, self.closed_seen, None):
-            position = member_of.get(task_id)
-            if position is not None:
-                again.add(position)
-        self.closed_seen = len(closed_order)
+            again.update(i for i, status in enumerate(statuses) if status not in _FINAL)
         for task_id in executing:
             position = member_of.get(task_id)
             if position is not None:
                 again.add(position)
-        statuses, lost = self.statuses, self.lost
+        # the members closed since: most by a success, counted in one go without reading
+        # them (the executor has applied every event indexed: they are completed)
+        closed_order, otherwise = replayed.closed_order, replayed.closed_otherwise
+        finished: Counter[str] = Counter()
+        for task_id in itertools.islice(closed_order, self.closed_seen, None):
+            position = member_of.get(task_id)
+            if position is None:
+                continue
+            if task_id not in otherwise:
+                old = statuses[position]
+                if old != "completed":
+                    statuses[position] = "completed"
+                    finished[old] += 1
+                    if again:
+                        again.discard(position)
+                        volatile.discard(position)
+            else:
+                again.add(position)
+        self.closed_seen = len(closed_order)
+        if finished:
+            counts = self.counts
+            for old, n in finished.items():
+                counts[old] -= n
+                if not counts[old]:
+                    del counts[old]
+            counts["completed"] += finished.total()
+        lost = self.lost
         for position in again:
             member = members[position]
             if member.is_complete and not member.is_failed:
-                if statuses[position] != "completed":
-                    self.set(position, member, "completed")
+                self.set(position, member, "completed")
             else:
                 self.set(position, member, leaf_status(member, lost)[0])
 
@@ -523,12 +554,7 @@ class _Tally:
                 del counts[old]
             counts[status] += 1
             self.statuses[position] = status
-        if status in _FINAL:
-            self.open.discard(position)
-            self.volatile.discard(position)
-            return
-        self.open.add(position)
-        if _volatile(member, status):
+        if status not in _FINAL and _volatile(member, status):
             self.volatile.add(position)
         else:
             self.volatile.discard(position)

@@ -1,10 +1,11 @@
 """Live updates: one engine subscription and one refresh thread per runtime.
 
 The engine calls :meth:`LiveHub._on_commit` after every commit, with its lock held: each
-listener only notes whether the batch concerns it. A daemon thread wakes a few times a
-second and refreshes the listeners that are due, so a widget sends at most a few updates
-per second however fast the instance runs, and keeps updating after the cell that
-started the run has returned.
+listener only notes whether the batch concerns it (and, through an :class:`EventTap`,
+keeps the batch's events of the instances it shows, so that refreshing reads no history
+from the store). A daemon thread wakes a few times a second and refreshes the listeners
+that are due, so a widget sends at most a few updates per second however fast the
+instance runs, and keeps updating after the cell that started the run has returned.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from typing import Any
 from .._history import FailureDetails, HistoryEvent
 from .._orchestration import Orchestration
 from .._store import StoredEvent
-from .._task import CompletableTask
+from .._task import CompletableTask, RetryableTask
 
 #: Errors of the replay itself (not of the workflow): the graph reports them instead.
 _REPLAY_ERRORS = ("NonDeterminismError", "WorkflowNotRegisteredError")
@@ -159,6 +159,8 @@ _CLOSES = {
     "ChildWorkflowInstanceFailed": "task_scheduled_id",
     "TimerFired": "timer_id",
 }
+#: Closing events that say their task finished without an error.
+_SUCCEEDED = frozenset({"TaskCompleted", "ChildWorkflowInstanceCompleted"})
 _SCHEDULES = {
     "TaskScheduled": "task_execution_id",
     "ChildWorkflowInstanceCreated": "instance_id",
@@ -293,6 +295,8 @@ class ReplayedInstance:
         self.raised: dict[str, list[Entry]] = {}
         #: task ids of the closing events, in history order (what changed since a point)
         self.closed_order: list[int] = []
+        #: the task ids among them not closed by a success (a failure, a timer firing)
+        self.closed_otherwise: set[int] = set()
         self._payloads: dict[int, tuple[str | None, Any]] = {}
 
     def _use(self, orchestration: Orchestration | None) -> None:
@@ -344,40 +348,45 @@ class ReplayedInstance:
         # stored events are filed as they are (an Entry is made when looked up, see _Entries)
         scheduled: dict[int, Any] = self.scheduled
         closed: dict[int, Any] = self.closed
-        closed_order = self.closed_order
-        new = 0
+        closed_order, otherwise = self.closed_order, self.closed_otherwise
+        first_attempt = self.first_attempt
+        closes, schedules = _CLOSES, _SCHEDULES
+        seen = start = self.seen
         try:
             for stored in events:
                 seq = stored.seq
-                if seq < self.seen:
-                    continue
-                if seq > self.seen:
-                    raise HistoryGap(self.instance_id, self.seen, seq)
+                if seq != seen:
+                    if seq < seen:
+                        continue
+                    raise HistoryGap(self.instance_id, seen, seq)
                 event = stored.event
                 if orchestration is not None:
                     orchestration.apply(event, replaying=True, position=seq)
-                self.seen += 1
-                new += 1
+                seen += 1
                 kind = type(event).__name__
-                attr = _CLOSES.get(kind)
+                attr = closes.get(kind)
                 if attr is not None:
                     task_id = getattr(event, attr)
                     closed[task_id] = stored
                     closed_order.append(task_id)
-                elif kind in _SCHEDULES:
-                    task_id = getattr(event, "task_id")  # noqa: B009 (every scheduling event)
+                    if kind not in _SUCCEEDED:
+                        otherwise.add(task_id)
+                elif kind in schedules:
+                    task_id = event.task_id  # type: ignore[attr-defined]
                     scheduled[task_id] = stored
-                    attr = _SCHEDULES[kind]
+                    attr = schedules[kind]
                     call = getattr(event, attr) if attr is not None else None
-                    if call:
+                    if call and first_attempt.setdefault(call, task_id) != task_id:
                         self._call(call, task_id)
                 elif kind in _KEPT:
                     self._keep(Entry.of(stored))
         finally:
+            self.seen = seen
             self.index_tasks()
-        return new
+        return seen - start
 
     def _call(self, call: str, task_id: int) -> None:
+        """Note an attempt of ``call`` (not the first one if ``first_attempt`` has it)."""
         first = self.first_attempt.setdefault(call, task_id)
         if first != task_id:
             ids = self.calls.get(call)
@@ -415,6 +424,8 @@ class ReplayedInstance:
                 if task_id is not None:
                     closed[task_id] = item
                     closed_order.append(task_id)
+                    if kind not in _SUCCEEDED:
+                        self.closed_otherwise.add(task_id)
             elif kind in _SCHEDULING:
                 if task_id is not None:
                     scheduled[task_id] = item
@@ -475,7 +486,7 @@ class ReplayedInstance:
 
     # ------------------------------------------------------------------ per task
     def attempts(self, task: CompletableTask) -> int:
-        return getattr(task, "attempt_count", 1)
+        return task.attempt_count if isinstance(task, RetryableTask) else 1
 
     def task_ids(self, task: CompletableTask) -> list[int]:
         """The task ids of ``task``'s attempts that the history shows, oldest first
