@@ -553,3 +553,45 @@ def test_instances_of_unregistered_workflows_wait_for_registration(tmp_path: Pat
     again.clock.advance(timedelta(hours=1))
     assert output(complete(client, "s")) == "woke"
     again.shutdown()
+
+
+def test_a_forks_origin_survives_reopening_the_file(tmp_path):
+    from datetime import datetime
+
+    import wfkit as wf
+
+    path = tmp_path / "forks.duckdb"
+
+    def noop(ctx, x):
+        return x
+
+    def two_steps(ctx, n):
+        a = yield ctx.call_activity(noop, input=n)
+        b = yield ctx.call_activity(noop, input=a + 1)
+        return b
+
+    def runtime():
+        wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1)), store=str(path))
+        wfr.register_activity(noop)
+        wfr.register_workflow(two_steps)
+        return wfr
+
+    wfr = runtime()
+    wfr.start()
+    client = wf.DaprWorkflowClient(wfr)
+    source = client.schedule_new_workflow(two_steps, input=1, instance_id="source")
+    client.wait_for_workflow_completion(source, timeout_in_seconds=10)
+    rerun = client.rerun_workflow_from_event(source, 2, new_instance_id="rerun", input=10)
+    assert (
+        client.wait_for_workflow_completion(rerun, timeout_in_seconds=10).serialized_output == "10"
+    )
+    wfr.shutdown()
+
+    reopened = runtime()
+    record = reopened._engine.record("rerun")
+    assert (record.origin_instance_id, record.origin_event_id) == ("source", 2)
+    row = reopened.sql(
+        "select origin_instance_id, origin_event_id from instances where instance_id = 'rerun'"
+    )
+    assert list(row.iloc[0]) == ["source", 2]
+    reopened.shutdown()

@@ -84,6 +84,8 @@ _SCHEMA = [
         parent_instance_id VARCHAR,
         parent_task_id INTEGER,
         start_at TIMESTAMP,
+        origin_instance_id VARCHAR,
+        origin_event_id INTEGER,
         ordinal BIGINT NOT NULL
     )""",
     """CREATE TABLE history (

@@ -56,6 +56,8 @@ INSTANCE_COLUMNS = (
     "parent_instance_id",
     "parent_task_id",
     "start_at",
+    "origin_instance_id",
+    "origin_event_id",
 )
 
 _PAYLOAD_FIELDS = ("input", "result", "output")
@@ -204,13 +206,15 @@ def record_row(record: InstanceRecord) -> tuple[Any, ...]:
         record.parent_instance_id,
         record.parent_task_id,
         record.start_at,
+        record.origin_instance_id,
+        record.origin_event_id,
     )
 
 
 def row_record(row: tuple[Any, ...]) -> InstanceRecord:
     """Inverse of :func:`record_row`."""
     (iid, name, status, created, updated, inp, out, custom, f_msg, f_type, f_stack) = row[:11]
-    parent_id, parent_task, start_at = row[11:14]
+    parent_id, parent_task, start_at, origin_id, origin_event = row[11:16]
     failure = None
     if f_msg is not None or f_type is not None:
         failure = FailureDetails(f_msg or "", f_type or "", f_stack)
@@ -227,6 +231,8 @@ def row_record(row: tuple[Any, ...]) -> InstanceRecord:
         parent_instance_id=parent_id,
         parent_task_id=parent_task,
         start_at=start_at,
+        origin_instance_id=origin_id,
+        origin_event_id=origin_event,
     )
 
 
@@ -255,7 +261,9 @@ def instances_frame(records: list[InstanceRecord]) -> pandas.DataFrame:
 
     frame = pandas.DataFrame([record_row(r) for r in records], columns=list(INSTANCE_COLUMNS))
     return _typed(
-        frame, ints=("parent_task_id",), times=("created_at", "last_updated_at", "start_at")
+        frame,
+        ints=("parent_task_id", "origin_event_id"),
+        times=("created_at", "last_updated_at", "start_at"),
     )
 
 
