@@ -595,3 +595,45 @@ def test_a_forks_origin_survives_reopening_the_file(tmp_path):
     )
     assert list(row.iloc[0]) == ["source", 2]
     reopened.shutdown()
+
+
+def test_recent_histories_read_the_same_as_rows_and_stay_bounded(monkeypatch):
+    from datetime import datetime
+
+    import wfkit as wf
+    from wfkit._store import _duckdb
+
+    monkeypatch.setattr(_duckdb, "RECENT_EVENTS", 40)
+
+    def noop(ctx, x):
+        return x
+
+    def chain(ctx, n):
+        for i in range(n):
+            yield ctx.call_activity(noop, input=i)
+        return n
+
+    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1)))
+    wfr.register_activity(noop)
+    wfr.register_workflow(chain)
+    wfr.start()
+    client = wf.DaprWorkflowClient(wfr)
+    ids = [client.schedule_new_workflow(chain, input=n) for n in (3, 4, 5)]
+    for iid in ids:
+        client.wait_for_workflow_completion(iid, timeout_in_seconds=10)
+    store = wfr.store
+    assert store._recent_events <= 40
+    assert ids[0] not in store._recent and ids[-1] in store._recent  # least recent evicted
+    cached = {iid: store.history(iid) for iid in ids}
+    partial = store.history(ids[-1], start=2, stop=7)
+    store._recent.clear()
+    for iid in ids:
+        from_rows = store.history(iid)
+        assert [(s.seq, s.event) for s in cached[iid]] == [(s.seq, s.event) for s in from_rows]
+        # the table keeps wall times to the microsecond
+        assert all(
+            abs(a.wall_time - b.wall_time) <= 1e-6
+            for a, b in zip(cached[iid], from_rows, strict=True)
+        )
+    assert [s.seq for s in partial] == [2, 3, 4, 5, 6]
+    wfr.shutdown()

@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -58,6 +59,9 @@ APPLICATION = "wfkit"
 SMALL = 8
 #: In-memory stores write their waiting batches once this many rows are waiting.
 FLUSH_ROWS = 50_000
+#: Events of the histories committed last that stay in memory, so that reading them back
+#: in this process (a time-travel cursor, a widget) skips decoding rows.
+RECENT_EVENTS = 200_000
 
 _INDICATIVE_TABLES = ("instances", "history", "meta", "schema_version")
 
@@ -244,6 +248,9 @@ class DuckDBStore:
         self._clock: datetime | None = None
         self._clock_written: datetime | None = None
         self._final = False
+        # whole histories (from seq 0) committed through this store, least recent first
+        self._recent: OrderedDict[str, list[StoredEvent]] = OrderedDict()
+        self._recent_events = 0
         with self._lock:
             self._connection()
 
@@ -420,8 +427,31 @@ class DuckDBStore:
                     self._lengths[instance_id] = length
             if batch.clock_time is not None:
                 self._clock = batch.clock_time
+            self._remember(batch)
             if self._pending_rows >= FLUSH_ROWS:
                 self._flush()
+
+    def _remember(self, batch: Batch) -> None:
+        """Keep an accepted batch's events in the recent histories (lock held)."""
+        recent = self._recent
+        for instance_id in batch.purges | batch.resets:
+            self._recent_events -= len(recent.pop(instance_id, ()))
+        for instance_id in batch.resets:
+            recent[instance_id] = []
+        touched: set[str] = set()
+        for stored in batch.events:
+            events = recent.get(stored.instance_id)
+            if events is None:
+                if stored.seq != 0:
+                    continue  # its history began before this store was opened, or was evicted
+                events = recent[stored.instance_id] = []
+            events.append(stored)
+            touched.add(stored.instance_id)
+        self._recent_events += sum(1 for s in batch.events if s.instance_id in touched)
+        for instance_id in touched:
+            recent.move_to_end(instance_id)
+        while self._recent_events > RECENT_EVENTS and recent:
+            self._recent_events -= len(recent.popitem(last=False)[1])
 
     def _flush(self) -> None:
         """Write the batches an in-memory store holds back (lock held)."""
@@ -574,6 +604,11 @@ class DuckDBStore:
     def history(
         self, instance_id: str, *, start: int = 0, stop: int | None = None
     ) -> list[StoredEvent]:
+        with self._lock:
+            cached = self._recent.get(instance_id)
+            if cached is not None:
+                self._recent.move_to_end(instance_id)
+                return cached[max(start, 0) : None if stop is None else max(stop, 0)]
         query, params = _history_query(
             f"instance_id, seq, epoch_us(wall_ts), {_EVENT_COLUMNS}", instance_id, start, stop
         )
