@@ -618,9 +618,10 @@ def test_recent_histories_read_the_same_as_rows_and_stay_bounded(monkeypatch):
     wfr.register_workflow(chain)
     wfr.start()
     client = wf.DaprWorkflowClient(wfr)
-    ids = [client.schedule_new_workflow(chain, input=n) for n in (3, 4, 5)]
-    for iid in ids:
-        client.wait_for_workflow_completion(iid, timeout_in_seconds=10)
+    ids = []
+    for n in (3, 4, 5):  # one after another, so the first is the least recent
+        ids.append(client.schedule_new_workflow(chain, input=n))
+        client.wait_for_workflow_completion(ids[-1], timeout_in_seconds=10)
     store = wfr.store
     assert store._recent_events <= 40
     assert ids[0] not in store._recent and ids[-1] in store._recent  # least recent evicted
