@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +28,7 @@ pytest.importorskip(
 )
 
 import dapr.ext.workflow as dapr_wf
+from activities import ATTEMPTS, boom, double, echo, flaky
 from conformance_script import (
     ROOT,
     Advance,
@@ -53,30 +53,6 @@ from wfkit._store import MemoryStore
 wf: Any = wfkit
 
 START = datetime(2024, 3, 1, 9, 0, 0)
-
-# --------------------------------------------------------------------------- activities
-ATTEMPTS: Counter[tuple[str, str]] = Counter()
-
-
-def echo(ctx, value):
-    return value
-
-
-def double(ctx, n):
-    return n * 2
-
-
-def boom(ctx, message):
-    raise ValueError(message)
-
-
-def flaky(ctx, spec):
-    """Fails its first ``spec["fails"]`` attempts (per instance and key), then succeeds."""
-    key = (ctx.workflow_id, spec["key"])
-    ATTEMPTS[key] += 1
-    if ATTEMPTS[key] <= spec["fails"]:
-        raise RuntimeError(f"attempt {ATTEMPTS[key]} of {spec['key']} failed")
-    return ATTEMPTS[key]
 
 
 # --------------------------------------------------------------------------- workflows

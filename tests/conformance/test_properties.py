@@ -19,7 +19,6 @@ failures), interpreted by one workflow function that both engines run unchanged.
 from __future__ import annotations
 
 import os
-from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +30,7 @@ pytest.importorskip(
     "(the dev extra pins it)",
 )
 
+from activities import ATTEMPTS, boom, double, flaky
 from conformance_script import (
     ROOT,
     Advance,
@@ -55,24 +55,6 @@ wf: Any = wfkit
 START = datetime(2024, 6, 1, 12, 0, 0)
 #: Multiplies the number of examples (e.g. 20 for a longer hunt); 1 keeps the suite fast.
 SCALE = int(os.environ.get("WFKIT_PROPERTY_SCALE", "1"))
-ATTEMPTS: Counter[tuple[str, str]] = Counter()
-
-
-# --------------------------------------------------------------------------- activities
-def double(ctx, n):
-    return n * 2
-
-
-def boom(ctx, message):
-    raise ValueError(message)
-
-
-def flaky(ctx, spec):
-    key = (ctx.workflow_id, spec["key"])
-    ATTEMPTS[key] += 1
-    if ATTEMPTS[key] <= spec["fails"]:
-        raise RuntimeError(f"attempt {ATTEMPTS[key]} failed")
-    return ATTEMPTS[key]
 
 
 # --------------------------------------------------------------------------- the interpreter
