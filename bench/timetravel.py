@@ -12,13 +12,17 @@ reports, as medians of ``--repeat`` runs:
 - goto middle: a jump back to the middle (a replay from the start);
 - graph: the execution graph at the last position.
 
-Each is measured for the history in a memory store, in the default DuckDB store, and in
-a history file (``save_history``).
+Each is measured for the history in a memory store and in the default DuckDB store (in
+memory), in the process that ran the workflow (a notebook's kernel), and for a history
+file (``save_history``) and a DuckDB file, each opened in a new process after the
+runtime that wrote it has shut down (a new kernel opening a saved history).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import multiprocessing
 import statistics
 import tempfile
 import time
@@ -53,6 +57,7 @@ def fan_out(ctx: Any, n: int) -> Any:
 def median(fn: Callable[[], Any], repeat: int) -> float:
     times = []
     for _ in range(repeat):
+        gc.collect()  # the previous run's garbage is not this run's cost
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
@@ -68,6 +73,26 @@ def run(workflow: Callable[..., Any], n: int, store: Any) -> tuple[wf.WorkflowRu
     iid = client.schedule_new_workflow(workflow, input=n, instance_id=f"{workflow.__name__}-{n}")
     client.wait_for_workflow_completion(iid, timeout_in_seconds=600)
     return wfr, iid
+
+
+def measure_saved(label: str, path: Path, iid: str, workflow: Any, repeat: int) -> None:
+    """:func:`measure` on a history file or a DuckDB file, opened here."""
+    if path.suffix == ".duckdb":
+        store = wf.DuckDBStore(path, read_only=True)
+        try:
+            measure(label, store, iid, workflow, repeat)
+        finally:
+            store.close()
+    else:
+        measure(label, path, None, workflow, repeat)
+
+
+def in_new_process(fn: Callable[..., None], *args: Any) -> None:
+    process = multiprocessing.get_context("spawn").Process(target=fn, args=args)
+    process.start()
+    process.join()
+    if process.exitcode:
+        raise SystemExit(f"{fn.__name__}{args[:1]} failed (exit code {process.exitcode})")
 
 
 def measure(label: str, source: Any, iid: str | None, workflow: Any, repeat: int) -> None:
@@ -118,7 +143,6 @@ def main() -> None:
             try:
                 measure(f"{name}, memory store", wfr, iid, None, args.repeat)
                 path = save_history(wfr, iid, Path(tmp))
-                measure(f"{name}, history file", path, None, workflow, args.repeat)
             finally:
                 wfr.shutdown()
             wfr, iid = run(workflow, size, None)
@@ -126,6 +150,11 @@ def main() -> None:
                 measure(f"{name}, DuckDB store", wfr, iid, None, args.repeat)
             finally:
                 wfr.shutdown()
+            db = Path(tmp) / f"{workflow.__name__}.duckdb"
+            wfr, iid = run(workflow, size, wf.DuckDBStore(db))
+            wfr.shutdown()
+            in_new_process(measure_saved, f"{name}, history file", path, iid, workflow, args.repeat)
+            in_new_process(measure_saved, f"{name}, DuckDB file", db, iid, workflow, args.repeat)
 
 
 if __name__ == "__main__":

@@ -238,14 +238,3 @@ def event_fields(event: HistoryEvent) -> dict[str, Any]:
             value = value.isoformat()
         out[f.name] = value
     return out
-
-
-def event_from_fields(kind: str, timestamp: datetime, fields: dict[str, Any]) -> HistoryEvent:
-    """Inverse of :func:`event_fields`."""
-    failure = fields.get("failure")
-    if isinstance(failure, dict):
-        fields = {**fields, "failure": FailureDetails(**failure)}
-    fire_at = fields.get("fire_at")
-    if isinstance(fire_at, str):
-        fields = {**fields, "fire_at": datetime.fromisoformat(fire_at)}
-    return EVENT_TYPES[kind](timestamp=timestamp, **fields)

@@ -54,13 +54,15 @@ from ._task import (
 _GUID_NAMESPACE = uuid.UUID("9e952958-5e33-4daf-827f-2fa12937b875").bytes
 
 
+#: The variant bits of a v5 UUID: the high digit of byte 8 becomes 10xx in binary.
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
 def _guid_text(name: str) -> str:
-    """``str(uuid.uuid5(namespace, name))`` without building UUID objects (hot path)."""
-    digest = bytearray(hashlib.sha1(_GUID_NAMESPACE + name.encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """``str(uuid.uuid5(namespace, name))`` without building UUID objects (hot path):
+    the SHA-1 digest in hex with the version (5) and variant digits set."""
+    h = hashlib.sha1(_GUID_NAMESPACE + name.encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 class WorkflowInvoker(Protocol):

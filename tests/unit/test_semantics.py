@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import threading
 import time
 import uuid
@@ -14,6 +15,7 @@ import pytest
 from support import WAIT, complete, kinds, output, raw_history, scheduled, settle, snapshot, until
 
 import wfkit as wf
+from wfkit import _serde
 from wfkit._history import OPTIONAL_TIMER_FIRE_AT, EventRaised, TimerCreated, WorkflowStarted
 
 RUNNING = wf.WorkflowStatus.RUNNING
@@ -503,6 +505,32 @@ def test_new_guid_is_deterministic_and_distinct(wfr, client):
     assert again == first  # same instance id and virtual time: same GUIDs
     other = output(complete(client, client.schedule_new_workflow(guids, instance_id="h")))
     assert not set(other) & set(first)
+
+
+def test_new_guid_is_daprs_deterministic_uuid_v5():
+    from dapr.ext.workflow._durabletask.deterministic import deterministic_uuid_v5
+
+    for instance_id in ("g", "order-1", "ünïcode id", "x" * 200):
+        ctx = wf.DaprWorkflowContext(instance_id)
+        for counter in range(64):
+            assert ctx.new_guid() == deterministic_uuid_v5(
+                instance_id, ctx.current_utc_datetime, counter
+            )
+
+
+@pytest.mark.parametrize(
+    "text", ["1", " 1 ", "-0.5e3", '"a"', "null", "true", '\n{"a": [1, {"b": null}]}\t', "[]"]
+)
+def test_payload_decoding_reads_json_as_json_loads(text):
+    assert _serde.decode(text) == json.loads(text)
+
+
+@pytest.mark.parametrize("text", ["1 2", "{", '"a', "[1,]", "nan?"])
+def test_payload_decoding_rejects_what_json_loads_rejects(text):
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text)
+    with pytest.raises(json.JSONDecodeError):
+        _serde.decode(text)
 
 
 # ---------------------------------------------------------------- flaws of Dapr fixed

@@ -4,6 +4,7 @@ determinism checks of recorded histories against edited code."""
 from __future__ import annotations
 
 import dataclasses
+import gc
 import inspect
 import json
 from datetime import timedelta
@@ -288,6 +289,23 @@ def test_cursor_over_a_history_file_and_a_list_of_events(wfr, client, tmp_path):
     assert open_cursor(stored, workflow=CHAIN).last().line == LINE_RETURN
     # a store works like a runtime, but needs the code
     assert open_cursor(wfr._engine.store, iid, workflow=CHAIN).last().status == "COMPLETED"
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_reading_and_replaying_leave_the_garbage_collector_as_they_found_it(
+    wfr, client, tmp_path, enabled
+):
+    # the bulk paths pause the collector; a user who turned it off keeps it off
+    iid = run_chain(wfr, client)
+    path = save_history(wfr, iid, tmp_path)
+    (gc.enable if enabled else gc.disable)()
+    try:
+        assert open_cursor(path, workflow=CHAIN).last().output == [2, 4, 6]
+        assert gc.isenabled() is enabled
+        assert not check_replay(path, chain_v2_renamed).ok
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
 
 
 def test_locals_are_json_safe_and_bounded():

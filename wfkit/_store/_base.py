@@ -10,15 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from .._history import HistoryEvent
 from .._state import InstanceRecord
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    """A history event at its position (``seq``, from 0) in its instance's history."""
+class StoredEvent(NamedTuple):
+    """A history event at its position (``seq``, from 0) in its instance's history.
+
+    A named tuple rather than a frozen dataclass: a 100k-event read builds 100k of them,
+    at a third of the cost."""
 
     instance_id: str
     seq: int

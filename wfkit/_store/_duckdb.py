@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import StoreError, StoreFormatError, StoreLockedError
+from .._gc import gc_paused
 from .._state import InstanceRecord
 from ._base import Batch, StoredEvent, check_batch
 from ._rows import (
@@ -41,7 +42,6 @@ from ._rows import (
     INSTANCE_COLUMNS,
     NO_TASK,
     event_row,
-    gc_paused,
     record_row,
     row_event,
     row_record,
@@ -202,6 +202,7 @@ _EPOCH = datetime(1970, 1, 1)
 _TERMINAL = ("COMPLETED", "FAILED", "TERMINATED")
 _RECORD_PLACEHOLDERS = "(" + ", ".join(["?"] * (len(INSTANCE_COLUMNS) + 1)) + ")"
 _EVENT_COLUMNS = "kind, ts, task_id, name, payload, failure, fields"
+_STORED_COLUMNS = f"instance_id, seq, epoch_us(wall_ts), {_EVENT_COLUMNS}"
 _INSTANCE_SELECT = "SELECT " + ", ".join(INSTANCE_COLUMNS) + " FROM instances"
 
 # Files open for writing in this process (a second writer on one file would corrupt it).
@@ -609,12 +610,9 @@ class DuckDBStore:
             if cached is not None:
                 self._recent.move_to_end(instance_id)
                 return cached[max(start, 0) : None if stop is None else max(stop, 0)]
-        query, params = _history_query(
-            f"instance_id, seq, epoch_us(wall_ts), {_EVENT_COLUMNS}", instance_id, start, stop
-        )
+        query, params = _history_query(_STORED_COLUMNS, instance_id, start, stop)
         with self._lock, gc_paused():
-            rows = self._read().execute(query, params).fetchall()
-            return [_stored(row) for row in rows]
+            return _stored_events(self._read().execute(query, params))
 
     def histories(self, instance_ids: Iterable[str]) -> dict[str, list[StoredEvent]]:
         ids = list(instance_ids)
@@ -622,17 +620,13 @@ class DuckDBStore:
         if not ids:
             return out
         with self._lock, gc_paused():
-            rows = (
-                self._read()
-                .execute(
-                    f"SELECT instance_id, seq, epoch_us(wall_ts), {_EVENT_COLUMNS} FROM history "
-                    "WHERE instance_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY instance_id, seq",
-                    [ids],
-                )
-                .fetchall()
+            result = self._read().execute(
+                f"SELECT {_STORED_COLUMNS} FROM history "
+                "WHERE instance_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY instance_id, seq",
+                [ids],
             )
-            for row in rows:
-                out[row[0]].append(_stored(row))
+            for stored in _stored_events(result):
+                out[stored.instance_id].append(stored)
         return out
 
     def clock_time(self) -> datetime | None:
@@ -812,10 +806,16 @@ def _history_query(
     )
 
 
-def _stored(row: tuple[Any, ...]) -> StoredEvent:
-    instance_id, seq, wall_us, kind, ts, task_id, name, payload, failure, fields = row
-    event = row_event(kind, ts, task_id, name, payload, failure, fields)
-    return StoredEvent(instance_id, seq, event, wall_us / 1_000_000)
+def _stored_events(result: duckdb.DuckDBPyConnection) -> list[StoredEvent]:
+    """The stored events a query of :data:`_STORED_COLUMNS` returns, read by columns
+    (half the cost of fetching a tuple per row)."""
+    columns = [column.tolist() for column in result.fetchnumpy().values()]
+    return [
+        StoredEvent(iid, seq, row_event(kind, ts, task, name, payload, failure, fields), wall / 1e6)
+        for iid, seq, wall, kind, ts, task, name, payload, failure, fields in zip(
+            *columns, strict=True
+        )
+    ]
 
 
 def _insert_events(events: list[StoredEvent]) -> tuple[str, Any]:

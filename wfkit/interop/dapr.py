@@ -543,7 +543,7 @@ def from_dapr(data: Any) -> list[HistoryEvent]:
         return from_workflow_history(items)
     out = []
     for item in items:
-        if _is_message(item):
+        if type(item) is not dict and _is_message(item):
             json_format, _ = _protos()
             item = json_format.MessageToDict(item)
         if not isinstance(item, dict):

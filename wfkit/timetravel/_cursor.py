@@ -25,6 +25,7 @@ from types import CodeType, FrameType
 from typing import Any
 
 from .. import _serde
+from .._gc import gc_paused
 from .._history import (
     OPTIONAL_TIMER_FIRE_AT,
     FailureDetails,
@@ -286,10 +287,17 @@ class Replay:
 
     def apply_to(self, n: int) -> None:
         """Apply the events after the last one applied, up to position ``n``."""
+        i = self.applied + 1
+        if i > n:
+            return
+        with gc_paused():
+            self._apply(i, n)
+        self.applied = max(self.applied, n)
+
+    def _apply(self, i: int, n: int) -> None:
         events = self.events
         orchestration = self.orchestration
         apply = orchestration.apply
-        i = self.applied + 1
         while i <= n:
             event = events[i]
             kind = type(event)
@@ -304,7 +312,6 @@ class Replay:
             if self.ended_at is None and orchestration.ctx._outcome is not None:
                 self.ended_at = i
             i += 1
-        self.applied = max(self.applied, n)
 
     def _resolve_fired(self, event: TimerFired) -> TimerFired:
         pending = [
@@ -699,9 +706,10 @@ class Cursor:
             StoredEvent(iid, i, self._events[i], walls[i] if i < len(walls) else 0.0)
             for i in range(n + 1)
         ]
-        return execution_graph(
-            replay.orchestration, stored, instance_id=self.instance_id, record=record
-        )
+        with gc_paused():
+            return execution_graph(
+                replay.orchestration, stored, instance_id=self.instance_id, record=record
+            )
 
     def source(self, frame: Frame | None = None) -> SourceCode | None:
         """The source of the function ``frame`` (default: the current one) is in."""

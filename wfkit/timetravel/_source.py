@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._gc import gc_paused
 from .._history import ExecutionStarted, HistoryEvent
 from .._state import InstanceRecord
 from .._store import StoredEvent
@@ -158,6 +159,11 @@ def load_history(source: Any) -> History:
     events, or a client's ``get_workflow_history`` output."""
     if isinstance(source, History):
         return source
+    with gc_paused():
+        return _load(source)
+
+
+def _load(source: Any) -> History:
     path: str | None = None
     if isinstance(source, os.PathLike) or (
         isinstance(source, str) and not source.lstrip().startswith(("[", "{"))
@@ -168,9 +174,7 @@ def load_history(source: Any) -> History:
         source = json.loads(source)
     if isinstance(source, Mapping):
         return _from_document(source, path)
-    items = list(source)
-    history = _from_events(items, path=path)
-    return history
+    return _from_events(list(source), path=path)
 
 
 # --------------------------------------------------------------------------- saving

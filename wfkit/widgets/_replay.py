@@ -142,10 +142,10 @@ class _Entries(dict[Any, Any]):
 
     def get(self, key: Any, default: Any = None) -> Any:
         value = dict.get(self, key, default)
-        if isinstance(value, tuple):
-            value = self[key] = Entry.of_row(value)
-        elif isinstance(value, StoredEvent):
+        if isinstance(value, StoredEvent):  # first: a stored event is a tuple as well
             value = self[key] = Entry.of(value)
+        elif isinstance(value, tuple):
+            value = self[key] = Entry.of_row(value)
         return value
 
 
