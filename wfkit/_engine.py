@@ -55,12 +55,19 @@ from ._history import (
     WorkflowStarted,
 )
 from ._orchestration import Orchestration, Outcome
-from ._registry import Registered, Registry
+from ._registry import Registered, Registry, VersionedWorkflow
 from ._state import InstanceRecord, WorkflowStatus
 from ._store import Batch, HistoryStore, StoredEvent
 
 _START = 0  # timer id of a scheduled start (``start_at``); real timers have ids >= 1
 _CLOSING = (TaskCompleted, TaskFailed, ChildWorkflowInstanceCompleted, ChildWorkflowInstanceFailed)
+
+
+def _episode_start(orchestration: Orchestration, now: datetime) -> WorkflowStarted:
+    """The ``WorkflowStarted`` an episode records once its code has run: with the version
+    and the patches the code found applied, as Dapr's sidecar records them."""
+    version_name, patches = orchestration.version_stamp()
+    return WorkflowStarted(timestamp=now, version_name=version_name, patches=patches)
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +343,7 @@ class Engine:
         if outcome is not None and outcome.status == "CONTINUED_AS_NEW":
             self._continue_as_new(live, outcome, now)
             return
+        events[0] = _episode_start(orchestration, now)
         events.extend(decisions)
         if outcome is not None:
             events.append(
@@ -545,7 +553,7 @@ class Engine:
     def schedule(
         self, name: str, encoded_input: str | None, instance_id: str, start_at: datetime | None
     ) -> str:
-        self.registry.workflow(name)  # unknown names fail here, before anything is written
+        self.registry.startable(name)  # unknown names fail here, before anything is written
         with self._lock:
             self._ensure_recovered()
             self._check_writable()
@@ -978,7 +986,7 @@ class Engine:
             ]
         if new or orchestration.outcome is not None:
             # the code decides more than the history holds (edited code): a new episode
-            self._append(live, [WorkflowStarted(timestamp=now), *new])
+            self._append(live, [_episode_start(orchestration, now), *new])
             self._apply_decisions(live, new)
             if orchestration.outcome is not None:
                 self._finish(live, orchestration.outcome, now, recursive=True)
@@ -1017,14 +1025,20 @@ class Engine:
         todo = [r for r in todo if r.name in self.registry.workflows]
         histories = self.store.histories([r.instance_id for r in todo]) if todo else {}
         for record in todo:
-            self.restore(record, [s.event for s in histories[record.instance_id]])
+            history = [s.event for s in histories[record.instance_id]]
+            code = self.registry.workflows[record.name]
+            if isinstance(code, VersionedWorkflow) and not code.runs(history):
+                waiting.append(record)  # its version is not registered: it waits, as on Dapr
+                continue
+            self.restore(record, history)
         # children that finished before their parent's history recorded the result
         self._commit()
         if waiting:
             names = ", ".join(sorted({repr(r.name) for r in waiting}))
             warnings.warn(
-                f"{len(waiting)} unfinished instance(s) in the store run workflows that are "
-                f"not registered ({names}); they resume once registered.",
+                f"{len(waiting)} unfinished instance(s) in the store run workflows (or "
+                f"versions of them) that are not registered ({names}); they resume once "
+                "registered.",
                 WfkitWarning,
                 stacklevel=2,
             )
@@ -1076,7 +1090,7 @@ class Engine:
             self._changed.notify_all()
             return new_id
 
-    def workflow_code(self, instance_id: str, name: str) -> Registered:
+    def workflow_code(self, instance_id: str, name: str) -> Registered | VersionedWorkflow:
         """The workflow code an instance runs: its own (a fork with edited code) or the
         code registered under ``name``."""
         code = self._code.get(instance_id)

@@ -24,6 +24,10 @@ class WorkflowNotRegisteredError(WfkitError, ValueError):
     """A workflow name that no runtime registered."""
 
 
+class VersionNotRegisteredError(WorkflowNotRegisteredError):
+    """An instance runs a version of its workflow that is not registered (Dapr stalls it)."""
+
+
 class ActivityNotRegisteredError(WfkitError, ValueError):
     """An activity name that no runtime registered."""
 

@@ -75,7 +75,18 @@ class ExecutionStarted(HistoryEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkflowStarted(HistoryEvent):
-    """Opens an episode; its timestamp is ``ctx.current_utc_datetime`` for that episode."""
+    """Opens an episode; its timestamp is ``ctx.current_utc_datetime`` for that episode.
+
+    Like Dapr's ``OrchestratorStarted.version``, it records the workflow version the
+    instance runs (``version_name``, on the first episode) and the patches the code had
+    found applied (``ctx.is_patched``) by the end of the episode."""
+
+    version_name: str | None = None
+    patches: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if type(self.patches) is not tuple:  # a JSON list read back
+            object.__setattr__(self, "patches", tuple(self.patches))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -124,6 +124,13 @@ class DaprWorkflowContext:
         self._generator: Generator[Any, Any, Any] | None = None
         #: Every task the code created, in order (for graphs and time travel).
         self.tasks: list[CompletableTask] = []
+        # versioning, as Dapr: patches and version the history records, patches the code
+        # found applied (in order), the answer each patch got, the version the code runs
+        self._history_patches: set[str] = set()
+        self._encountered_patches: list[str] = []
+        self._applied_patches: dict[str, bool] = {}
+        self._recorded_version: str | None = None
+        self._version_name: str | None = None
 
     # --- properties --------------------------------------------------------------------
     @property
@@ -155,6 +162,23 @@ class DaprWorkflowContext:
         return _guid_text(f"{self._instance_id}_{self._now_iso}_{counter}")
 
     uuid4 = new_guid
+
+    def is_patched(self, patch_name: str) -> bool:
+        """Whether this instance runs the code behind patch ``patch_name`` (Dapr's patching).
+
+        An instance that recorded the patch, or code running past its history, gets True
+        (the patch is recorded with the episode); a replay of a history made before the
+        patch existed gets False, so it keeps to the old path. The answer is the same for
+        the whole run."""
+        if not isinstance(patch_name, str) or not patch_name.strip():
+            raise ValueError(f"a patch name is a non-empty string, not {patch_name!r}")
+        applied = self._applied_patches.get(patch_name)
+        if applied is None:
+            applied = patch_name in self._history_patches or not self._is_replaying
+            self._applied_patches[patch_name] = applied
+            if applied:
+                self._encountered_patches.append(patch_name)
+        return applied
 
     def now(self) -> datetime:
         return self._now
@@ -486,6 +510,12 @@ class Orchestration:
     def pending_tasks(self) -> dict[int, CompletableTask]:
         return self.ctx._pending_tasks
 
+    def version_stamp(self) -> tuple[str | None, tuple[str, ...]]:
+        """(the workflow version the code runs, the patches it found applied so far): what
+        an episode's ``WorkflowStarted`` records (``(None, ())`` for most workflows)."""
+        ctx = self.ctx
+        return ctx._version_name, tuple(ctx._encountered_patches)
+
     def take_decisions(self) -> list[HistoryEvent]:
         """The decisions made since the last call, in task-id order; they become history."""
         decisions = list(self.ctx._pending_actions.values())
@@ -534,6 +564,10 @@ class Orchestration:
             case WorkflowStarted():
                 ctx._now = event.timestamp
                 ctx._now_iso = event.timestamp.isoformat()
+                if event.patches:
+                    ctx._history_patches.update(event.patches)
+                if event.version_name:
+                    ctx._recorded_version = event.version_name
             case ExecutionStarted():
                 self.workflow_name = event.workflow_name
                 workflow = self._resolve(event.workflow_name)

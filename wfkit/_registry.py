@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import _serde
-from ._errors import ActivityNotRegisteredError, WorkflowNotRegisteredError
+from ._errors import (
+    ActivityNotRegisteredError,
+    VersionNotRegisteredError,
+    WorkflowNotRegisteredError,
+)
+from ._history import HistoryEvent, WorkflowStarted
 from ._orchestration import registered_name
 
 
@@ -37,12 +42,90 @@ class Registered:
         return self.fn(ctx, value)
 
 
+@dataclass
+class VersionedWorkflow:
+    """The versions of one workflow (``register_versioned_workflow``), as Dapr runs them: a
+    new instance runs the latest version and records its name in its first
+    ``WorkflowStarted``; an instance replays with the version its history records."""
+
+    name: str
+    versions: dict[str, Registered] = field(default_factory=dict)
+    latest: str | None = None
+
+    @property
+    def fn(self) -> Callable[..., Any] | None:
+        """The latest version's function (what a code pane shows before a replay starts)."""
+        entry = self.versions.get(self.latest or "")
+        return entry.fn if entry is not None else None
+
+    def version_of(self, history: Sequence[HistoryEvent]) -> str | None:
+        """The version an instance with ``history`` runs: the one recorded, or the latest."""
+        for event in history:
+            if isinstance(event, WorkflowStarted) and event.version_name:
+                return event.version_name
+        return self.latest
+
+    def runs(self, history: Sequence[HistoryEvent]) -> bool:
+        """Whether the version an instance with ``history`` runs is registered."""
+        return self.version_of(history) in self.versions
+
+    def invoke(self, ctx: Any, encoded_input: str | None) -> Any:
+        version = ctx._recorded_version or self.latest
+        if version is None:
+            raise WorkflowNotRegisteredError(
+                f"workflow {self.name!r} has versions ({', '.join(sorted(self.versions))}) "
+                "but none is the latest: register one with is_latest=True"
+            )
+        code = self.versions.get(version)
+        if code is None:
+            raise VersionNotRegisteredError(
+                f"this instance runs version {version!r} of workflow {self.name!r}, which is "
+                f"not registered (registered: {', '.join(sorted(self.versions))}). Register it "
+                f"with wfr.register_versioned_workflow(fn, name={self.name!r}, "
+                f"version_name={version!r}, is_latest=False)."
+            )
+        ctx._version_name = version
+        return code.invoke(ctx, encoded_input)
+
+
 class Registry:
     """Name -> function maps. Registering a name again replaces it (re-run notebook cells)."""
 
     def __init__(self) -> None:
-        self.workflows: dict[str, Registered] = {}
+        self.workflows: dict[str, Registered | VersionedWorkflow] = {}
         self.activities: dict[str, Registered] = {}
+
+    def add_version(
+        self, fn: Callable[..., Any], name: str, version_name: str | None, is_latest: bool
+    ) -> VersionedWorkflow:
+        """Register ``fn`` as version ``version_name`` (default: its ``__name__``) of the
+        workflow ``name``; the same version registered again is replaced."""
+        if not callable(fn):
+            raise TypeError(f"register_versioned_workflow takes a function, not {fn!r}")
+        if not isinstance(name, str) or not name:
+            raise ValueError("register_versioned_workflow needs name=<the workflow's name>")
+        version = version_name if version_name is not None else fn.__name__
+        entry = self.workflows.get(name)
+        if not isinstance(entry, VersionedWorkflow):  # a plain workflow is replaced
+            entry = self.workflows[name] = VersionedWorkflow(name)
+        fn.__dict__.setdefault("_dapr_alternate_name", name)
+        entry.versions[version] = Registered.of(fn, name)
+        if is_latest:
+            entry.latest = version
+        elif entry.latest == version:
+            entry.latest = None
+        return entry
+
+    def startable(self, name: str) -> None:
+        """Raise unless a new instance of ``name`` can start (a versioned workflow needs a
+        latest version)."""
+        entry = self.workflow(name)
+        if isinstance(entry, VersionedWorkflow) and entry.latest is None:
+            raise WorkflowNotRegisteredError(
+                f"workflow {name!r} has versions ({', '.join(sorted(entry.versions))}) but "
+                "none is the latest, so a new instance has no code to run: register one "
+                "with is_latest=True"
+            )
 
     def add(self, kind: str, fn: Callable[..., Any], name: str | None) -> Registered:
         if not callable(fn):
@@ -58,7 +141,7 @@ class Registry:
         (self.workflows if kind == "workflow" else self.activities)[effective] = entry
         return entry
 
-    def workflow(self, name: str) -> Registered:
+    def workflow(self, name: str) -> Registered | VersionedWorkflow:
         try:
             return self.workflows[name]
         except KeyError:

@@ -133,6 +133,39 @@ class WorkflowRuntime:
         """Register an activity; ``def`` runs in a thread pool, ``async def`` on an event loop."""
         self._register("activity", fn, name)
 
+    def register_versioned_workflow(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str,
+        version_name: str | None = None,
+        is_latest: bool,
+    ) -> None:
+        """Register ``fn`` as version ``version_name`` (default: the function's name) of the
+        workflow ``name``. New instances run the latest version; an instance keeps the
+        version it started with (its history records it), and waits if that version is not
+        registered."""
+        self._registry.add_version(fn, name, version_name, is_latest)
+        self._engine.recover()  # unfinished instances of the store that waited for it
+
+    def versioned_workflow(
+        self,
+        __fn: Callable[..., Any] | None = None,
+        *,
+        name: str,
+        version_name: str | None = None,
+        is_latest: bool,
+    ) -> Any:
+        """Decorator form of :meth:`register_versioned_workflow`."""
+
+        def wrapper(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self.register_versioned_workflow(
+                fn, name=name, version_name=version_name, is_latest=is_latest
+            )
+            return fn
+
+        return wrapper(__fn) if __fn is not None else wrapper
+
     def _register(self, kind: str, fn: Callable[..., Any], name: str | None) -> None:
         entry = self._registry.add(kind, fn, name)
         if kind == "workflow":

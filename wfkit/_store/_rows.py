@@ -127,8 +127,8 @@ def event_row(stored: StoredEvent) -> tuple[Any, ...]:
     event = stored.event
     layout = _BY_CLASS[type(event)]
     rest: dict[str, Any] | None = None
-    if layout.rest:  # fields left at None are left out (their default is None)
-        rest = {n: v for n in layout.rest if (v := getattr(event, n)) is not None}
+    if layout.rest:  # fields left at their default (None or empty) are left out
+        rest = {n: v for n in layout.rest if (v := getattr(event, n)) is not None and v != ()}
         for n in layout.dates:
             rest[n] = rest[n].isoformat()
     return (

@@ -13,7 +13,7 @@ The mapping, event by event (protobuf field -> wfkit field):
 =============================  ==========================================================
 ``executionStarted``           ``name``, ``input``, ``parentInstance.taskScheduledId`` and
                                ``.workflowInstance.instanceId`` -> ``ExecutionStarted``
-``workflowStarted``            ``WorkflowStarted`` (the episode's time is the timestamp)
+``workflowStarted``            ``WorkflowStarted`` (the episode's time; ``version``: name, patches)
 ``taskScheduled``              ``eventId`` -> ``task_id``, ``name``, ``input``,
                                ``taskExecutionId``, ``router.targetAppID`` -> ``app_id``
 ``taskCompleted``/``Failed``   ``taskScheduledId``, ``result`` / ``failureDetails``
@@ -219,6 +219,12 @@ def _event_json(event: HistoryEvent, instance_id: str | None) -> dict[str, Any] 
                 body["parentInstance"] = parent
         case WorkflowStarted():
             key = "workflowStarted"
+            if event.version_name or event.patches:
+                version: dict[str, Any] = {}
+                if event.patches:
+                    version["patches"] = list(event.patches)
+                _put(version, "name", event.version_name)
+                body["version"] = version
         case TaskScheduled():
             key = "taskScheduled"
             _put(body, "name", event.activity_name)
@@ -403,7 +409,12 @@ def _event_from_json(item: dict[str, Any], *, lossy: bool = False) -> HistoryEve
                 parent_task_id=int(parent.get("taskScheduledId", 0)) if parent_id else None,
             )
         case "workflowStarted" | "orchestratorStarted":
-            return WorkflowStarted(timestamp=ts)
+            version = body.get("version") or {}
+            return WorkflowStarted(
+                timestamp=ts,
+                version_name=version.get("name") or None,
+                patches=tuple(version.get("patches") or ()),
+            )
         case "taskScheduled":
             return TaskScheduled(
                 timestamp=ts,
