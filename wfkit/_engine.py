@@ -63,11 +63,13 @@ _START = 0  # timer id of a scheduled start (``start_at``); real timers have ids
 _CLOSING = (TaskCompleted, TaskFailed, ChildWorkflowInstanceCompleted, ChildWorkflowInstanceFailed)
 
 
-def _episode_start(orchestration: Orchestration, now: datetime) -> WorkflowStarted:
-    """The ``WorkflowStarted`` an episode records once its code has run: with the version
-    and the patches the code found applied, as Dapr's sidecar records them."""
+def _episode_start(orchestration: Orchestration, started: WorkflowStarted) -> WorkflowStarted:
+    """The ``WorkflowStarted`` an episode records once its code has run: ``started`` with
+    the version and the patches the code found applied, as Dapr's sidecar records them."""
     version_name, patches = orchestration.version_stamp()
-    return WorkflowStarted(timestamp=now, version_name=version_name, patches=patches)
+    if version_name is None and not patches:
+        return started
+    return replace(started, version_name=version_name, patches=patches)
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,7 +321,8 @@ class Engine:
     def _episode(self, live: Live) -> None:
         record = live.record
         now = self.clock.now()
-        events: list[HistoryEvent] = [WorkflowStarted(timestamp=now)]
+        started = WorkflowStarted(timestamp=now)
+        events: list[HistoryEvent] = [started]
         if not live.started:
             live.started = True
             live.orchestration = self._new_orchestration(record.instance_id)
@@ -343,7 +346,7 @@ class Engine:
         if outcome is not None and outcome.status == "CONTINUED_AS_NEW":
             self._continue_as_new(live, outcome, now)
             return
-        events[0] = _episode_start(orchestration, now)
+        events[0] = _episode_start(orchestration, started)
         events.extend(decisions)
         if outcome is not None:
             events.append(
@@ -986,7 +989,9 @@ class Engine:
             ]
         if new or orchestration.outcome is not None:
             # the code decides more than the history holds (edited code): a new episode
-            self._append(live, [_episode_start(orchestration, now), *new])
+            self._append(
+                live, [_episode_start(orchestration, WorkflowStarted(timestamp=now)), *new]
+            )
             self._apply_decisions(live, new)
             if orchestration.outcome is not None:
                 self._finish(live, orchestration.outcome, now, recursive=True)

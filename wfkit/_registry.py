@@ -69,13 +69,17 @@ class VersionedWorkflow:
         """Whether the version an instance with ``history`` runs is registered."""
         return self.version_of(history) in self.versions
 
+    def no_latest(self) -> WorkflowNotRegisteredError:
+        return WorkflowNotRegisteredError(
+            f"workflow {self.name!r} has versions ({', '.join(sorted(self.versions))}) but "
+            "none is the latest, so a new instance has no code to run: register one with "
+            "is_latest=True"
+        )
+
     def invoke(self, ctx: Any, encoded_input: str | None) -> Any:
         version = ctx._recorded_version or self.latest
         if version is None:
-            raise WorkflowNotRegisteredError(
-                f"workflow {self.name!r} has versions ({', '.join(sorted(self.versions))}) "
-                "but none is the latest: register one with is_latest=True"
-            )
+            raise self.no_latest()
         code = self.versions.get(version)
         if code is None:
             raise VersionNotRegisteredError(
@@ -121,11 +125,7 @@ class Registry:
         latest version)."""
         entry = self.workflow(name)
         if isinstance(entry, VersionedWorkflow) and entry.latest is None:
-            raise WorkflowNotRegisteredError(
-                f"workflow {name!r} has versions ({', '.join(sorted(entry.versions))}) but "
-                "none is the latest, so a new instance has no code to run: register one "
-                "with is_latest=True"
-            )
+            raise entry.no_latest()
 
     def add(self, kind: str, fn: Callable[..., Any], name: str | None) -> Registered:
         if not callable(fn):
