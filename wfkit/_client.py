@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from . import _serde
-from ._errors import InstanceNotFoundError, RuntimeNotStartedError
+from ._errors import InstanceNotFoundError, InvalidArgumentError, RuntimeNotStartedError
 from ._history import (
     EventRaised,
     ExecutionResumed,
@@ -77,6 +77,8 @@ class DaprWorkflowClient:
         name = registered_name(workflow)
         if instance_id is not None and (not isinstance(instance_id, str) or not instance_id):
             raise ValueError("instance_id must be a non-empty string (or None for a new uuid)")
+        if instance_id is not None:
+            _serde.check_text(instance_id, what="instance_id")
         if start_at is not None:
             if not isinstance(start_at, datetime):
                 raise TypeError(f"start_at takes a datetime, not {type(start_at).__name__}")
@@ -148,7 +150,14 @@ class DaprWorkflowClient:
         if page_size is not None and not 1 <= page_size <= 4294967295:
             raise ValueError("page_size must be between 1 and 4294967295 (or None)")
         ids = [r.instance_id for r in self._engine.records()]
-        start = int(continuation_token) if continuation_token else 0
+        start = 0
+        if continuation_token:
+            if not (isinstance(continuation_token, str) and continuation_token.isdigit()):
+                raise InvalidArgumentError(
+                    f"continuation_token {continuation_token!r} is not one this client gave: "
+                    "pass the continuation_token of the previous page, or None for the first"
+                )
+            start = int(continuation_token)
         stop = len(ids) if page_size is None else start + page_size
         token = str(stop) if stop < len(ids) else None
         return WorkflowInstanceIdPage(ids[start:stop], token)
@@ -175,6 +184,7 @@ class DaprWorkflowClient:
         """Send an event to an instance (names are case-insensitive; early events are buffered)."""
         if not isinstance(event_name, str) or not event_name:
             raise ValueError("event_name must be a non-empty string")
+        _serde.check_text(event_name, what="event_name")
         engine = self._engine
         encoded = _serde.encode(data, what=f"data of event {event_name!r}", limit=engine.limit)
         engine.command(
@@ -216,7 +226,6 @@ class DaprWorkflowClient:
             lambda now: ExecutionResumed(timestamp=now),
             verb="resume",
             applies=lambda r: r.status is WorkflowStatus.SUSPENDED,
-            finished_ok=True,
         )
 
     def purge_workflow(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import functools
 import heapq
 import itertools
@@ -34,7 +35,9 @@ from ._errors import (
     InstanceNotFoundError,
     InvalidInstanceStateError,
     RuntimeNotStartedError,
+    RuntimeStoppedError,
     StoreError,
+    StoreWriteError,
     WfkitWarning,
 )
 from ._history import (
@@ -43,7 +46,9 @@ from ._history import (
     ChildWorkflowInstanceFailed,
     EventRaised,
     ExecutionCompleted,
+    ExecutionResumed,
     ExecutionStarted,
+    ExecutionSuspended,
     ExecutionTerminated,
     FailureDetails,
     HistoryEvent,
@@ -58,6 +63,8 @@ from ._orchestration import Orchestration, Outcome
 from ._registry import Registered, Registry, VersionedWorkflow
 from ._state import InstanceRecord, WorkflowStatus
 from ._store import Batch, HistoryStore, StoredEvent
+from ._watchdog import Limits, Watchdog, where
+from ._workers import ActivityWorkers
 
 _START = 0  # timer id of a scheduled start (``start_at``); real timers have ids >= 1
 _CLOSING = (TaskCompleted, TaskFailed, ChildWorkflowInstanceCompleted, ChildWorkflowInstanceFailed)
@@ -106,78 +113,57 @@ class Live:
     children: dict[str, int] = field(default_factory=dict)  # child id -> task id
     added: int = 0  # inbox events ever added
     applied: int = 0  # inbox events committed in an episode
+    #: The detached turn still running this instance's code (see ``Engine._detach``)
+    stuck: Turn | None = None
+    #: Paused before its first episode (a ``start_at`` instance): it does not start
+    paused: bool = False
+    #: Odd from when its workflow code starts (no engine lock held then) until the
+    #: episode is recorded: readers of the live executor compare it before and after
+    code_epoch: int = 0
+
+
+@dataclass(eq=False)
+class Step:
+    """One instance's episode in a turn: what it was given, and what its code decided."""
+
+    live: Live
+    added: int
+    starting: bool
+    inbox: list[HistoryEvent]
+    events: list[HistoryEvent] = field(default_factory=list)
+    decisions: list[HistoryEvent] = field(default_factory=list)
+    done: bool = False
+
+
+@dataclass(eq=False)
+class Turn:
+    """A turn in progress: the thread running workflow code, and where it is."""
+
+    thread: threading.Thread
+    #: when the current step's code began (wall, monotonic)
+    step_started: float = field(default_factory=time.monotonic)
+    steps: list[Step] = field(default_factory=list)
+    current: Step | None = None
+    detached: bool = False
+    guard: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _apply_all(
+    orchestration: Orchestration, events: list[HistoryEvent], *, replaying: bool
+) -> None:
+    """Apply events to an executor; a BaseException from the workflow code (SystemExit,
+    KeyboardInterrupt, GeneratorExit) fails the instance, never the thread running it."""
+    try:
+        for position, event in enumerate(events):
+            orchestration.apply(
+                event, replaying=replaying, position=position if replaying else None
+            )
+    except BaseException as exc:  # user code must not end the engine
+        orchestration.fail(exc)
 
 
 def _now_wall() -> float:
     return time.time()
-
-
-class ActivityWorkers:
-    """Threads that run sync activities.
-
-    A long queue is taken in chunks and results are handed back in chunks (at least every
-    few milliseconds), so a large fan-out pays one engine-lock round trip per chunk rather
-    than per activity, while a lone activity is delivered as soon as it returns.
-    """
-
-    FLUSH_SECONDS = 0.002
-    MAX_CHUNK = 256
-
-    def __init__(
-        self,
-        size: int,
-        run: Callable[[ActivityCall], tuple[ActivityCall, Any, BaseException | None]],
-        deliver: Callable[[list[tuple[ActivityCall, Any, BaseException | None]]], None],
-    ):
-        self._size = size
-        self._run = run
-        self._deliver = deliver
-        self._queue: collections.deque[ActivityCall] = collections.deque()
-        self._cond = threading.Condition(threading.Lock())
-        self._threads: list[threading.Thread] = []
-        self._stopping = False
-
-    def submit(self, calls: list[ActivityCall]) -> None:
-        with self._cond:
-            self._queue.extend(calls)
-            wanted = min(self._size, len(self._queue))
-            while len(self._threads) < wanted:
-                thread = threading.Thread(target=self._work, name="wfkit-activity", daemon=True)
-                self._threads.append(thread)
-                thread.start()
-            self._cond.notify(len(calls))
-
-    def _work(self) -> None:
-        while True:
-            with self._cond:
-                while not self._queue and not self._stopping:
-                    self._cond.wait()
-                if self._stopping:
-                    return
-                n = max(1, min(self.MAX_CHUNK, len(self._queue) // self._size))
-                chunk = [self._queue.popleft() for _ in range(n)]
-            done = []
-            flushed = time.monotonic()
-            for call in chunk:
-                done.append(self._run(call))
-                if time.monotonic() - flushed > self.FLUSH_SECONDS:
-                    self._deliver(done)
-                    done = []
-                    flushed = time.monotonic()
-            if done:
-                self._deliver(done)
-
-    def shutdown(self) -> list[ActivityCall]:
-        """Stop after the activities now running; return the ones never started."""
-        with self._cond:
-            self._stopping = True
-            left = list(self._queue)
-            self._queue.clear()
-            self._cond.notify_all()
-        for thread in self._threads:
-            if thread is not threading.current_thread():
-                thread.join()
-        return left
 
 
 class Engine:
@@ -189,15 +175,24 @@ class Engine:
         *,
         max_payload_bytes: int | None,
         max_workers: int | None = None,
+        limits: Limits | None = None,
     ):
         self.registry = registry
+        self.limits = limits or Limits()
         self.store = store
         self.clock = clock
         self.limit = max_payload_bytes
         self._max_workers = max_workers or min(32, (os.cpu_count() or 1) + 4)
         self._subscribers: list[Callable[[Batch], None]] = []
-        #: (instance id, task id) of the activities running right now (for live views)
-        self._executing: set[tuple[str, int]] = set()
+        #: (instance id, task id) of the activities running now -> (wall start, name)
+        self._executing: dict[tuple[str, int], tuple[float, str]] = {}
+        #: Recent warnings and errors (stuck turns, stalled activities, store writes)
+        self.problems: collections.deque[str] = collections.deque(maxlen=100)
+        #: Why the store refuses writes now (None when the last commit went through)
+        self.write_error: StoreWriteError | None = None
+        #: Why the engine thread ended, if it ended on an error
+        self.failure: BaseException | None = None
+        self._stalled: set[tuple[str, int]] = set()  # reported already
         self._lock = threading.RLock()
         self._wake = threading.Condition(self._lock)
         self._changed = threading.Condition(self._lock)
@@ -213,7 +208,8 @@ class Engine:
         self._batch = Batch()
         self._dispatch: list[ActivityCall] = []
         self._thread: threading.Thread | None = None
-        self._workers: ActivityWorkers | None = None
+        self._workers: ActivityWorkers[ActivityCall] | None = None
+        self._watchdog: Watchdog | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
         self._stopping = False
@@ -221,9 +217,9 @@ class Engine:
         # the progress that command and clock waiters (counted here) watch.
         self._status_changed = False
         self._watchers = 0
-        # The thread running a turn: the engine thread, or an activity worker that runs the
+        # The turn in progress, on the engine thread or on an activity worker that runs the
         # turn its results made ready (so a chain runs on one thread, without hand-offs).
-        self._turn_thread: threading.Thread | None = None
+        self._active_turn: Turn | None = None
         clock._attach(self)
         # A reopened store: the virtual clock goes on from the latest time it recorded.
         recorded = store.clock_time()
@@ -246,51 +242,80 @@ class Engine:
                 return
             self._ensure_recovered()
             self._stopping = False
+            self.failure = None
             self._workers = ActivityWorkers(
                 self._max_workers,
                 self._run_sync,
                 lambda done: self._activities_done(done, run_turn=True),
             )
-            self._thread = threading.Thread(target=self._run, name="wfkit-engine", daemon=True)
-            self._thread.start()
+            self._start_thread()
+            self._watchdog = Watchdog(self)
             # activities handed out before a previous shutdown, or restored from the store
             pending, self._dispatch = self._dispatch, []
             self._submit(pending)
 
+    def _start_thread(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="wfkit-engine", daemon=True)
+        self._thread.start()
+
     def shutdown(self) -> None:
+        """Stop; returns within ``limits.shutdown_seconds``: workflow code or activities
+        still running then are abandoned (what they were doing runs again at the next
+        start, as after a crash)."""
+        deadline = time.monotonic() + self.limits.shutdown_seconds
         with self._lock:
             self._stopping = True
             self._wake.notify_all()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join()
-        self._thread = None
+            self._changed.notify_all()
+            thread, self._thread = self._thread, None
+            if self._watchdog is not None:
+                self._watchdog.stop()
+                self._watchdog = None
+        if thread is not None and thread is not threading.current_thread():
+            turn = self._active_turn
+            wait = max(0.0, deadline - time.monotonic())
+            if turn is not None and turn.thread is thread:  # it runs workflow code
+                wait = min(wait, 1.0)
+            thread.join(wait)
+        with self._lock:
+            if self._active_turn is not None:  # workflow code that still runs: let it go
+                self._detach(self._active_turn, restart=False)
         if self._workers is not None:
-            left = self._workers.shutdown()
+            left = self._workers.shutdown(max(0.0, deadline - time.monotonic()))
             self._workers = None
-            with self._lock:  # never started: hand them out again at the next start()
+            with self._lock:  # not finished: hand them out again at the next start()
                 self._inflight -= len(left)
                 self._dispatch[:0] = left
+                self._executing.clear()
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
             if self._loop_thread is not None:
-                self._loop_thread.join()
-            self._loop.close()
+                self._loop_thread.join(max(0.0, deadline - time.monotonic()))
+            if not (self._loop_thread and self._loop_thread.is_alive()):
+                self._loop.close()
             self._loop = None
 
     def _run(self) -> None:
-        with self._lock:
-            while not self._stopping:
-                if self._turn():
-                    continue
-                timeout = None
-                if not self.clock.is_virtual and self._timers:
-                    timeout = max(0.0, (self._timers[0][0] - self.clock.now()).total_seconds())
-                    timeout = min(timeout, 1.0)
-                self._wake.wait(timeout)
+        me = threading.current_thread()
+        try:
+            with self._lock:
+                while not self._stopping and self._thread is me:
+                    if self._turn():
+                        continue
+                    timeout = None
+                    if not self.clock.is_virtual and self._timers:
+                        timeout = (self._timers[0][0] - self.clock.now()).total_seconds()
+                        timeout = min(max(0.0, timeout), 1.0)
+                    self._wake.wait(timeout)
+        except BaseException as exc:  # recorded: every client call reports it
+            self.failure = exc
+            self._problem(f"the engine stopped: {type(exc).__name__}: {exc}")
+            with self._lock:
+                self._changed.notify_all()
 
     def _turn(self) -> bool:
         """One step of the engine; False when nothing could progress."""
-        if self._ready:
+        if self._ready and self._active_turn is None:
             self._run_ready()
             return True
         if self._fire_due_timers():
@@ -299,32 +324,60 @@ class Engine:
 
     # ------------------------------------------------------------------ episodes
     def _run_ready(self) -> None:
-        ready = list(self._ready)
+        """Run one episode for every ready instance (engine lock held once by the caller).
+
+        The workflow code runs with the lock released, so client calls answer while it
+        runs; one turn runs at a time. A turn the watchdog finds running too long is
+        detached from the engine (``_detach``), which goes on without it."""
+        if self._active_turn is not None:
+            return
+        turn = self._active_turn = Turn(threading.current_thread())
+        for instance_id in self._ready:
+            live = self._live.get(instance_id)
+            if live is not None and live.stuck is None:
+                turn.steps.append(Step(live, live.added, not live.started, live.inbox))
+                live.started = True
+                live.inbox = []
         self._ready.clear()
-        taken: list[tuple[Live, int]] = []
-        self._turn_thread = threading.current_thread()
+        now = self.clock.now()
+        self._lock.release()
         try:
-            for instance_id in ready:
-                live = self._live.get(instance_id)
-                if live is not None:
-                    taken.append((live, live.added))
-                    self._episode(live)
+            for step in turn.steps:
+                with turn.guard:
+                    if turn.detached:
+                        break
+                    turn.current = step
+                    turn.step_started = time.monotonic()
+                self._run_code(step, now)
+        finally:
+            self._lock.acquire()
+        if turn.detached:
+            self._late(turn)
+            return
+        self._active_turn = None
+        self._settle(turn.steps, now)
+
+    def _settle(self, steps: list[Step], now: datetime) -> None:
+        """Record what the code of finished steps decided, commit, wake who waits."""
+        for step in steps:
+            self._episode(step, now)
+        try:
             self._commit()
         finally:
-            self._turn_thread = None
-        for live, added in taken:
-            live.applied = added
-        if self._status_changed or self._watchers:
-            self._status_changed = False
-            self._changed.notify_all()
+            for step in steps:
+                step.live.applied = step.added
+            if self._ready:
+                self._wake.notify()
+            if self._status_changed or self._watchers:
+                self._status_changed = False
+                self._changed.notify_all()
 
-    def _episode(self, live: Live) -> None:
-        record = live.record
-        now = self.clock.now()
-        started = WorkflowStarted(timestamp=now)
-        events: list[HistoryEvent] = [started]
-        if not live.started:
-            live.started = True
+    def _run_code(self, step: Step, now: datetime) -> None:
+        """Run the workflow code of one episode (no engine lock held)."""
+        live = step.live
+        events: list[HistoryEvent] = [WorkflowStarted(timestamp=now)]
+        if step.starting:
+            record = live.record
             live.orchestration = self._new_orchestration(record.instance_id)
             events.append(
                 ExecutionStarted(
@@ -335,18 +388,26 @@ class Engine:
                     parent_task_id=record.parent_task_id,
                 )
             )
-        events.extend(live.inbox)
-        live.inbox = []
+        events.extend(step.inbox)
         orchestration = live.orchestration
         assert orchestration is not None
-        for event in events:
-            orchestration.apply(event, replaying=False)
-        decisions = orchestration.take_decisions()
+        live.code_epoch += 1
+        _apply_all(orchestration, events, replaying=False)
+        step.events = events
+        step.decisions = orchestration.take_decisions()
+        step.done = True
+
+    def _episode(self, step: Step, now: datetime) -> None:
+        live = step.live
+        live.code_epoch += 1  # even again: the episode is recorded (lock held)
+        orchestration = live.orchestration
+        assert orchestration is not None
+        events, decisions = step.events, step.decisions
         outcome = orchestration.outcome
         if outcome is not None and outcome.status == "CONTINUED_AS_NEW":
             self._continue_as_new(live, outcome, now)
             return
-        events[0] = _episode_start(orchestration, started)
+        events[0] = _episode_start(orchestration, events[0])  # type: ignore[arg-type]
         events.extend(decisions)
         if outcome is not None:
             events.append(
@@ -367,6 +428,124 @@ class Engine:
                 WorkflowStatus.SUSPENDED if orchestration._is_suspended else WorkflowStatus.RUNNING
             )
             self._update(live, now, status=status, custom_status=orchestration.custom_status)
+
+    def _detach(self, turn: Turn, *, restart: bool) -> None:
+        """Go on without a turn whose workflow code does not return (engine lock held):
+        the steps it finished are recorded, those it had not begun are given back, and
+        the instance it is running is marked stuck (it can be terminated; if its code
+        ever returns, ``_late`` records the result). ``restart``: if the turn runs on the
+        engine thread, start a new one."""
+        with turn.guard:
+            turn.detached = True
+            stuck = turn.current
+        self._active_turn = None
+        finished = [s for s in turn.steps if s.done and s is not stuck]
+        for step in turn.steps:
+            if not step.done and step is not stuck:
+                live = step.live
+                live.inbox[:0] = step.inbox
+                live.started = live.started and not step.starting
+                self._ready[live.record.instance_id] = None
+        if stuck is not None:
+            stuck.live.stuck = turn
+            self._changed.notify_all()
+        if restart and turn.thread is self._thread and not self._stopping:
+            self._start_thread()
+        with contextlib.suppress(StoreError):  # recorded: write_error, problems
+            self._settle(finished, self.clock.now())
+        self._wake.notify()
+
+    def _late(self, turn: Turn) -> None:
+        """A detached turn has returned (engine lock held): record its stuck instance's
+        episode, unless the instance was terminated meanwhile."""
+        step = turn.current
+        if step is None or not step.done or step.live.stuck is not turn:
+            return
+        live = step.live
+        live.stuck = None
+        if live.inbox:
+            self._ready[live.record.instance_id] = None
+        if self._stopping:  # the store may be closed: recorded at the next commit
+            self._episode(step, self.clock.now())
+            return
+        with contextlib.suppress(StoreError):
+            self._settle([step], self.clock.now())
+
+    def _terminate_now(
+        self, live: Live, event: ExecutionTerminated, given: list[HistoryEvent]
+    ) -> None:
+        """End an instance TERMINATED without running its code: one whose code is stuck in
+        a detached turn (the turn is abandoned; ``given``: the events it was running on),
+        or one that has not started (its code never runs)."""
+        live.stuck = None
+        now = self.clock.now()
+        started = []
+        if not live.started:
+            record = live.record
+            started = [
+                ExecutionStarted(
+                    timestamp=now,
+                    workflow_name=record.name,
+                    input=record.input,
+                    parent_instance_id=record.parent_instance_id,
+                    parent_task_id=record.parent_task_id,
+                )
+            ]
+        self._append(
+            live,
+            [
+                WorkflowStarted(timestamp=now),
+                *started,
+                *given,
+                event,
+                ExecutionCompleted(timestamp=now, status="TERMINATED", result=event.output),
+            ],
+        )
+        outcome = Outcome("TERMINATED", event.output)
+        self._finish(live, outcome, now, recursive=event.recursive)
+        self._commit()
+        self._changed.notify_all()
+
+    def _check_health(self) -> None:
+        """Called by the watchdog: report (and detach) a stuck turn, report stalled
+        activities, retry a commit the store refused."""
+        limits, now = self.limits, time.monotonic()
+        turn = self._active_turn
+        if turn is not None and now - turn.step_started > limits.stuck_turn_seconds:
+            with self._lock:
+                step = turn.current
+                if self._active_turn is not turn or step is None:
+                    return
+                self._detach(turn, restart=True)
+            orchestration = step.live.orchestration
+            name = orchestration.workflow_name if orchestration else step.live.record.name
+            self._warn(
+                f"workflow instance {step.live.record.instance_id!r} ({name}) has run its "
+                f"code for over {limits.stuck_turn_seconds:g} s without yielding, at "
+                f"{where(turn.thread)}. A workflow must yield tasks; do slow work in an "
+                "activity. The runtime goes on without it; terminate_workflow ends it."
+            )
+        stall = limits.stalled_activity_seconds
+        if stall is not None:
+            for key, (started, name) in list(self._executing.items()):
+                if now - started > stall and key not in self._stalled:
+                    self._stalled.add(key)
+                    self._warn(
+                        f"activity {name!r} (instance {key[0]!r}, task {key[1]}) has run for "
+                        f"over {stall:g} s"
+                    )
+            self._stalled &= self._executing.keys()
+        if self.write_error is not None and self._active_turn is None:
+            with self._lock, contextlib.suppress(StoreError):
+                self._commit()
+                self._changed.notify_all()
+
+    def _problem(self, message: str) -> None:
+        self.problems.append(message)
+
+    def _warn(self, message: str) -> None:
+        self._problem(message)
+        warnings.warn(message, WfkitWarning, stacklevel=2)
 
     def _new_orchestration(self, instance_id: str) -> Orchestration:
         code = self._code.get(instance_id)
@@ -497,7 +676,8 @@ class Engine:
         """Engine-internal delivery (timer, activity or child result)."""
         live.inbox.append(event)
         live.added += 1
-        self._ready[live.record.instance_id] = None
+        if live.stuck is None:
+            self._ready[live.record.instance_id] = None
 
     def _enqueue(self, live: Live, event: HistoryEvent) -> int:
         self._deliver(live, event)
@@ -505,12 +685,31 @@ class Engine:
         return live.added
 
     def _commit(self) -> None:
+        """Commit what the engine wrote since the last commit. A batch the store refuses
+        stays pending (retried with the next commit, and by the watchdog): the error is
+        kept in ``write_error`` and raised as a ``StoreWriteError``."""
         batch, self._batch = self._batch, Batch()
         # virtual time is recorded with every commit, and on its own when it moved
         now = self.clock.now() if self.clock.is_virtual else None
         if batch or now != self._clock_committed:
-            batch.clock_time = self._clock_committed = now
-            self.store.commit(batch)
+            batch.clock_time = now
+            try:
+                self.store.commit(batch)
+            except Exception as exc:
+                self._batch = batch  # nothing else was written since the swap
+                self.write_error = StoreWriteError(
+                    f"the store {self.store!r} refused a write ({type(exc).__name__}: {exc}). "
+                    "Nothing committed before is lost and what was refused stays pending (it is "
+                    "retried); free the disk or fix the cause. Reopening the store resumes every "
+                    "instance from its last commit."
+                )
+                self._problem(str(self.write_error))
+                self._changed.notify_all()
+                raise self.write_error from exc
+            self._clock_committed = now
+            if self.write_error is not None:
+                self.write_error = None
+                self._problem("the store accepts writes again")
             if batch:
                 for subscriber in self._subscribers:
                     subscriber(batch)
@@ -558,6 +757,7 @@ class Engine:
     ) -> str:
         self.registry.startable(name)  # unknown names fail here, before anything is written
         with self._lock:
+            self._check_alive()
             self._ensure_recovered()
             self._check_writable()
             existing = self._records.get(instance_id)
@@ -568,8 +768,22 @@ class Engine:
                     "can be reused once its instance has finished. Pick another instance_id, "
                     "or terminate and purge the running one first."
                 )
+            code = self._code.get(instance_id)
             self._create(instance_id, name, encoded_input, start_at)
-            self._commit()
+            try:
+                self._commit()
+            except StoreWriteError:  # the call fails: leave things as they were
+                self._live.pop(instance_id)
+                self._ready.pop(instance_id, None)
+                self._batch.records.pop(instance_id, None)
+                self._batch.resets.discard(instance_id)
+                if existing is None:
+                    self._records.pop(instance_id)
+                else:
+                    self._records[instance_id] = existing
+                if code is not None:
+                    self._code[instance_id] = code
+                raise
             self._wake.notify()
             self._changed.notify_all()
         return instance_id
@@ -608,7 +822,8 @@ class Engine:
             timer = live.timers.pop(task_id)
             fired = True
             if task_id == _START:
-                self._ready[live.record.instance_id] = None
+                if not live.paused:
+                    self._ready[live.record.instance_id] = None
             else:
                 self._deliver(
                     live, TimerFired(timestamp=now, timer_id=task_id, fire_at=timer.fire_at)
@@ -617,6 +832,8 @@ class Engine:
 
     def _auto_skip(self) -> bool:
         if not (self.clock.is_virtual and self.clock.auto_skip) or self._inflight:
+            return False
+        if self._active_turn is not None:  # what it decides may come first
             return False
         if not any(self._awaited[i] and i in self._live for i in list(self._awaited)):
             return False
@@ -665,7 +882,12 @@ class Engine:
     def _wait_quiet(self) -> None:
         if self.running:
             self._wake.notify()
-            self._watch(lambda: not self.running or (not self._ready and not self._inflight))
+            self._watch(
+                lambda: (
+                    not self.running
+                    or (not self._ready and not self._inflight and self._active_turn is None)
+                )
+            )
 
     # ------------------------------------------------------------------ activities
     def _submit(self, calls: list[ActivityCall]) -> None:
@@ -698,7 +920,7 @@ class Engine:
 
     def _run_sync(self, call: ActivityCall) -> tuple[ActivityCall, Any, BaseException | None]:
         key = (call.instance_id, call.decision.task_id)
-        self._executing.add(key)
+        self._executing[key] = (time.monotonic(), call.decision.activity_name)
         try:
             activity = self.registry.activity(call.decision.activity_name)
             output = activity.invoke(self._activity_context(call), call.decision.input)
@@ -706,11 +928,11 @@ class Engine:
         except BaseException as exc:
             return call, None, exc
         finally:
-            self._executing.discard(key)
+            self._executing.pop(key, None)
 
     async def _run_async(self, activity: Registered, call: ActivityCall) -> None:
         key = (call.instance_id, call.decision.task_id)
-        self._executing.add(key)
+        self._executing[key] = (time.monotonic(), call.decision.activity_name)
         done: tuple[ActivityCall, Any, BaseException | None]
         try:
             output = await activity.invoke(self._activity_context(call), call.decision.input)
@@ -718,7 +940,7 @@ class Engine:
         except BaseException as exc:
             done = (call, None, exc)
         finally:
-            self._executing.discard(key)
+            self._executing.pop(key, None)
         self._activities_done([done])
 
     def _encode_result(self, call: ActivityCall, output: Any) -> str | None:
@@ -739,7 +961,8 @@ class Engine:
 
     def _in_turn(self) -> bool:
         current = threading.current_thread()
-        return current is self._turn_thread or current is self._thread
+        turn = self._active_turn
+        return (turn is not None and current is turn.thread) or current is self._thread
 
     def _activities_done(
         self, done: list[tuple[ActivityCall, Any, BaseException | None]], *, run_turn: bool = False
@@ -785,7 +1008,7 @@ class Engine:
 
     def executing(self, instance_id: str) -> set[int]:
         """Task ids of the activities of ``instance_id`` that are running at this moment."""
-        return {task_id for i, task_id in self._executing.copy() if i == instance_id}
+        return {task_id for i, task_id in list(self._executing) if i == instance_id}
 
     def orchestration(self, instance_id: str) -> Orchestration | None:
         """The executor of a live instance, for read-only views (its tasks, what it
@@ -793,6 +1016,13 @@ class Engine:
         with self._lock:
             live = self._live.get(instance_id)
             return live.orchestration if live is not None else None
+
+    def code_epoch(self, instance_id: str) -> int:
+        """Odd while the instance's workflow code runs; it changes with every episode.
+        A view read from the live executor is consistent if this was even and the same
+        before and after the read."""
+        live = self._live.get(instance_id)
+        return live.code_epoch if live is not None else 0
 
     def waiting_for_events(self, instance_id: str) -> list[str]:
         """Names of the external events a live instance is waiting for now."""
@@ -835,12 +1065,13 @@ class Engine:
         *,
         verb: str,
         applies: Callable[[InstanceRecord], bool] = lambda r: True,
-        finished_ok: bool = False,
     ) -> None:
         """Deliver a client command to a live instance and wait until it is committed.
 
-        ``applies`` false makes the command a no-op (e.g. resuming a running instance)."""
+        ``applies`` false makes the command a no-op (e.g. resuming a running instance); so
+        does a finished instance, as on Dapr, whose engine drops commands to those."""
         with self._lock:
+            self._check_alive()
             record = self._require(instance_id)
             live = self._live.get(instance_id)
             if live is None and self._unrecovered(record):
@@ -849,14 +1080,16 @@ class Engine:
                     f"the store and resumes once its workflow {record.name!r} is registered."
                 )
             if live is None or not applies(record):
-                if live is None and not finished_ok:
-                    raise InvalidInstanceStateError(
-                        f"cannot {verb} workflow instance {instance_id!r}: it has already "
-                        f"finished ({record.status.name}). Only running instances accept it; "
-                        "purge_workflow deletes a finished one."
-                    )
                 return
             event = make(self.clock.now())
+            if live.stuck is not None:
+                if isinstance(event, ExecutionTerminated):
+                    step = live.stuck.current
+                    self._terminate_now(live, event, step.inbox if step else [])
+                    return
+                raise self._stuck_error(live, verb)
+            if not live.started and self._before_start(live, event):
+                return
             ticket = self._enqueue(live, event)
             if (
                 self.running
@@ -865,9 +1098,59 @@ class Engine:
             ):
                 self._watch(
                     lambda: (
-                        live.applied >= ticket or instance_id not in self._live or not self.running
+                        live.applied >= ticket
+                        or instance_id not in self._live
+                        or not self.running
+                        or live.stuck is not None
+                        or self.write_error is not None
                     )
                 )
+                self._check_alive()
+                if live.applied < ticket and instance_id in self._live:
+                    if self.write_error is not None:
+                        raise self.write_error
+                    if live.stuck is not None:
+                        raise self._stuck_error(live, verb)
+
+    def _before_start(self, live: Live, event: HistoryEvent) -> bool:
+        """A command to an instance whose code has not run yet (engine lock held); True
+        when handled here. Terminating ends it without running its code. One due later
+        (``start_at``) is not started early: pausing keeps it from starting until it is
+        resumed, events wait in its inbox."""
+        if isinstance(event, ExecutionTerminated):
+            self._terminate_now(live, event, live.inbox)
+            return True
+        if _START not in live.timers and not live.paused:
+            return False  # due now: the episode applies the command after the start
+        now = self.clock.now()
+        if isinstance(event, ExecutionSuspended | ExecutionResumed):
+            live.paused = isinstance(event, ExecutionSuspended)
+            status = WorkflowStatus.SUSPENDED if live.paused else WorkflowStatus.PENDING
+            self._update(live, now, status=status)
+            if not live.paused and _START not in live.timers:  # its start came meanwhile
+                self._ready[live.record.instance_id] = None
+                self._wake.notify()
+            self._commit()
+            self._changed.notify_all()
+            return True
+        live.inbox.append(event)  # applied after the start
+        live.added += 1
+        return True
+
+    def _stuck_error(self, live: Live, verb: str) -> InvalidInstanceStateError:
+        return InvalidInstanceStateError(
+            f"cannot {verb} workflow instance {live.record.instance_id!r} now: its workflow "
+            "code has been running without yielding (see the warning, or wfr.problems). "
+            "terminate_workflow ends it; or fix the code and start a new instance."
+        )
+
+    def _check_alive(self) -> None:
+        if self.failure is not None:
+            raise RuntimeStoppedError(
+                f"the runtime's engine stopped ({type(self.failure).__name__}: {self.failure}); "
+                "nothing more is written. Shut the runtime down and start it again: unfinished "
+                "instances resume from the store."
+            )
 
     def wait(
         self, instance_id: str, done: Callable[[InstanceRecord], bool], timeout: float | None
@@ -884,6 +1167,9 @@ class Engine:
                     record = self._records.get(instance_id)
                     if record is None or done(record):
                         return record
+                    self._check_alive()
+                    if self.write_error is not None:
+                        raise self.write_error
                     if not self.running:
                         raise RuntimeNotStartedError(
                             f"instance {instance_id!r} cannot progress: its runtime is not "
@@ -904,6 +1190,7 @@ class Engine:
 
     def purge(self, instance_id: str, recursive: bool) -> int:
         with self._lock:
+            self._check_alive()
             record = self._require(instance_id)
             self._check_writable()
             if instance_id in self._live or self._unrecovered(record):
@@ -921,12 +1208,17 @@ class Engine:
                         if r.parent_instance_id == doomed[i] and r.instance_id not in self._live
                     )
                     i += 1
+            pending = {d: self._batch.records.pop(d) for d in doomed if d in self._batch.records}
             self._batch.purges.update(doomed)
+            try:
+                self._commit()
+            except StoreWriteError:  # the call fails: nothing is purged
+                self._batch.purges.difference_update(doomed)
+                self._batch.records.update(pending)
+                raise
             for d in doomed:
                 self._records.pop(d, None)
                 self._code.pop(d, None)
-                self._batch.records.pop(d, None)
-            self._commit()
             self._changed.notify_all()
             return len(doomed)
 
@@ -949,14 +1241,14 @@ class Engine:
         live = Live(record, history_len=len(history))
         self._live[record.instance_id] = live
         if not any(isinstance(e, ExecutionStarted) for e in history):
+            live.paused = record.status is WorkflowStatus.SUSPENDED
             if record.start_at is not None and record.start_at > self.clock.now():
                 self._add_timer(live, _START, record.start_at, "start", record.name)
-            else:
+            elif not live.paused:
                 self._ready[record.instance_id] = None
             return live
         orchestration = self._new_orchestration(record.instance_id)
-        for position, event in enumerate(history):
-            orchestration.apply(event, replaying=True, position=position)
+        _apply_all(orchestration, history, replaying=True)
         live.started = True
         live.orchestration = orchestration
         open_calls: dict[int, HistoryEvent] = {}

@@ -76,3 +76,20 @@ class StoreFormatError(StoreError):
 
 class NonRetryableError(Exception):
     """Raise from an activity to fail it at once, whatever its retry policy says."""
+
+
+class InvalidArgumentError(WfkitError, ValueError):
+    """An argument wfkit cannot accept; the message says what to pass instead."""
+
+
+class UnstorableTextError(InvalidArgumentError):
+    """Text that cannot be stored (a lone surrogate such as ``"\\ud800"`` is not UTF-8)."""
+
+
+class RuntimeStoppedError(RuntimeNotStartedError):
+    """The runtime's engine stopped on an error; the message gives the reason."""
+
+
+class StoreWriteError(StoreError):
+    """The store refused a write (a full disk, a failing file); what it refused stays
+    pending and is retried, and nothing it accepted before is lost."""

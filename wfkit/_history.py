@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from ._serde import storable
+
 #: Fire time of the timer that an indefinite ``wait_for_external_event`` reserves (as Dapr).
 OPTIONAL_TIMER_FIRE_AT = datetime(9999, 12, 31, 23, 59, 59, 999999)
 
@@ -33,10 +35,11 @@ class FailureDetails:
 
     @classmethod
     def of(cls, exc: BaseException) -> FailureDetails:
+        # user text: what cannot be stored (lone surrogates) is escaped
         return cls(
-            message=str(exc),
+            message=storable(str(exc)),
             error_type=type(exc).__name__,
-            stack_trace="".join(traceback.format_tb(exc.__traceback__)) or None,
+            stack_trace=storable("".join(traceback.format_tb(exc.__traceback__))) or None,
         )
 
 

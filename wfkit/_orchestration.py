@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from . import _serde
-from ._errors import NonDeterminismError
+from ._errors import InvalidArgumentError, NonDeterminismError
 from ._history import (
     NOT_SUSPENDABLE,
     OPTIONAL_TIMER_FIRE_AT,
@@ -150,6 +150,8 @@ class DaprWorkflowContext:
     def set_custom_status(self, custom_status: Any) -> None:
         if custom_status is not None and not isinstance(custom_status, str):
             custom_status = _serde.encode(custom_status, what="custom status", limit=self._limit)
+        elif custom_status is not None:
+            _serde.check_text(custom_status, what="custom status")
         self._custom_status = custom_status
 
     def new_guid(self) -> uuid.UUID:
@@ -284,6 +286,8 @@ class DaprWorkflowContext:
         propagation: Any = None,
     ) -> Task:
         """Start a child workflow; yield the returned task to wait for its result."""
+        if instance_id is not None:
+            _serde.check_text(instance_id, what="child workflow instance_id")
         task_id = self._next_id()
         name = registered_name(workflow)
         encoded = _serde.encode(input, what=f"input of child workflow {name!r}", limit=self._limit)
@@ -384,6 +388,11 @@ class DaprWorkflowContext:
         self, name: str, *, timeout: datetime | timedelta | None = None
     ) -> Task:
         """Wait for an event raised with ``name`` (case-insensitive, FIFO, buffered if early)."""
+        if not isinstance(name, str) or not name:
+            raise InvalidArgumentError(
+                f"wait_for_external_event takes the event's name, a non-empty string, not {name!r}"
+            )
+        _serde.check_text(name, what="event name")
         if timeout is not None and not isinstance(timeout, (datetime, timedelta)):
             raise TypeError(
                 f"timeout takes a datetime, a timedelta or None, not {type(timeout).__name__}"
@@ -521,6 +530,11 @@ class Orchestration:
         decisions = list(self.ctx._pending_actions.values())
         self.ctx._pending_actions.clear()
         return decisions
+
+    def fail(self, error: BaseException) -> None:
+        """End the instance as FAILED with ``error`` (raised by its code where ``apply``
+        does not catch it: a BaseException such as SystemExit)."""
+        self.ctx._set_outcome(Outcome("FAILED", failure=FailureDetails.of(error)))
 
     # --- applying events ---------------------------------------------------------------
     def apply(self, event: HistoryEvent, *, replaying: bool, position: int | None = None) -> None:

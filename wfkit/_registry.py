@@ -109,6 +109,8 @@ class Registry:
         if not isinstance(name, str) or not name:
             raise ValueError("register_versioned_workflow needs name=<the workflow's name>")
         version = version_name if version_name is not None else fn.__name__
+        _serde.check_text(name, what="workflow name")
+        _serde.check_text(version, what="version name")
         entry = self.workflows.get(name)
         if not isinstance(entry, VersionedWorkflow):  # a plain workflow is replaced
             entry = self.workflows[name] = VersionedWorkflow(name)
@@ -136,6 +138,7 @@ class Registry:
                 f"{kind.capitalize()} {fn.__name__} already has an alternate name {existing}"
             )
         effective = name or existing or registered_name(fn)
+        _serde.check_text(effective, what=f"{kind} name")
         fn.__dict__["_dapr_alternate_name"] = effective
         entry = Registered.of(fn, effective)
         (self.workflows if kind == "workflow" else self.activities)[effective] = entry

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 from . import _serde
 from ._clock import Clock, make_clock
 from ._engine import Engine
-from ._errors import InstanceNotFoundError, StoreError, WfkitWarning
+from ._errors import InstanceNotFoundError, InvalidArgumentError, StoreError, WfkitWarning
 from ._orchestration import registered_name
 from ._registry import Registry
 from ._store import DuckDBStore, HistoryStore, MemoryStore, _rows
+from ._watchdog import Limits
 
 if TYPE_CHECKING:
     import pandas
@@ -92,6 +93,12 @@ class WorkflowRuntime:
             ``"memory"`` plain Python structures (fastest, no SQL); or a store object such
             as ``DuckDBStore(path, read_only=True)``.
         max_payload_bytes: ceiling for one serialized input, output or event payload.
+        stuck_turn_seconds: workflow code that runs this long without yielding is
+            reported (a ``WfkitWarning`` with the instance and the source line) and the
+            runtime goes on without it; ``terminate_workflow`` ends such an instance.
+        stalled_activity_seconds: an activity running this long is reported (None: never).
+        shutdown_seconds: ``shutdown()`` returns after at most this long; code still
+            running then is left behind and runs again at the next start.
     """
 
     def __init__(
@@ -113,7 +120,20 @@ class WorkflowRuntime:
         clock: Any = "virtual",
         store: Any = None,
         max_payload_bytes: int | None = _serde.DEFAULT_MAX_PAYLOAD_BYTES,
+        stuck_turn_seconds: float = Limits.stuck_turn_seconds,
+        stalled_activity_seconds: float | None = Limits.stalled_activity_seconds,
+        shutdown_seconds: float = Limits.shutdown_seconds,
     ):
+        if max_payload_bytes is not None and (
+            isinstance(max_payload_bytes, bool)
+            or not isinstance(max_payload_bytes, int)
+            or max_payload_bytes <= 0
+        ):
+            raise InvalidArgumentError(
+                f"max_payload_bytes must be a positive int (bytes) or None (no limit), not "
+                f"{max_payload_bytes!r}"
+            )
+        limits = Limits(stuck_turn_seconds, stalled_activity_seconds, shutdown_seconds)
         self._registry = Registry()
         self._clock: Clock = make_clock(clock)
         self._store = _make_store(store)
@@ -123,6 +143,7 @@ class WorkflowRuntime:
             self._clock,
             max_payload_bytes=max_payload_bytes,
             max_workers=maximum_thread_pool_workers,
+            limits=limits,
         )
 
     # ------------------------------------------------------------------ registration
@@ -243,6 +264,21 @@ class WorkflowRuntime:
     @property
     def is_running(self) -> bool:
         return self._engine.running
+
+    @property
+    def error(self) -> str | None:
+        """Why the runtime cannot go on as it should now: its engine stopped, or the store
+        refuses writes (None when all is well)."""
+        engine = self._engine
+        if engine.failure is not None:
+            return f"the engine stopped: {type(engine.failure).__name__}: {engine.failure}"
+        return str(engine.write_error) if engine.write_error is not None else None
+
+    @property
+    def problems(self) -> list[str]:
+        """Recent warnings and errors, oldest first: workflow code stuck without yielding,
+        stalled activities, writes the store refused (and when it accepted them again)."""
+        return list(self._engine.problems)
 
     @property
     def workflows(self) -> list[str]:

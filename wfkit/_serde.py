@@ -21,7 +21,7 @@ from json.encoder import encode_basestring_ascii
 from types import SimpleNamespace, UnionType
 from typing import Any
 
-from ._errors import PayloadTooLargeError, SerializationError
+from ._errors import PayloadTooLargeError, SerializationError, UnstorableTextError
 
 AUTO_SERIALIZED = "__durabletask_autoobject__"
 
@@ -67,7 +67,7 @@ def _object_hook(d: dict[str, Any]) -> Any:
 
 
 # Built once: constructing an encoder or decoder per call costs more than small payloads.
-_ENCODER = _Encoder()
+_ENCODER = _Encoder(allow_nan=False)  # NaN and Infinity are not JSON
 _DECODER = json.JSONDecoder(object_hook=_object_hook)
 _SCAN = _DECODER.scan_once  # type: ignore[attr-defined]
 
@@ -87,13 +87,45 @@ def encode(value: Any, *, what: str = "value", limit: int | None = None) -> str 
             text = int.__repr__(value)
         else:
             text = _ENCODER.encode(value)
+    except RecursionError:
+        raise SerializationError(
+            f"{what} is nested too deeply to encode as JSON; flatten it, or pass a reference "
+            "(a key or a path) to the data instead"
+        ) from None
     except (TypeError, ValueError) as exc:
         raise SerializationError(
             f"{what} is not JSON-serializable ({exc}). Use JSON types (dict, list, str, "
-            "int, float, bool, None), dataclasses, namedtuples or objects with "
-            "model_dump()/model_validate(); convert datetimes to ISO strings."
+            "int, float, bool, None; finite numbers only: NaN and Infinity are not JSON), "
+            "dataclasses, namedtuples or objects with model_dump()/model_validate(); "
+            "convert datetimes to ISO strings."
         ) from None
     check_size(text, what=what, limit=limit)
+    return text
+
+
+def check_text(text: str, *, what: str) -> str:
+    """``text`` if it can be stored (UTF-8); else an UnstorableTextError."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UnstorableTextError(
+            f"{what} {text!r} cannot be stored: {exc.reason} at position {exc.start} (a lone "
+            "surrogate such as '\\ud800' is not text). Pass valid Unicode text."
+        ) from None
+    return text
+
+
+def storable(text: str) -> str:
+    """``text`` with what cannot be stored (lone surrogates) escaped: for messages that
+    come from user code, such as an exception's."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text
 
 

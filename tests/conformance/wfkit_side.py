@@ -78,31 +78,34 @@ class RuntimeTarget:
         if self.wfr.is_running:
             self.wfr.clock.advance(timedelta(0))
 
+    def _ended(self, instance_id: str) -> bool:
+        state = self.client.get_workflow_state(instance_id)
+        return state is not None and state.runtime_status in (
+            wfkit.WorkflowStatus.COMPLETED,
+            wfkit.WorkflowStatus.FAILED,
+            wfkit.WorkflowStatus.TERMINATED,
+        )
+
     def raise_event(self, instance_id: str, name: str, data: Any = None) -> bool:
-        """Raise an event; False (as the driver) when the instance has already ended."""
-        try:
-            self.client.raise_workflow_event(instance_id, name, data=data)
-        except wfkit.InvalidInstanceStateError:
-            return False
-        return True
+        """Raise an event; False (as the driver) when the instance has already ended (the
+        command is then dropped, as Dapr's engine drops it)."""
+        ended = self._ended(instance_id)
+        self.client.raise_workflow_event(instance_id, name, data=data)
+        return not ended
 
     def suspend(self, instance_id: str) -> bool:
-        try:
-            self.client.pause_workflow(instance_id)
-        except wfkit.InvalidInstanceStateError:
-            return False
-        return True
+        ended = self._ended(instance_id)
+        self.client.pause_workflow(instance_id)
+        return not ended
 
     def resume(self, instance_id: str) -> bool:
         self.client.resume_workflow(instance_id)
         return True
 
     def terminate(self, instance_id: str, output: Any = None, *, recursive: bool = True) -> bool:
-        try:
-            self.client.terminate_workflow(instance_id, output=output, recursive=recursive)
-        except wfkit.InvalidInstanceStateError:
-            return False
-        return True
+        ended = self._ended(instance_id)
+        self.client.terminate_workflow(instance_id, output=output, recursive=recursive)
+        return not ended
 
     def advance(self, delta: timedelta) -> None:
         self.wfr.clock.advance(delta)

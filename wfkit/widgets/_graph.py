@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import pathlib
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -149,20 +150,34 @@ class GraphWidget(anywidget.AnyWidget):
         """Bring the graph up to date with the instance (the refresh thread calls this)."""
         with self._lock:
             self._dirty = False
-            # the record first: the history read next is at least as recent (the engine
-            # hands a batch to the tap before anyone can read the records it commits)
-            record = self._engine.record(self.instance_id)
-            self._executing = self._engine.executing(self.instance_id)
-            view = self._update(record)
-            model = graph_model(
-                view,
-                record=record,
-                executing=self._executing,
-                children=_ChildStatuses(self._engine),
-                expanded=self._expanded,
-                group_limit=self._group_limit,
-                page_size=self._page_size,
-            )
+            model: dict[str, Any] | None = None
+            for _attempt in range(3):  # until no episode of its code ran during the read
+                epoch = self._settled_epoch()
+                # the record first: the history read next is at least as recent (the engine
+                # hands a batch to the tap before anyone can read the records it commits)
+                record = self._engine.record(self.instance_id)
+                self._executing = self._engine.executing(self.instance_id)
+                try:
+                    view = self._update(record)
+                    model = graph_model(
+                        view,
+                        record=record,
+                        executing=self._executing,
+                        children=_ChildStatuses(self._engine),
+                        expanded=self._expanded,
+                        group_limit=self._group_limit,
+                        page_size=self._page_size,
+                    )
+                except RuntimeError:  # its executor changed under the read (a dict resized)
+                    if epoch == self._engine.code_epoch(self.instance_id):
+                        raise
+                    continue
+                if epoch % 2 == 0 and epoch == self._engine.code_epoch(self.instance_id):
+                    break
+            else:
+                if self.graph or model is None:  # read again at the next tick
+                    self._dirty = True
+                    return
             layout(model)
             text = json.dumps(model, separators=(",", ":"))
             if text != self._last:
@@ -172,6 +187,16 @@ class GraphWidget(anywidget.AnyWidget):
                 self.graph = model
             if self.selected:
                 self._show_detail(self.selected)
+
+    def _settled_epoch(self, patience: float = 0.5) -> int:
+        """The instance's code epoch once its workflow code is not running (waiting up
+        to ``patience`` seconds for an episode to end)."""
+        deadline = time.monotonic() + patience
+        epoch = self._engine.code_epoch(self.instance_id)
+        while epoch % 2 and time.monotonic() < deadline:
+            time.sleep(0.002)
+            epoch = self._engine.code_epoch(self.instance_id)
+        return epoch
 
     def _update(self, record: InstanceRecord | None) -> ReplayedInstance:
         """The view of the instance, brought up to date: while live, from the events the

@@ -1,0 +1,135 @@
+"""The threads that run sync activities.
+
+The pool grows (to its bound) whenever every thread is busy, so a short activity never
+waits behind another instance's long one. Results are handed back at once while the
+queue is short; while a long queue drains (a large fan-out) they are collected and
+handed back every few milliseconds by a thread of their own, so a fan-out pays one
+engine-lock round trip (and one commit) per batch rather than per activity, and no
+result waits behind a long activity that follows it.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+Call = TypeVar("Call")
+
+
+class ActivityWorkers(Generic[Call]):
+    FLUSH_SECONDS = 0.002
+
+    def __init__(
+        self,
+        size: int,
+        run: Callable[[Call], tuple[Call, Any, BaseException | None]],
+        deliver: Callable[[list[tuple[Call, Any, BaseException | None]]], None],
+    ):
+        self._size = size
+        self._run = run
+        self._deliver = deliver
+        self._queue: collections.deque[Call] = collections.deque()
+        lock = threading.Lock()
+        self._cond = threading.Condition(lock)
+        self._flushing = threading.Condition(lock)  # wakes the thread handing results back
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
+        #: what each thread is running now (left in flight if it hangs at shutdown)
+        self._running: dict[threading.Thread, Call] = {}
+        self._stopping = False
+        self._closed = False
+        self._outbox: list[tuple[Call, Any, BaseException | None]] = []
+        self._flusher: threading.Thread | None = None
+
+    def submit(self, calls: list[Call]) -> None:
+        with self._cond:
+            self._queue.extend(calls)
+            self._threads = [t for t in self._threads if t.is_alive()]
+            spawn = min(len(self._queue) - self._idle, self._size - len(self._threads))
+            for _ in range(spawn):
+                self._threads.append(self._spawn(self._work, "wfkit-activity"))
+            if self._flusher is None:
+                self._flusher = self._spawn(self._flush, "wfkit-activity-results")
+            self._cond.notify(len(calls))
+
+    @staticmethod
+    def _spawn(target: Callable[[], None], name: str) -> threading.Thread:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        return thread
+
+    def _work(self) -> None:
+        me = threading.current_thread()
+        queue, cond = self._queue, self._cond
+        result = None
+        while True:
+            out = None
+            with cond:  # one lock round trip per activity: finish one, take the next
+                if result is not None:
+                    del self._running[me]
+                    if self._closed:
+                        return  # abandoned at shutdown: the call runs again at the next start
+                    self._outbox.append(result)
+                    result = None
+                    if len(queue) < self._size:  # no long queue draining: hand back now
+                        out, self._outbox = self._outbox, []
+                    elif len(self._outbox) == 1:
+                        self._flushing.notify()
+                call = queue.popleft() if queue and not self._stopping else None
+                if call is not None:
+                    self._running[me] = call
+            if out:
+                self._deliver(out)
+            if call is None:
+                with cond:
+                    self._idle += 1
+                    while not queue and not self._stopping:
+                        cond.wait()
+                    self._idle -= 1
+                    if self._stopping:
+                        return
+                continue
+            result = self._run(call)
+
+    def _flush(self) -> None:
+        """Hand back collected results every FLUSH_SECONDS while there are any."""
+        cond = self._cond
+        while True:
+            with cond:
+                while not self._outbox and not self._stopping:
+                    self._flushing.wait()
+                if self._stopping:
+                    return
+            time.sleep(self.FLUSH_SECONDS)
+            with cond:
+                out, self._outbox = self._outbox, []
+            if out:
+                self._deliver(out)
+
+    def shutdown(self, timeout: float | None) -> list[Call]:
+        """Stop after the activities now running, waiting at most ``timeout`` seconds for
+        them; return the calls never started and those still running (hung: they are
+        abandoned, and their results, if they ever come, are dropped)."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            self._flushing.notify_all()
+        # wait for the activities running now (not for a thread that runs a turn: the
+        # engine lets go of that one itself)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._running and (deadline is None or time.monotonic() < deadline):
+                self._cond.wait(0.01)
+        with self._cond:
+            self._closed = True
+            hung = list(self._running.values())
+            self._running.clear()
+            left_over = list(self._queue)
+            self._queue.clear()
+            out, self._outbox = self._outbox, []
+        if out:
+            self._deliver(out)
+        return hung + left_over
