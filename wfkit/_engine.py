@@ -355,7 +355,8 @@ class Engine:
             self._late(turn)
             return
         self._active_turn = None
-        self._settle(turn.steps, now)
+        with contextlib.suppress(StoreWriteError):  # recorded: write_error, problems
+            self._settle(turn.steps, now)
 
     def _settle(self, steps: list[Step], now: datetime) -> None:
         """Record what the code of finished steps decided, commit, wake who waits."""
@@ -363,9 +364,9 @@ class Engine:
             self._episode(step, now)
         try:
             self._commit()
-        finally:
-            for step in steps:
+            for step in steps:  # what command waiters wait for (not on a refused write)
                 step.live.applied = step.added
+        finally:
             if self._ready:
                 self._wake.notify()
             if self._status_changed or self._watchers:
@@ -828,6 +829,8 @@ class Engine:
                 self._deliver(
                     live, TimerFired(timestamp=now, timer_id=task_id, fire_at=timer.fire_at)
                 )
+        if fired and self._watchers:  # a start that waits for a resume runs no turn
+            self._changed.notify_all()
         return fired
 
     def _auto_skip(self) -> bool:
@@ -1169,7 +1172,8 @@ class Engine:
                         return record
                     self._check_alive()
                     if self.write_error is not None:
-                        raise self.write_error
+                        self._commit()  # try again now: raises if the store still refuses
+                        continue
                     if not self.running:
                         raise RuntimeNotStartedError(
                             f"instance {instance_id!r} cannot progress: its runtime is not "

@@ -69,7 +69,7 @@ class ActivityWorkers(Generic[Call]):
             out = None
             with cond:  # one lock round trip per activity: finish one, take the next
                 if result is not None:
-                    del self._running[me]
+                    self._running.pop(me, None)
                     if self._closed:
                         return  # abandoned at shutdown: the call runs again at the next start
                     self._outbox.append(result)
