@@ -151,7 +151,8 @@ class GraphWidget(anywidget.AnyWidget):
         with self._lock:
             self._dirty = False
             model: dict[str, Any] | None = None
-            for _attempt in range(3):  # until no episode of its code ran during the read
+            # until no episode of its code ran during the read (the first drawing: at once)
+            for _attempt in range(3 if self.graph else 1):
                 epoch = self._settled_epoch()
                 # the record first: the history read next is at least as recent (the engine
                 # hands a batch to the tap before anyone can read the records it commits)
