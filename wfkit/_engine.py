@@ -122,30 +122,31 @@ class Live:
     code_epoch: int = 0
 
 
-@dataclass(eq=False)
 class Step:
     """One instance's episode in a turn: what it was given, and what its code decided."""
 
-    live: Live
-    added: int
-    starting: bool
-    inbox: list[HistoryEvent]
-    events: list[HistoryEvent] = field(default_factory=list)
-    decisions: list[HistoryEvent] = field(default_factory=list)
-    done: bool = False
+    __slots__ = ("added", "decisions", "done", "events", "inbox", "live", "starting")
+
+    def __init__(self, live: Live, added: int, starting: bool, inbox: list[HistoryEvent]):
+        self.live, self.added, self.starting, self.inbox = live, added, starting, inbox
+        self.events: list[HistoryEvent] = []
+        self.decisions: list[HistoryEvent] = []
+        self.done = False
 
 
-@dataclass(eq=False)
 class Turn:
-    """A turn in progress: the thread running workflow code, and where it is."""
+    """A turn in progress: the thread running workflow code, and where it is. ``guard``
+    (the engine's, shared by all turns) orders moving to a step against detaching."""
 
-    thread: threading.Thread
-    #: when the current step's code began (wall, monotonic)
-    step_started: float = field(default_factory=time.monotonic)
-    steps: list[Step] = field(default_factory=list)
-    current: Step | None = None
-    detached: bool = False
-    guard: threading.Lock = field(default_factory=threading.Lock)
+    __slots__ = ("current", "detached", "guard", "step_started", "steps", "thread")
+
+    def __init__(self, thread: threading.Thread, guard: threading.Lock):
+        self.thread, self.guard = thread, guard
+        self.steps: list[Step] = []
+        self.current: Step | None = None
+        self.detached = False
+        #: when the current step's code began (monotonic seconds)
+        self.step_started = 0.0
 
 
 def _apply_all(
@@ -220,6 +221,7 @@ class Engine:
         # The turn in progress, on the engine thread or on an activity worker that runs the
         # turn its results made ready (so a chain runs on one thread, without hand-offs).
         self._active_turn: Turn | None = None
+        self._guard = threading.Lock()
         clock._attach(self)
         # A reopened store: the virtual clock goes on from the latest time it recorded.
         recorded = store.clock_time()
@@ -331,7 +333,7 @@ class Engine:
         detached from the engine (``_detach``), which goes on without it."""
         if self._active_turn is not None:
             return
-        turn = self._active_turn = Turn(threading.current_thread())
+        turn = self._active_turn = Turn(threading.current_thread(), self._guard)
         for instance_id in self._ready:
             live = self._live.get(instance_id)
             if live is not None and live.stuck is None:
