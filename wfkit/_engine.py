@@ -547,8 +547,10 @@ class Engine:
         self.problems.append(message)
 
     def _warn(self, message: str) -> None:
-        self._problem(message)
-        warnings.warn(message, WfkitWarning, stacklevel=2)
+        try:
+            warnings.warn(message, WfkitWarning, stacklevel=2)
+        finally:  # recorded once warned (even when warnings are errors)
+            self._problem(message)
 
     def _new_orchestration(self, instance_id: str) -> Orchestration:
         code = self._code.get(instance_id)

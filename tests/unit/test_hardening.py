@@ -429,7 +429,9 @@ def test_a_stalled_activity_is_reported_and_shutdown_leaves_it_in_flight(tmp_pat
     client = wf.DaprWorkflowClient(wfr)
     with pytest.warns(wf.WfkitWarning, match="activity 'hangs'.*has run for over 0.2 s"):
         client.schedule_new_workflow("flow", instance_id="h")
-        time.sleep(0.8)
+        deadline = time.monotonic() + WAIT
+        while not any("'hangs'" in p for p in wfr.problems) and time.monotonic() < deadline:
+            time.sleep(0.05)
     started = time.monotonic()
     wfr.shutdown()
     assert time.monotonic() - started < 3
