@@ -699,3 +699,27 @@ def test_unstorable_text_from_workflow_or_activity_code_fails_only_that(store: A
         assert len(wfr.instances()) == 3 and wfr.error is None  # the store still reads
     finally:
         wfr.shutdown()
+
+
+def test_the_clock_panel_shows_a_runtime_error() -> None:
+    from wfkit.widgets import ClockPanel
+
+    store = FailingStore()
+    wfr = wf.WorkflowRuntime(store=store)
+
+    @wfr.workflow
+    def echo(ctx: Any, x: Any) -> Any:
+        return x
+
+    wfr.start()
+    try:
+        panel = ClockPanel(wfr, live=False)
+        store.failing = True
+        with pytest.raises(wf.StoreWriteError):
+            wf.DaprWorkflowClient(wfr).schedule_new_workflow(echo, input=1)
+        panel.refresh()
+        assert "wfkit-runtime-error" in panel.time_label.value
+        assert "No space left on device" in panel.time_label.value
+    finally:
+        store.failing = False
+        wfr.shutdown()

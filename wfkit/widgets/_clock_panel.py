@@ -239,6 +239,12 @@ class ClockPanel(w.VBox):
                 f"<span style='font-size:15px;font-weight:600' class='wfkit-now'>{_fmt(now)}</span>"
                 f" <span style='opacity:.7'>UTC, {kind} time{skip}</span>"
             )
+            error = getattr(self._runtime, "error", None)  # the engine stopped, writes refused
+            if error:
+                self.time_label.value += (
+                    "<div class='wfkit-runtime-error' style='color:#b00020'>"
+                    f"{html.escape(error)}</div>"
+                )
             if self.auto_skip.value != bool(getattr(clock, "auto_skip", False)):
                 self.auto_skip.value = bool(getattr(clock, "auto_skip", False))
             timers = self._engine.pending_timers()
