@@ -145,15 +145,15 @@ class EngineMirror:
             events = 0
             for instance_id in dict.fromkeys(instance_ids):
                 events += self._plan(instance_id, batch, synced)
-            if not batch:
-                return SyncReport(0, 0, 0)
-            self.store.commit(batch)
+            if batch:
+                self.store.commit(batch)
             for instance_id, state in synced.items():
                 if state is None:
                     self._synced.pop(instance_id, None)
                 else:
                     self._synced[instance_id] = state
-            self._notify(batch)
+            if batch:
+                self._notify(batch)
             return SyncReport(len(batch.records), events, len(batch.purges))
 
     def sync_all(self) -> SyncReport:
@@ -177,7 +177,9 @@ class EngineMirror:
                 batch.purges.add(instance_id)
                 synced[instance_id] = None
             return 0
-        if old == record and instance_id in self._synced:
+        if old == record:  # unchanged since it was copied: no history to read
+            if instance_id not in self._synced:  # copied by an earlier connection
+                synced[instance_id] = self._from_store(instance_id)
             return 0
         messages = self.channel.history(instance_id)
         first = messages[0].SerializeToString(deterministic=True) if messages else b""
@@ -207,6 +209,15 @@ class EngineMirror:
         batch.records[instance_id] = record
         synced[instance_id] = _Synced(len(messages), base + len(new), first, progress)
         return len(new)
+
+    def _from_store(self, instance_id: str) -> _Synced:
+        """What the store holds of an instance; the engine's history is read in full at
+        its next change (``messages=-1``: its length is not known)."""
+        progress = _Progress()
+        stored = self.store.history(instance_id)
+        for item in stored:
+            progress.apply(item.event)
+        return _Synced(-1, len(stored), b"", progress)
 
     def _notify(self, batch: Batch) -> None:
         for callback in list(self._subscribers):
@@ -290,7 +301,11 @@ class EngineMirror:
         return self.store.records()
 
     def _require(self, instance_id: str) -> InstanceRecord:
+        """The instance's record, read from the engine if the store has none yet."""
         record = self.store.record(instance_id)
+        if record is None:
+            self.sync([instance_id])
+            record = self.store.record(instance_id)
         if record is None:
             raise InstanceNotFoundError(
                 f"no instance {instance_id!r} on the engine at {self.channel.target} (never "

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .. import _serde
-from .._errors import InstanceNotFoundError
+from .._errors import InstanceNotFoundError, InvalidInstanceStateError
 from .._orchestration import registered_name, to_naive_utc
 from .._registry import Registry
 from .._state import (
@@ -173,12 +173,20 @@ class Connection:
         self._engine._require(instance_id)
         return [WorkflowHistoryEvent.of(s.event) for s in self.store.history(instance_id)]
 
-    def _existing(self, instance_id: str) -> InstanceRecord:
+    def _existing(self, instance_id: str, verb: str | None = None) -> InstanceRecord:
+        """The instance's record; with ``verb``, only if it has not finished (the engine
+        would accept the command and do nothing)."""
         record = self._channel.instance(instance_id)
         if record is None:
             raise InstanceNotFoundError(
                 f"no workflow instance with id {instance_id!r} on the engine at "
                 f"{self.address} (never scheduled, or purged)"
+            )
+        if verb is not None and record.status.is_terminal:
+            raise InvalidInstanceStateError(
+                f"cannot {verb} workflow instance {instance_id!r}: it has already finished "
+                f"({record.status.name}). Only running instances accept it; purge_workflow "
+                "deletes a finished one."
             )
         return record
 
@@ -189,7 +197,7 @@ class Connection:
         if not isinstance(event_name, str) or not event_name:
             raise ValueError("event_name must be a non-empty string")
         encoded = _serde.encode(data, what=f"data of event {event_name!r}")
-        self._existing(instance_id)
+        self._existing(instance_id, f"raise event {event_name!r} on")
         self._channel.raise_event(instance_id, event_name, encoded)
 
     def terminate_workflow(
@@ -202,16 +210,16 @@ class Connection:
     ) -> None:
         """Terminate a running instance (and, by default, its child workflows)."""
         encoded = _serde.encode(output, what="terminate output")
-        self._existing(instance_id)
+        self._existing(instance_id, "terminate")
         self._channel.terminate(instance_id, encoded, recursive)
 
     def pause_workflow(self, instance_id: str, *, app_id: str | None = None) -> None:
         """Suspend an instance on the engine."""
-        self._existing(instance_id)
+        self._existing(instance_id, "pause")
         self._channel.suspend(instance_id)
 
     def resume_workflow(self, instance_id: str, *, app_id: str | None = None) -> None:
-        """Resume a suspended instance on the engine."""
+        """Resume a suspended instance on the engine (a finished one stays as it is)."""
         self._existing(instance_id)
         self._channel.resume(instance_id)
 
