@@ -66,3 +66,8 @@ def dapr_app(sidecar: Sidecar) -> Iterator[DaprApp]:
         yield DaprApp(sidecar, runtime, client)
     finally:
         runtime.shutdown()
+        # Dapr's SDK marks a function registered for the whole process; the next runtime
+        # (on another engine) registers it again
+        for fn in (connect_order, connect_chain, connect_double):
+            fn.__dict__.pop("_workflow_registered", None)
+            fn.__dict__.pop("_activity_registered", None)

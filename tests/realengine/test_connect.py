@@ -14,13 +14,13 @@ import pytest
 
 pytest.importorskip("dapr.ext.workflow")
 
-import wfkit  # noqa: E402
-from wfkit import timetravel  # noqa: E402
-from wfkit.interop.sidecar import Sidecar  # noqa: E402
-from wfkit.widgets import dashboard_data  # noqa: E402
-from wfkit.widgets._live import hub_for  # noqa: E402
+import wfkit
+from wfkit import timetravel
+from wfkit.interop.sidecar import Sidecar
+from wfkit.widgets import dashboard_data
+from wfkit.widgets._live import hub_for
 
-from .connect_app import WAIT, DaprApp, connect_chain, connect_order, dapr_app  # noqa: E402
+from .connect_app import WAIT, DaprApp, connect_chain, connect_order, dapr_app
 
 APPROVAL = {"by": "ada", "extra": 1}
 
@@ -98,7 +98,9 @@ def test_state_and_full_history_with_payloads_land_in_the_store(
         "SELECT payload FROM history WHERE instance_id = ? AND kind = 'TaskCompleted'", [iid]
     )
     assert list(completed["payload"]) == ["40"]
-    raised = conn.sql("SELECT name, payload FROM history WHERE instance_id = ? AND kind = 'EventRaised'", [iid])
+    raised = conn.sql(
+        "SELECT name, payload FROM history WHERE instance_id = ? AND kind = 'EventRaised'", [iid]
+    )
     assert raised["name"][0] == "approval" and '"ada"' in raised["payload"][0]
     tasks = conn.sql("SELECT name, outcome FROM tasks WHERE instance_id = ?", [iid])
     assert list(tasks["name"]) == ["connect_double"]
@@ -200,7 +202,9 @@ def test_watch_follows_the_instance_live_and_its_events_panel_raises_events(
     view = conn.watch(iid, interval=0.1)
     try:
         assert view.status is not None
-        until(lambda: view.status.state == "polling" and "wfkit-follow-polling" in view.status.value)
+        until(
+            lambda: view.status.state == "polling" and "wfkit-follow-polling" in view.status.value
+        )
 
         def node(kind: str) -> dict[str, Any]:
             nodes = view.graph.graph.get("nodes", [])

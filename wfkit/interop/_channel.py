@@ -37,7 +37,9 @@ _STATUS = {
     7: WorkflowStatus.SUSPENDED,
     8: WorkflowStatus.STALLED,
 }
-_ADDRESS = re.compile(r"^(?:(?:grpc|http|dns)s?://)?(?:\[([0-9a-fA-F:.]+)\]|([^:/\[\]]+)):(\d{1,5})/?$")
+_ADDRESS = re.compile(
+    r"^(?:(?:grpc|http|dns)s?://)?(?:\[([0-9a-fA-F:.]+)\]|([^:/\[\]]+)):(\d{1,5})/?$"
+)
 #: Dapr's limit on a gRPC message, raised: a long history is one message.
 MAX_MESSAGE = 256 * 1024 * 1024
 _HINT = (
@@ -255,4 +257,3 @@ class EngineChannel:
 
     def close(self) -> None:
         self._channel.close()
-

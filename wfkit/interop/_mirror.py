@@ -16,11 +16,11 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from .._clock import SystemClock
 from .._engine import PendingTimer
 from .._errors import (
+    EngineError,
     EngineUnavailableError,
     InstanceNotFoundError,
     UnknownHistoryEventError,
@@ -43,6 +43,8 @@ from ._channel import EngineChannel
 from .dapr import from_engine_messages
 
 log = logging.getLogger("wfkit.interop")
+#: Reads in a row the engine may fail (it answered, with an error) before polling stops.
+RETRIES = 3
 _EPOCH = datetime(1970, 1, 1)
 
 
@@ -63,7 +65,7 @@ class FollowState:
     """How a followed instance is being read."""
 
     state: str
-    """``polling``, ``finished``, ``purged``, ``unreachable`` (the engine stopped
+    """``polling``, ``retrying`` (the engine failed a read), ``finished``, ``purged``, ``unreachable`` (the engine stopped
     answering), ``unreadable`` (its history has an event wfkit cannot read), ``error``
     or ``stopped`` (the widget closed)."""
     message: str
@@ -72,7 +74,8 @@ class FollowState:
 
     @property
     def polling(self) -> bool:
-        return self.state == "polling"
+        """Still polling (``retrying`` too: the engine failed a read, it is read again)."""
+        return self.state in ("polling", "retrying")
 
 
 class _Progress:
@@ -232,7 +235,9 @@ class EngineMirror:
         it finishes or is purged, the engine stops answering, or the returned function
         is called. :meth:`follow_state` says which."""
         if not interval > 0:
-            raise ValueError(f"the polling interval is a positive number of seconds, not {interval!r}")
+            raise ValueError(
+                f"the polling interval is a positive number of seconds, not {interval!r}"
+            )
         stop = threading.Event()
         thread = threading.Thread(
             target=self._poll,
@@ -252,8 +257,12 @@ class EngineMirror:
         return self._states.get(instance_id)
 
     def _poll(self, instance_id: str, interval: float, stop: threading.Event) -> None:
+        failures = 0
         while True:
             state = self._poll_once(instance_id, interval)
+            failures = failures + 1 if state.state == "retrying" else 0
+            if failures > RETRIES:
+                state = FollowState("error", state.message + " Polling stopped.")
             self._states[instance_id] = state
             if not state.polling:
                 self._notify(Batch())  # let the views show the state
@@ -269,6 +278,8 @@ class EngineMirror:
             return FollowState("unreachable", f"{exc} Polling stopped.")
         except UnknownHistoryEventError as exc:
             return FollowState("unreadable", f"{exc}. Polling stopped.")
+        except EngineError as exc:  # the engine failed this once (a busy database, say)
+            return FollowState("retrying", f"{exc}; trying again in {interval:g} s.")
         except Exception as exc:
             log.debug("polling %s failed", instance_id, exc_info=True)
             return FollowState("error", f"{type(exc).__name__}: {exc}. Polling stopped.")
@@ -353,4 +364,3 @@ class EngineMirror:
                         )
                     )
         return sorted(timers, key=lambda t: (t.fire_at, t.instance_id, t.task_id))
-

@@ -26,8 +26,7 @@ from .._state import (
     WorkflowInstanceIdPage,
     WorkflowState,
 )
-from .._store import DuckDBStore
-from .._store import _rows
+from .._store import DuckDBStore, _rows
 from ._channel import EngineChannel
 from ._mirror import EngineMirror, FollowState, SyncReport
 
@@ -99,7 +98,9 @@ class Connection:
         poll_interval: float = 1.0,
     ):
         if not poll_interval > 0:
-            raise ValueError(f"poll_interval is a positive number of seconds, not {poll_interval!r}")
+            raise ValueError(
+                f"poll_interval is a positive number of seconds, not {poll_interval!r}"
+            )
         registry = Registry()
         for fn in workflows:
             registry.add("workflow", fn, None)
@@ -318,9 +319,7 @@ class Connection:
         :meth:`list_instances` filters."""
         if refresh:
             self.refresh()
-        frame = self.store.instances_frame(
-            statuses=_rows.status_names(status), names=_names(name)
-        )
+        frame = self.store.instances_frame(statuses=_rows.status_names(status), names=_names(name))
         after, before = _time(created_after), _time(created_before)
         if after is not None:
             frame = frame[frame["created_at"] >= after]

@@ -76,7 +76,9 @@ class PolledEngine(EngineView, Protocol):
 class WorkflowControl(Protocol):
     """What the events panel's buttons call (``DaprWorkflowClient``'s method names)."""
 
-    def raise_workflow_event(self, instance_id: str, event_name: str, *, data: Any = None) -> None: ...
+    def raise_workflow_event(
+        self, instance_id: str, event_name: str, *, data: Any = None
+    ) -> None: ...
 
     def pause_workflow(self, instance_id: str) -> None: ...
 

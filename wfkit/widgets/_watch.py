@@ -16,6 +16,7 @@ from ._live import PolledEngine, engine_of, hub_for
 #: Colour of each state of a followed instance (a remote engine's).
 _STATE_COLOURS = {
     "polling": "#2e7d32",
+    "retrying": "#ef6c00",
     "finished": "#455a64",
     "stopped": "#455a64",
     "purged": "#ef6c00",
