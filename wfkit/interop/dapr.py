@@ -327,7 +327,7 @@ def _protos() -> tuple[Any, Any]:
         from google.protobuf import json_format
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "protobuf messages need Dapr's SDK and protobuf: pip install 'wfkit[dev]' "
+            "protobuf messages need Dapr's SDK and protobuf: pip install 'wfkit[dapr]' "
             f"(or dapr[workflow]) ({exc})"
         ) from None
     return json_format, protos
