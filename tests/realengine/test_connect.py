@@ -18,7 +18,7 @@ import wfkit
 from wfkit import timetravel
 from wfkit.interop.sidecar import Sidecar
 from wfkit.widgets import dashboard_data
-from wfkit.widgets._live import hub_for
+from wfkit.widgets._live import PolledEngine, hub_for
 
 from .connect_app import WAIT, DaprApp, connect_chain, connect_order, dapr_app
 
@@ -249,6 +249,7 @@ def test_dashboard_data_and_waits_read_the_engine(app: DaprApp, conn: wfkit.Conn
     conn.refresh()
     data = dashboard_data(conn._engine.records())  # what conn.dashboard() draws
     assert data.set_index("instance_id").loc[iid, "status"] == "RUNNING"
+    assert isinstance(conn._engine, PolledEngine)  # the widgets' interface, polled
     assert conn._engine.waiting_for_events(iid) == ["approval"]
     assert conn._engine.executing(iid) == set()
     app.client.terminate_workflow(iid)
