@@ -146,8 +146,14 @@ class EngineMirror:
             batch = Batch()
             synced: dict[str, _Synced | None] = {}
             events = 0
-            for instance_id in dict.fromkeys(instance_ids):
-                events += self._plan(instance_id, batch, synced)
+            ids = list(dict.fromkeys(instance_ids))
+            # one read of the copied records rather than a query per instance
+            known = {r.instance_id: r for r in self.store.records()} if len(ids) > 8 else None
+            for instance_id in ids:
+                old = (
+                    known.get(instance_id) if known is not None else self.store.record(instance_id)
+                )
+                events += self._plan(instance_id, old, batch, synced)
             if batch:
                 self.store.commit(batch)
             for instance_id, state in synced.items():
@@ -171,10 +177,16 @@ class EngineMirror:
         known = [r.instance_id for r in self.store.records()]
         return self.sync([*ids, *known])
 
-    def _plan(self, instance_id: str, batch: Batch, synced: dict[str, _Synced | None]) -> int:
-        """Add what is new about one instance to ``batch``; returns the events added."""
+    def _plan(
+        self,
+        instance_id: str,
+        old: InstanceRecord | None,
+        batch: Batch,
+        synced: dict[str, _Synced | None],
+    ) -> int:
+        """Add what is new about one instance (``old``: its copied record) to ``batch``;
+        returns the events added."""
         record = self.channel.instance(instance_id)
-        old = self.store.record(instance_id)
         if record is None:
             if old is not None:
                 batch.purges.add(instance_id)
