@@ -17,6 +17,7 @@ from ._errors import (
     PayloadTooLargeError,
     RuntimeNotStartedError,
     SerializationError,
+    SidecarRequiredError,
     StoreError,
     StoreFormatError,
     StoreLockedError,
@@ -26,7 +27,16 @@ from ._errors import (
     WorkflowNotRegisteredError,
 )
 from ._history import FailureDetails
+from ._mcp import DaprMCPClient, MCPToolDef
 from ._orchestration import DaprWorkflowContext
+from ._propagation import (
+    ActivityResult,
+    ChildWorkflowResult,
+    PropagatedHistory,
+    PropagationNotFoundError,
+    PropagationScope,
+    WorkflowResult,
+)
 from ._registry import alternate_name
 from ._runtime import WorkflowActivityContext, WorkflowRuntime
 from ._state import (
@@ -44,7 +54,7 @@ from ._task import RetryPolicy, TaskFailedError, when_all, when_any
 __version__ = "0.1.0"
 
 # Subpackages with heavy dependencies load on first use: `wf.widgets.timeline(...)`.
-_LAZY_SUBMODULES = frozenset({"widgets", "timetravel", "interop"})
+_LAZY_SUBMODULES = frozenset({"widgets", "timetravel", "interop", "aio", "logger"})
 
 
 def __getattr__(name: str) -> object:
@@ -58,6 +68,9 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "UNSET",
     "ActivityNotRegisteredError",
+    "ActivityResult",
+    "ChildWorkflowResult",
+    "DaprMCPClient",
     "DaprWorkflowClient",
     "DaprWorkflowContext",
     "DuckDBStore",
@@ -65,13 +78,18 @@ __all__ = [
     "InstanceExistsError",
     "InstanceNotFoundError",
     "InvalidInstanceStateError",
+    "MCPToolDef",
     "MemoryStore",
     "NonDeterminismError",
     "NonRetryableError",
     "PayloadTooLargeError",
+    "PropagatedHistory",
+    "PropagationNotFoundError",
+    "PropagationScope",
     "RetryPolicy",
     "RuntimeNotStartedError",
     "SerializationError",
+    "SidecarRequiredError",
     "StoreError",
     "StoreFormatError",
     "StoreLockedError",
@@ -87,6 +105,7 @@ __all__ = [
     "WorkflowHistoryEventType",
     "WorkflowInstanceIdPage",
     "WorkflowNotRegisteredError",
+    "WorkflowResult",
     "WorkflowRuntime",
     "WorkflowState",
     "WorkflowStatus",

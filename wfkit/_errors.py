@@ -74,5 +74,9 @@ class StoreFormatError(StoreError):
     and left as it was."""
 
 
+class SidecarRequiredError(WfkitError, NotImplementedError):
+    """A Dapr feature served by Dapr's sidecar, which an in-process runtime does not have."""
+
+
 class NonRetryableError(Exception):
     """Raise from an activity to fail it at once, whatever its retry policy says."""
