@@ -5,7 +5,7 @@ from ._propagation import PropagatedHistory, PropagationScope
 from ._runtime import WorkflowActivityContext
 from ._task import RetryPolicy, when_all, when_any
 from .logger import Logger, LoggerOptions
-from .workflow_context import WorkflowContext
+from .workflow_context import Workflow, WorkflowContext
 
 __all__ = [
     "DaprWorkflowContext",
@@ -14,6 +14,7 @@ __all__ = [
     "PropagatedHistory",
     "PropagationScope",
     "RetryPolicy",
+    "Workflow",
     "WorkflowActivityContext",
     "WorkflowContext",
     "when_all",

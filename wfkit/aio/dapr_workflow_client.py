@@ -2,6 +2,7 @@
 
 from .._state import UNSET, WorkflowHistoryEvent, WorkflowInstanceIdPage, WorkflowState
 from ..logger import Logger, LoggerOptions
+from ..workflow_context import Workflow
 from ._client import DaprWorkflowClient
 
 __all__ = [
@@ -9,6 +10,7 @@ __all__ = [
     "DaprWorkflowClient",
     "Logger",
     "LoggerOptions",
+    "Workflow",
     "WorkflowHistoryEvent",
     "WorkflowInstanceIdPage",
     "WorkflowState",
