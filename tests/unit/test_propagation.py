@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 import wfkit as wf
+
+START = datetime(2025, 1, 1)
 
 OWN = wf.PropagationScope.OWN_HISTORY
 LINEAGE = wf.PropagationScope.LINEAGE
@@ -247,3 +249,38 @@ def test_an_unknown_propagation_value_is_refused_before_anything_runs(wfr, clien
     )
     assert state.runtime_status is wf.WorkflowStatus.FAILED
     assert "propagation must be a PropagationScope" in state.failure_details.message
+
+
+def test_received_history_survives_a_restart_of_a_file_backed_runtime(tmp_path):
+    path = tmp_path / "wf.duckdb"
+    seen: list[list[str]] = []
+
+    def child(ctx: wf.DaprWorkflowContext, _: Any):
+        yield ctx.wait_for_external_event("go")
+        seen.append([w.name for w in ctx.get_propagated_history().get_workflows()])
+        return "done"
+
+    def parent(ctx: wf.DaprWorkflowContext, _: Any):
+        return (yield ctx.call_child_workflow(child, instance_id="kid", propagation=OWN))
+
+    def runtime() -> wf.WorkflowRuntime:
+        wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(START), store=str(path))
+        wfr.register_workflow(child)
+        wfr.register_workflow(parent)
+        wfr.start()
+        return wfr
+
+    first = runtime()
+    client = wf.DaprWorkflowClient(first)
+    iid = client.schedule_new_workflow(parent, instance_id="root")
+    client.wait_for_workflow_start("kid", timeout_in_seconds=10)
+    first.shutdown()
+
+    second = runtime()
+    try:
+        client = wf.DaprWorkflowClient(second)
+        client.raise_workflow_event("kid", "go")
+        assert complete(client, iid).serialized_output == '"done"'
+    finally:
+        second.shutdown()
+    assert seen == [["parent"]]  # read back from the child's stored ExecutionStarted
