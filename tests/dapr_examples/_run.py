@@ -5,6 +5,7 @@ expected lines have all appeared) or the step's timeout passes."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -90,16 +91,26 @@ def _wait_until_announced(
         time.sleep(0.1)
 
 
+def _wait_for_exit(process: subprocess.Popen[str], deadline: float) -> None:
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=max(0.0, deadline - time.monotonic()))
+
+
 def run_step(step: Step) -> Outcome:
     output: list[str] = []
     lock = threading.Lock()
     began = time.monotonic()
-    processes = []
-    for command in step.commands:  # apps of a run file start in order, as `dapr run -f`'s
-        processes.append((command, _start(command, output, lock)))
-        _wait_until_announced(command, output, lock, began + step.timeout)
-    waited = [p for c, p in processes if not c.detached and not step.background]
     deadline = began + step.timeout
+    processes: list[tuple[Command, subprocess.Popen[str]]] = []
+    for command in step.commands:
+        # the shell runs line after line: a foreground program ends before the next line
+        for earlier, process in processes:
+            if earlier.line != command.line and not (earlier.detached or step.background):
+                _wait_for_exit(process, deadline)
+        processes.append((command, _start(command, output, lock)))
+        # apps of a run file start in order, as `dapr run -f`'s
+        _wait_until_announced(command, output, lock, deadline)
+    waited = [p for c, p in processes if not c.detached and not step.background]
     while time.monotonic() < deadline:
         with lock:
             done = not missing_lines(step, output)

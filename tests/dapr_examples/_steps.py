@@ -29,6 +29,8 @@ class Command:
     app_port: int | None = None
     #: Started with ``&``: it runs beside the step's foreground program and ends with it.
     detached: bool = False
+    #: Which line of the shell block started it (a run file's apps share one).
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def _dedent(text: str) -> str:
 def _commands(code: str, cwd: Path) -> list[Command]:
     env: dict[str, str] = {}
     commands: list[Command] = []
-    for raw in code.splitlines():
+    for number, raw in enumerate(code.splitlines()):
         detached = raw.strip().endswith("&")
         line = raw.strip().rstrip("&").strip()
         if line.startswith("export "):
@@ -95,7 +97,7 @@ def _commands(code: str, cwd: Path) -> list[Command]:
             cwd = (cwd / line[3:].strip()).resolve()
         elif line.startswith("dapr run"):
             found = _dapr_run(shlex.split(line)[2:], cwd, dict(env))
-            commands += [replace(c, detached=detached) for c in found]
+            commands += [replace(c, detached=detached, line=number) for c in found]
     return commands
 
 
