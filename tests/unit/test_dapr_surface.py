@@ -145,7 +145,7 @@ MODULES = [
 ]
 
 #: Names in Dapr's modules that are Dapr's plumbing, not API: TypeVars of its
-#: annotations and its gRPC address helpers.
+#: annotations and its gRPC address functions.
 PLUMBING = {"T", "TInput", "TOutput", "get_grpc_channel_options", "getAddress"}
 
 
