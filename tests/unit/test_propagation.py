@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -273,7 +274,12 @@ def test_received_history_survives_a_restart_of_a_file_backed_runtime(tmp_path):
     first = runtime()
     client = wf.DaprWorkflowClient(first)
     iid = client.schedule_new_workflow(parent, instance_id="root")
-    client.wait_for_workflow_start("kid", timeout_in_seconds=10)
+    deadline = time.monotonic() + 10
+    while (kid := client.get_workflow_state("kid")) is None or kid.runtime_status in (
+        wf.WorkflowStatus.PENDING,
+    ):  # the child exists once its parent's first turn is stored
+        assert time.monotonic() < deadline, "the child workflow did not start"
+        time.sleep(0.01)
     first.shutdown()
 
     second = runtime()
