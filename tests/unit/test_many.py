@@ -212,3 +212,17 @@ def test_ctrl_c_during_a_run_over_many_inputs_leaves_the_store_consistent(
             assert kinds.count("TaskCompleted") == 1 and kinds.count("TimerFired") == 1
     finally:
         wfr.shutdown()
+
+
+def test_the_progress_bar_widget_follows_the_progress() -> None:
+    from wfkit.widgets import ProgressBar
+
+    bar = ProgressBar(10)
+    assert (bar.bar.value, bar.bar.max, bar.bar.bar_style) == (0, 10, "")
+    assert "0/10 finished" in bar.label.value
+    bar.show(Progress(10, 10, 10, 0))
+    assert (bar.bar.value, bar.bar.bar_style) == (10, "success")
+    bar.show(Progress(10, 10, 10, 2))
+    assert bar.bar.bar_style == "danger" and "(2 failed)" in bar.label.value
+    bar.show(Progress(10, 6, 3, 0, interrupted=True))
+    assert bar.bar.bar_style == "warning" and "interrupted" in bar.label.value
