@@ -230,8 +230,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     events = [_event_arg(e) for e in args.event or []]
     if args.wait_timeout < 0:
         raise CliError("--timeout must be >= 0 seconds (0: wait forever)", code=2)
+    inputs = _inputs(args)
     module = load_module(source)
     runtime, name = runtime_for_workflow(module, source, workflow)
+    if inputs is not None:
+        return _run_inputs(args, runtime, name, inputs)
     try:
         if not runtime.is_running:
             runtime.start()
@@ -277,6 +280,74 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if state.runtime_status.name == "COMPLETED" else 1
 
 
+def _inputs(args: argparse.Namespace) -> list[Any] | None:
+    """The values of --inputs FILE: a JSON array, or one JSON value per line."""
+    if args.inputs is None:
+        return None
+    if args.input is not None or args.instance_id or args.event:
+        raise CliError(
+            "--inputs runs one instance per value: leave out --input, --instance-id and --event",
+            code=2,
+        )
+    try:
+        text = Path(args.inputs).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read --inputs {args.inputs}: {exc.strerror}", code=2) from None
+    if text.lstrip().startswith("["):
+        values = _json_value(text, "--inputs")
+        return list(values)
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    return [_json_value(line, f"--inputs line {n}") for n, line in lines]
+
+
+def _run_inputs(args: argparse.Namespace, runtime: Any, name: str, inputs: list[Any]) -> int:
+    """One instance per input, with a progress bar on a terminal; Ctrl-C stops waiting and
+    leaves the store consistent (unfinished instances resume when it is opened again)."""
+    from .._errors import WfkitError
+    from .._many import run_many
+    from .._views import instance_json
+    from ._progress import TerminalBar
+
+    bar = TerminalBar()
+    try:
+        if not runtime.is_running:
+            runtime.start()
+        states = run_many(
+            runtime,
+            [(name, value) for value in inputs],
+            on_progress=bar.show,
+            timeout_in_seconds=args.wait_timeout,
+        )
+    except KeyboardInterrupt:
+        bar.close()
+        print(
+            "wfkit: interrupted; the instances scheduled so far are stored and resume when "
+            "their runtime starts again",
+            file=sys.stderr,
+        )
+        raise
+    except TimeoutError as exc:
+        raise CliError(str(exc)) from None
+    except (WfkitError, ValueError, TypeError) as exc:
+        raise CliError(f"{type(exc).__name__}: {exc}") from None
+    finally:
+        bar.close()
+        runtime.shutdown()
+    views = [instance_json(state) for state in states]
+    now = max((v["lastUpdatedAt"] for v in views), default=None)
+    rows = instance_rows(now, views)
+    counts: dict[str, int] = {}
+    for state in states:
+        counts[state.runtime_status.name] = counts.get(state.runtime_status.name, 0) + 1
+    if args.output in ("json", "yaml"):
+        _print(render(rows, args.output))
+    else:
+        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        _print(f"Workflow {name!r}: {len(states)} instances, {summary}")
+        _print(render(rows, args.output, short=LIST_SHORT, wide=LIST_WIDE))
+    return 0 if counts.get("COMPLETED", 0) == len(states) else 1
+
+
 def _seconds(value: float) -> Any:
     from datetime import timedelta
 
@@ -284,6 +355,8 @@ def _seconds(value: float) -> Any:
 
 
 def _run_remote(args: argparse.Namespace) -> int:
+    if args.inputs:
+        raise CliError("--inputs works with run FILE:WORKFLOW (the code runs here)", code=2)
     if args.event:
         raise CliError(
             "--event works with run FILE:WORKFLOW; over --url use wfkit raise-event", code=2
@@ -543,6 +616,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("target", metavar="FILE_OR_MODULE:WORKFLOW", help="e.g. app.py:order_workflow")
     p.add_argument("--input", metavar="JSON", help="the workflow's input, as JSON")
+    p.add_argument(
+        "--inputs",
+        metavar="FILE",
+        help="run one instance per input: a JSON array, or one JSON value per line "
+        "(a progress bar on a terminal; Ctrl-C stops, the store stays consistent)",
+    )
     p.add_argument("-i", "--instance-id", dest="instance_id", help="id of the new instance")
     p.add_argument(
         "--event",
