@@ -371,6 +371,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             token=_token(args),
             allow_remote=args.allow_remote,
             poll_wait=args.poll_wait,
+            allowed_hosts=args.allowed_hosts or (),
+            stack_traces=args.stack_traces,
         )
     except ValueError as exc:
         runtime.shutdown()
@@ -606,6 +608,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     p.add_argument(
         "--allow-remote", action="store_true", help="allow a --host reachable from other machines"
+    )
+    p.add_argument(
+        "--allowed-host",
+        dest="allowed_hosts",
+        action="append",
+        metavar="NAME",
+        help="another name clients reach the server by (repeatable; localhost and the "
+        "address are always accepted)",
+    )
+    p.add_argument(
+        "--stack-traces",
+        action="store_true",
+        help="include failures' stack traces (file paths of this machine) in answers",
     )
     p.add_argument(
         "--poll-wait",
