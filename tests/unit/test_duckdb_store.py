@@ -823,7 +823,7 @@ def damaged_files(good: bytes, folder: Path) -> dict[str, bytes]:
 
 
 def test_damaged_files_give_typed_errors_and_are_left_as_they_were(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], pytestconfig: pytest.Config
 ) -> None:
     from wfkit.cli import main
 
@@ -871,10 +871,11 @@ def test_damaged_files_give_typed_errors_and_are_left_as_they_were(
             assert err.startswith("wfkit: error: ") and err.count("\n") == 1, (name, err)
             assert "Traceback" not in err
             assert path.read_bytes() == data
-    with capsys.disabled():
-        print("\ndamaged store files:")
-        for outcome, names in sorted(outcomes.items()):
-            print(f"  {outcome}: {len(names)}: {', '.join(names)}")
+    if pytestconfig.getoption("capture") == "no":  # the figures, with pytest -s
+        with capsys.disabled():
+            print("\ndamaged store files:")
+            for outcome, names in sorted(outcomes.items()):
+                print(f"  {outcome}: {len(names)}: {', '.join(names)}")
     assert {"StoreCorruptError", "StoreFormatError", "StoreVersionError"} <= set(outcomes)
     assert not set(outcomes) - {
         "StoreCorruptError",
