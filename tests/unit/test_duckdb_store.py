@@ -216,6 +216,32 @@ def test_a_second_writer_in_this_process_is_refused(tmp_path: Path) -> None:
     second.close()
 
 
+OPEN_FOR_WRITING = "import sys\nfrom wfkit._store import DuckDBStore\nDuckDBStore(sys.argv[1])"
+
+
+def test_reading_a_file_this_process_writes_keeps_it_locked(tmp_path: Path) -> None:
+    path = tmp_path / "wf.duckdb"
+    writer = DuckDBStore(path)
+    writer.commit(Batch(records={"a": record("a")}))
+    readers = [DuckDBStore(path, read_only=True) for _ in range(2)]  # snapshots
+    assert [len(r.records()) for r in readers] == [1, 1]
+    other = subprocess.run(
+        [sys.executable, "-c", OPEN_FOR_WRITING, str(path)], capture_output=True, text=True
+    )
+    assert other.returncode != 0 and "StoreLockedError" in other.stderr
+    for reader in readers:
+        reader.close()
+    writer.close()
+    # a file open read-only here is shared by other readers, and refused to a writer
+    first = DuckDBStore(path, read_only=True)
+    second = DuckDBStore(path, read_only=True)
+    assert len(second.records()) == 1
+    with pytest.raises(wf.StoreLockedError, match="open read-only in this process"):
+        DuckDBStore(path)
+    first.close()
+    second.close()
+
+
 WRITER = textwrap.dedent(
     """
     import sys, time

@@ -239,6 +239,11 @@ class DuckDBStore:
         self._lock = threading.RLock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._snapshot: tempfile.TemporaryDirectory[str] | None = None
+        # A descriptor of the file, kept open while DuckDB has it open: this process reads
+        # the file through it (a snapshot) instead of opening and closing the file, as
+        # closing any descriptor of a file releases all of the process's locks on it,
+        # DuckDB's included.
+        self._fd: int | None = None
         self._pending: list[tuple[Batch, dict[str, int]]] = []
         self._pending_rows = 0
         self._lengths: dict[str, int] = {}  # history length per instance (committed batches)
@@ -297,13 +302,18 @@ class DuckDBStore:
             return con
         path = self.path
         key = str(path.resolve())
+        here = _held_here(key, self)
         if self.read_only:
-            with _writers_lock:
-                writer = _writers.get(key)
-            if writer is not None and writer._con is not None:
-                check_is_duckdb(path)
-                return self._checked(self._open_snapshot(path), path)
+            if here is not None and here._fd is not None and not here.read_only:
+                return self._checked(self._open_snapshot(path, fd=here._fd), path)
+            if here is not None:  # DuckDB shares the other read-only connection's database
+                return self._checked(_connect(path, read_only=True), path)
             return self._open_read_only(path)
+        if here is not None and here.read_only:
+            raise StoreLockedError(
+                f"the wfkit store {str(path)!r} is open read-only in this process ({here!r}); "
+                "close it first (wfr.shutdown(), or store.close()) to open it for writing."
+            )
         with _writers_lock:
             other = _writers.get(key)
             if other is not None and other is not self and other._con is not None:
@@ -328,6 +338,7 @@ class DuckDBStore:
                     _check_schema(con, path)
                     _probe_write(con)
                 _shadow_views(con)
+                self._fd = os.open(path, os.O_RDONLY)
             except BaseException:
                 con.close()
                 raise
@@ -365,9 +376,10 @@ class DuckDBStore:
             raise
         return con
 
-    def _open_snapshot(self, path: Path) -> duckdb.DuckDBPyConnection:
+    def _open_snapshot(self, path: Path, *, fd: int | None = None) -> duckdb.DuckDBPyConnection:
         """Copy a file another process is writing (with its write-ahead log) and open the
-        copy. The copy is retried until the main file did not change while it was taken."""
+        copy. The copy is retried until the main file did not change while it was taken.
+        A file this process writes is read through its writer's descriptor ``fd``."""
         import duckdb
 
         self._snapshot = tempfile.TemporaryDirectory(prefix="wfkit-snapshot-")
@@ -375,14 +387,17 @@ class DuckDBStore:
         wal = Path(str(path) + ".wal")
         last: Exception | None = None
         for _attempt in range(50):
-            before = path.stat()
-            shutil.copyfile(path, copy)
+            before = path.stat() if fd is None else os.fstat(fd)
+            if fd is None:
+                shutil.copyfile(path, copy)
+            else:
+                _copy_from(fd, copy)
             copy_wal = Path(str(copy) + ".wal")
             with contextlib.suppress(FileNotFoundError):
                 copy_wal.unlink()
             with contextlib.suppress(FileNotFoundError):
                 shutil.copyfile(wal, copy_wal)
-            after = path.stat()
+            after = path.stat() if fd is None else os.fstat(fd)
             if (before.st_mtime_ns, before.st_size) != (after.st_mtime_ns, after.st_size):
                 time.sleep(0.01)
                 continue
@@ -715,6 +730,9 @@ class DuckDBStore:
             con, self._con = self._con, None
             _open_stores.discard(self)
             con.close()
+            if self._fd is not None:  # after DuckDB has closed the file and released it
+                os.close(self._fd)
+                self._fd = None
             if self._snapshot is not None:
                 self._snapshot.cleanup()
                 self._snapshot = None
@@ -774,6 +792,29 @@ def _probe_write(con: duckdb.DuckDBPyConnection) -> None:
         )
     finally:
         con.execute("ROLLBACK")
+
+
+def _held_here(key: str, asking: DuckDBStore) -> DuckDBStore | None:
+    """Another store of this process with a connection to the file ``key`` itself."""
+    for store in list(_open_stores):
+        if (
+            store is not asking
+            and store._con is not None
+            and store._snapshot is None
+            and store.path is not None
+            and str(store.path.resolve()) == key
+        ):
+            return store
+    return None
+
+
+def _copy_from(fd: int, target: Path) -> None:
+    """Copy the whole file open as ``fd`` to ``target`` without opening it again."""
+    offset = 0
+    with open(target, "wb") as out:
+        while chunk := os.pread(fd, 1 << 20, offset):
+            out.write(chunk)
+            offset += len(chunk)
 
 
 def _register(con: duckdb.DuckDBPyConnection, name: str, data: Any) -> None:

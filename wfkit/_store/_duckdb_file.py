@@ -156,6 +156,12 @@ def open_error(
     import duckdb
 
     where = repr(str(shown or path))
+    if isinstance(exc, duckdb.ConnectionException):  # this process has it open otherwise
+        return StoreLockedError(
+            f"the wfkit store {where} is already open in this process with other settings "
+            "(another DuckDB connection to it, e.g. your own duckdb.connect); close that "
+            "connection first, or open the store read-only."
+        )
     holder = lock_holder(path, write=not read_only) if isinstance(exc, duckdb.IOException) else None
     if holder is not None:
         return StoreLockedError(
