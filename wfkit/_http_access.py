@@ -104,7 +104,7 @@ class Access:
         name, port = parsed
         if (name, port) in self.named_ports:
             return True
-        if port not in (self.port, None if self.port == 80 else self.port):
+        if port != self.port and not (port is None and self.port == 80):
             return False
         return name in self.names or (self.any_ip and _is_ip(name))
 
