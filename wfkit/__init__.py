@@ -9,9 +9,13 @@ from ._client import DaprWorkflowClient
 from ._clock import SystemClock, VirtualClock
 from ._errors import (
     ActivityNotRegisteredError,
+    EngineAddressError,
+    EngineError,
+    EngineUnavailableError,
     InstanceExistsError,
     InstanceNotFoundError,
     InvalidInstanceStateError,
+    MissingDependencyError,
     NonDeterminismError,
     NonRetryableError,
     PayloadTooLargeError,
@@ -22,6 +26,7 @@ from ._errors import (
     StoreFormatError,
     StoreLockedError,
     StoreVersionError,
+    UnknownHistoryEventError,
     VersionNotRegisteredError,
     WfkitError,
     WfkitWarning,
@@ -42,6 +47,7 @@ from ._state import (
 )
 from ._store import DuckDBStore, MemoryStore
 from ._task import RetryPolicy, TaskFailedError, when_all, when_any
+from .interop.connect import Connection, connect
 
 __version__ = "0.1.0"
 
@@ -60,14 +66,19 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "UNSET",
     "ActivityNotRegisteredError",
+    "Connection",
     "DaprWorkflowClient",
     "DaprWorkflowContext",
     "DuckDBStore",
+    "EngineAddressError",
+    "EngineError",
+    "EngineUnavailableError",
     "FailureDetails",
     "InstanceExistsError",
     "InstanceNotFoundError",
     "InvalidInstanceStateError",
     "MemoryStore",
+    "MissingDependencyError",
     "NonDeterminismError",
     "NonRetryableError",
     "PayloadTooLargeError",
@@ -81,6 +92,7 @@ __all__ = [
     "StoreVersionError",
     "SystemClock",
     "TaskFailedError",
+    "UnknownHistoryEventError",
     "VersionNotRegisteredError",
     "VirtualClock",
     "WfkitError",
@@ -95,6 +107,7 @@ __all__ = [
     "WorkflowState",
     "WorkflowStatus",
     "alternate_name",
+    "connect",
     "when_all",
     "when_any",
 ]
