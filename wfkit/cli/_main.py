@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .._errors import StoreFormatError, WfkitError
 from ._backends import TERMINAL, Backend, DbBackend, HttpBackend
 from ._errors import CliError
 from ._output import (
@@ -29,6 +30,7 @@ from ._output import (
     humanize,
     instance_rows,
     render,
+    terminal_safe,
 )
 
 DEFAULT_URL = "http://127.0.0.1:3500"
@@ -56,14 +58,18 @@ def _json_text(text: str | None, option: str) -> str | None:
     if text is None:
         return None
     try:
-        json.loads(text)
-    except ValueError as exc:
+        json.loads(text, parse_constant=_not_json)
+    except (ValueError, RecursionError) as exc:
         raise CliError(
             f"{option} is not valid JSON ({exc}): {text!r}. Strings need JSON quotes, e.g. "
             f"{option} '\"text\"'; objects: {option} '{{\"approved\": true}}'",
             code=2,
         ) from None
     return text
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _json_value(text: str | None, option: str) -> Any:
@@ -113,7 +119,7 @@ def _backend(args: argparse.Namespace) -> Backend:
 
 
 def _print(text: str) -> None:
-    sys.stdout.write(text + ("\n" if not text.endswith("\n") else ""))
+    sys.stdout.write(terminal_safe(text) + ("\n" if not text.endswith("\n") else ""))
 
 
 # --------------------------------------------------------------------------- verbs
@@ -213,6 +219,13 @@ def _event_arg(text: str) -> tuple[str, Any]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     if ":" not in args.target:
+        if args.target.endswith(".py") or "/" in args.target or Path(args.target).exists():
+            raise CliError(
+                f"which workflow of {args.target}? write FILE:WORKFLOW, e.g. "
+                f"wfkit run {args.target}:my_workflow (a name alone starts a workflow in the "
+                "runtime served at --url)",
+                code=2,
+            )
         return _run_remote(args)
     if getattr(args, "url", None) or getattr(args, "db", None):
         raise CliError(
@@ -221,7 +234,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             code=2,
         )
     from .._client import DaprWorkflowClient
-    from .._errors import WfkitError
     from .._views import event_json, instance_json
     from ._load import load_module, runtime_for_workflow, split_target
 
@@ -419,7 +431,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .._errors import WfkitError
     from ._load import find_runtime, load_module
 
     module = load_module(args.app)
@@ -433,6 +444,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             token=_token(args),
             allow_remote=args.allow_remote,
             poll_wait=args.poll_wait,
+            allowed_hosts=args.allowed_hosts or (),
+            stack_traces=args.stack_traces,
         )
     except ValueError as exc:
         runtime.shutdown()
@@ -676,6 +689,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-remote", action="store_true", help="allow a --host reachable from other machines"
     )
     p.add_argument(
+        "--allowed-host",
+        dest="allowed_hosts",
+        action="append",
+        metavar="NAME",
+        help="another name clients reach the server by (repeatable; localhost and the "
+        "address are always accepted)",
+    )
+    p.add_argument(
+        "--stack-traces",
+        action="store_true",
+        help="include failures' stack traces (file paths of this machine) in answers",
+    )
+    p.add_argument(
         "--poll-wait",
         type=float,
         default=0.25,
@@ -685,6 +711,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, where=False)
     p.set_defaults(func=cmd_serve)
     return parser
+
+
+def _error(message: str, code: int) -> int:
+    sys.stdout.flush()
+    one_line = " ".join(message.split("\n"))
+    print(f"wfkit: error: {terminal_safe(one_line)}", file=sys.stderr)
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -700,9 +733,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except CliError as exc:
-        sys.stdout.flush()
-        print(f"wfkit: error: {exc.message}", file=sys.stderr)
-        return exc.code
+        return _error(exc.message, exc.code)
+    except WfkitError as exc:  # e.g. a store file found damaged while reading it
+        return _error(f"{type(exc).__name__}: {exc}", 2 if isinstance(exc, StoreFormatError) else 1)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
