@@ -18,8 +18,8 @@ import wfkit
 from wfkit import timetravel
 from wfkit.interop.sidecar import Sidecar
 from wfkit.widgets import dashboard_data, timeline_rows
-from wfkit.widgets._timeline import open_view
 from wfkit.widgets._live import PolledEngine, hub_for
+from wfkit.widgets._timeline import open_view
 
 from .connect_app import WAIT, DaprApp, connect_chain, connect_order, dapr_app
 
@@ -224,7 +224,7 @@ def test_watch_follows_the_instance_live_and_its_events_panel_raises_events(
         until(lambda: view.status.state == "finished")
         until(lambda: "wfkit-follow-finished" in view.status.value)
         assert "COMPLETED" in view.status.value
-        until(lambda: node("end")["status"] == "completed")
+        until(lambda: node("end").get("status") == "completed")
         until(lambda: not _follow_threads(iid))  # polling stopped with the instance
         count = len(conn.history(iid, refresh=False))
         until(lambda: view.history.total == count)  # the history table follows too
