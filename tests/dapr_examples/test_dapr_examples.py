@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 from _run import run_step
+from _sources import HOW, readmes
 from _steps import Step, read_steps
 from _tour import Item, read_tour, walk
-from conftest import HOW, readmes
 
 STEPS: list[Step] = [step for readme in readmes() for step in read_steps(readme)]
 
