@@ -14,7 +14,7 @@ START = datetime(2025, 1, 1)
 
 @pytest.fixture
 def wfr() -> Iterator[wf.WorkflowRuntime]:
-    runtime = wf.WorkflowRuntime(clock=wf.VirtualClock(START))
+    runtime = wf.WorkflowRuntime(clock=wf.VirtualClock(START, flow=False))
     runtime.start()
     try:
         yield runtime

@@ -2,9 +2,10 @@
 
 A turn runs one episode for every instance that is ready, commits everything the turn
 wrote in one store transaction, and only then dispatches side effects (activities to the
-thread pool or event loop, timers to the heap). Between turns it fires due timers and,
-with a virtual clock and auto-skip on, jumps to the next timer when someone is waiting
-for a result and nothing else can progress.
+thread pool or event loop, timers to the heap). Between turns it fires due timers (waking
+itself when the next one is due while time flows) and, with a virtual clock and auto-skip
+on, jumps to the next timer when someone is waiting for a result and nothing else can
+progress.
 
 One lock guards all engine state; client calls take it briefly, and callers that wait
 (for completion, or for their command to be applied) wait on a condition of that lock.
@@ -209,7 +210,11 @@ class Engine:
         self._timers: list[tuple[datetime, int, str, int, int]] = []
         self._timer_order = itertools.count()
         self._inflight = 0
+        #: Instances that callers wait for and allow to jump time (auto-skip)
         self._awaited: Counter[str] = Counter()
+        #: What auto-skip decided over an event wait, for the waiters to warn about
+        self._races: collections.deque[str] = collections.deque(maxlen=32)
+        self._race_count = 0
         self._batch = Batch()
         self._dispatch: list[ActivityCall] = []
         self._thread: threading.Thread | None = None
@@ -283,7 +288,7 @@ class Engine:
                 if self._turn():
                     continue
                 timeout = None
-                if not self.clock.is_virtual and self._timers:
+                if self.clock.flows and self._timers:
                     timeout = max(0.0, (self._timers[0][0] - self.clock.now()).total_seconds())
                     timeout = min(timeout, 1.0)
                 self._wake.wait(timeout)
@@ -596,7 +601,7 @@ class Engine:
             heapq.heappop(self._timers)
         return self._timers[0][0] if self._timers else None
 
-    def _fire_due_timers(self) -> bool:
+    def _fire_due_timers(self, *, jumped: bool = False) -> bool:
         fired = False
         now = self.clock.now()
         while self._timers and self._timers[0][0] <= now:
@@ -610,6 +615,8 @@ class Engine:
             if task_id == _START:
                 self._ready[live.record.instance_id] = None
             else:
+                if jumped:
+                    self._note_race(live, timer)
                 self._deliver(
                     live, TimerFired(timestamp=now, timer_id=task_id, fire_at=timer.fire_at)
                 )
@@ -624,7 +631,24 @@ class Engine:
         if when is None:
             return False
         self.clock._set(when)
-        return self._fire_due_timers()
+        return self._fire_due_timers(jumped=True)
+
+    def _note_race(self, live: Live, timer: PendingTimer) -> None:
+        """Auto-skip fired a timer while the instance also waited for an event: the timer
+        wins a race that, in real time, the event might have won."""
+        orchestration = live.orchestration
+        events = orchestration.waiting_for_events if orchestration is not None else []
+        if not events:
+            return
+        names = ", ".join(repr(e) for e in events)
+        self._races.append(
+            f"auto-skip jumped virtual time to {timer.fire_at.isoformat()} and fired a timer "
+            f"of workflow instance {live.record.instance_id!r} while it was waiting for event "
+            f"{names}: the timer won the race. If someone is about to raise that event, wait "
+            "without jumping: `with wfr.clock.no_auto_skip(): client.wait_for_...(...)`, or "
+            "turn jumping off for the runtime: `wfr.clock.auto_skip = False`."
+        )
+        self._race_count += 1
 
     def pending_timers(self) -> list[PendingTimer]:
         with self._lock:
@@ -872,13 +896,35 @@ class Engine:
     def wait(
         self, instance_id: str, done: Callable[[InstanceRecord], bool], timeout: float | None
     ) -> InstanceRecord | None:
-        """Block until ``done(record)`` or ``timeout`` wall seconds (None: forever)."""
+        """Block until ``done(record)`` or ``timeout`` wall seconds (None: forever).
+
+        The wait lets auto-skip jump time unless the clock says no for this thread; a
+        timer it fired over an event wait meanwhile is reported as a WfkitWarning."""
+        skip = self.clock.skips_here()
+        races = self._race_count
+        record = self._wait(instance_id, done, timeout, skip)
+        new = self._race_count - races
+        if skip and new:
+            with self._lock:
+                fresh = list(self._races)[-new:]
+            for message in fresh:
+                warnings.warn(message, WfkitWarning, stacklevel=4)
+        return record
+
+    def _wait(
+        self,
+        instance_id: str,
+        done: Callable[[InstanceRecord], bool],
+        timeout: float | None,
+        skip: bool,
+    ) -> InstanceRecord | None:
         deadline = None if not timeout else time.monotonic() + timeout
         with self._lock:
             if instance_id not in self._records:
                 return None
-            self._awaited[instance_id] += 1
-            self._wake.notify()
+            if skip:
+                self._awaited[instance_id] += 1
+                self._wake.notify()
             try:
                 while True:
                     record = self._records.get(instance_id)
@@ -898,9 +944,10 @@ class Engine:
                         )
                     self._changed.wait(remaining if remaining is not None else 1.0)
             finally:
-                self._awaited[instance_id] -= 1
-                if not self._awaited[instance_id]:
-                    del self._awaited[instance_id]
+                if skip:
+                    self._awaited[instance_id] -= 1
+                    if not self._awaited[instance_id]:
+                        del self._awaited[instance_id]
 
     def purge(self, instance_id: str, recursive: bool) -> int:
         with self._lock:

@@ -259,7 +259,7 @@ class WorkflowRuntime:
         host: str = "127.0.0.1",
         token: str | None = None,
         allow_remote: bool = False,
-        poll_wait: float = 0.25,
+        poll_wait: float = 0.0,
     ) -> Any:
         """Serve Dapr's workflow HTTP API for this runtime from a background thread.
 
@@ -274,9 +274,10 @@ class WorkflowRuntime:
             host: interface; loopback only unless ``allow_remote=True``.
             token: if set, every request must carry it (``dapr-api-token: <token>`` as
                 Dapr, or ``Authorization: Bearer <token>``).
-            poll_wait: with a virtual clock on auto-skip, a status poll (``GET`` of an
-                unfinished instance) waits on it this many wall seconds before answering,
-                so its timers are fast-forwarded; ``?wait=`` overrides it per request.
+            poll_wait: a status poll (``GET`` of an unfinished instance) waits on it this
+                many wall seconds before answering, as a short wait would (auto-skip may
+                jump time meanwhile); default 0: reading a status never moves time, as on
+                Dapr. ``?wait=`` sets it per request.
         """
         from ._http import serve
 

@@ -42,7 +42,7 @@ class RuntimeTarget:
         store: Any = None,
     ):
         self.wfr = wfkit.WorkflowRuntime(
-            clock=wfkit.VirtualClock(start, auto_skip=False),
+            clock=wfkit.VirtualClock(start, auto_skip=False, flow=False),
             maximum_thread_pool_workers=1,
             store=store,
         )

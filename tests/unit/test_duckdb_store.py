@@ -259,7 +259,7 @@ def test_another_process_writing_the_file_locks_it(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- SQL views
 def retrying_runtime(store: object) -> wf.WorkflowRuntime:
-    wfr = wf.WorkflowRuntime(store=store, clock=wf.VirtualClock(T0))
+    wfr = wf.WorkflowRuntime(store=store, clock=wf.VirtualClock(T0, flow=False))
     attempts: dict[str, int] = {}
     policy = wf.RetryPolicy(first_retry_interval=timedelta(seconds=5), max_number_of_attempts=3)
 
@@ -333,7 +333,7 @@ def test_tasks_view_groups_attempts_and_timers_view_shows_due_times() -> None:
 
 
 def test_pending_and_canceled_tasks_and_timers() -> None:
-    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(T0, auto_skip=False))
+    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(T0, auto_skip=False, flow=False))
 
     @wfr.workflow
     def waits(ctx: wf.DaprWorkflowContext, _: None):  # type: ignore[no-untyped-def]
@@ -354,7 +354,7 @@ def test_pending_and_canceled_tasks_and_timers() -> None:
 
 # --------------------------------------------------------------------------- runtime queries
 def chain_runtime(store: object) -> wf.WorkflowRuntime:
-    wfr = wf.WorkflowRuntime(store=store, clock=wf.VirtualClock(T0))
+    wfr = wf.WorkflowRuntime(store=store, clock=wf.VirtualClock(T0, flow=False))
 
     @wfr.activity
     def inc(ctx: wf.WorkflowActivityContext, x: int) -> int:
@@ -481,7 +481,7 @@ def test_a_file_runtime_resumes_after_a_restart_with_its_clock(tmp_path: Path) -
     path = tmp_path / "wf.duckdb"
 
     def build() -> wf.WorkflowRuntime:
-        wfr = wf.WorkflowRuntime(store=path, clock=wf.VirtualClock(auto_skip=False))
+        wfr = wf.WorkflowRuntime(store=path, clock=wf.VirtualClock(auto_skip=False, flow=False))
 
         @wfr.workflow
         def sleeper(ctx: wf.DaprWorkflowContext, days: int):  # type: ignore[no-untyped-def]
@@ -522,7 +522,7 @@ def test_a_file_runtime_resumes_after_a_restart_with_its_clock(tmp_path: Path) -
 
 def test_instances_of_unregistered_workflows_wait_for_registration(tmp_path: Path) -> None:
     path = tmp_path / "wf.duckdb"
-    wfr = wf.WorkflowRuntime(store=path, clock=wf.VirtualClock(T0, auto_skip=False))
+    wfr = wf.WorkflowRuntime(store=path, clock=wf.VirtualClock(T0, auto_skip=False, flow=False))
 
     @wfr.workflow
     def sleeper(ctx: wf.DaprWorkflowContext, _: None):  # type: ignore[no-untyped-def]
@@ -535,7 +535,7 @@ def test_instances_of_unregistered_workflows_wait_for_registration(tmp_path: Pat
     client.wait_for_workflow_start("s", timeout_in_seconds=WAIT)
     wfr.shutdown()
 
-    again = wf.WorkflowRuntime(store=path, clock=wf.VirtualClock(T0, auto_skip=False))
+    again = wf.WorkflowRuntime(store=path, clock=wf.VirtualClock(T0, auto_skip=False, flow=False))
 
     @again.workflow
     def other(ctx: wf.DaprWorkflowContext) -> None:
@@ -571,7 +571,9 @@ def test_a_forks_origin_survives_reopening_the_file(tmp_path):
         return b
 
     def runtime():
-        wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1)), store=str(path))
+        wfr = wf.WorkflowRuntime(
+            clock=wf.VirtualClock(datetime(2025, 1, 1), flow=False), store=str(path)
+        )
         wfr.register_activity(noop)
         wfr.register_workflow(two_steps)
         return wfr
@@ -613,7 +615,7 @@ def test_recent_histories_read_the_same_as_rows_and_stay_bounded(monkeypatch):
             yield ctx.call_activity(noop, input=i)
         return n
 
-    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1)))
+    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1), flow=False))
     wfr.register_activity(noop)
     wfr.register_workflow(chain)
     wfr.start()

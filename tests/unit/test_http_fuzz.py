@@ -35,7 +35,9 @@ MAX_WAIT = 0.5
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Any]:
-    runtime = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1)), store="memory")
+    runtime = wf.WorkflowRuntime(
+        clock=wf.VirtualClock(datetime(2025, 1, 1), flow=False), store="memory"
+    )
     build(runtime)
     runtime.start()
     with pytest.MonkeyPatch.context() as patch:

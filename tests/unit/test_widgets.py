@@ -46,7 +46,9 @@ def until(condition: Callable[[], bool], timeout: float = WAIT) -> None:
 
 
 def make_runtime(store: str | None = None, auto_skip: bool = True) -> wf.WorkflowRuntime:
-    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(START, auto_skip=auto_skip), store=store)
+    wfr = wf.WorkflowRuntime(
+        clock=wf.VirtualClock(START, auto_skip=auto_skip, flow=False), store=store
+    )
     calls: dict[int, int] = {}
     gate = threading.Event()
     wfr.gate = gate  # type: ignore[attr-defined]
