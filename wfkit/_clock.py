@@ -28,8 +28,10 @@ class Clock(Protocol):
 
     is_virtual: bool
     auto_skip: bool
-    #: Whether time passes on its own (the engine then wakes itself for due timers).
-    flows: bool
+
+    @property
+    def flows(self) -> bool:
+        """Whether time passes on its own (the engine then wakes itself for due timers)."""
 
     def now(self) -> datetime: ...
 
