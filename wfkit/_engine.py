@@ -107,6 +107,7 @@ class Live:
     children: dict[str, int] = field(default_factory=dict)  # child id -> task id
     added: int = 0  # inbox events ever added
     applied: int = 0  # inbox events committed in an episode
+    stale: bool = False  # its workflow was registered again: replay before the next event
 
 
 def _now_wall() -> float:
@@ -282,6 +283,14 @@ class Engine:
             self._loop.close()
             self._loop = None
 
+    def hand_over(self) -> None:
+        """Stop for good, leaving the store to another engine: what was committed is what
+        the other engine resumes (activities not yet reported run again, as after a
+        restart)."""
+        self.shutdown()
+        with self._lock:
+            self._commit()  # the virtual time reached, for the next engine's clock
+
     def _run(self) -> None:
         with self._lock:
             while not self._stopping:
@@ -340,6 +349,9 @@ class Engine:
                     parent_task_id=record.parent_task_id,
                 )
             )
+        elif live.stale or self.workflow_code(record.instance_id, record.name).delegates:
+            live.stale = False
+            live.orchestration = self._replayed(record.instance_id)
         events.extend(live.inbox)
         live.inbox = []
         orchestration = live.orchestration
@@ -372,6 +384,25 @@ class Engine:
                 WorkflowStatus.SUSPENDED if orchestration._is_suspended else WorkflowStatus.RUNNING
             )
             self._update(live, now, status=status, custom_status=orchestration.custom_status)
+
+    def _replayed(self, instance_id: str) -> Orchestration:
+        """A new executor for a running instance, with its history replayed (cold path):
+        the code now registered takes over, and a change it cannot replay fails the
+        instance with NonDeterminismError, as on Dapr."""
+        history = [s.event for s in self.store.history(instance_id)]
+        history += [s.event for s in self._batch.events if s.instance_id == instance_id]
+        orchestration = self._new_orchestration(instance_id)
+        for position, event in enumerate(history):
+            orchestration.apply(event, replaying=True, position=position)
+        return orchestration
+
+    def code_replaced(self, name: str) -> None:
+        """Running instances of workflow ``name`` replay with the code registered now at
+        their next event, as on Dapr (which replays at every event)."""
+        with self._lock:
+            for instance_id, live in self._live.items():
+                if live.record.name == name and live.started and instance_id not in self._code:
+                    live.stale = True
 
     def _new_orchestration(self, instance_id: str) -> Orchestration:
         code = self._code.get(instance_id)

@@ -39,7 +39,7 @@ class RuntimeTarget:
         activities: Iterable[Callable[..., Any]],
         start: datetime,
         *,
-        store: Any = None,
+        store: Any = ":memory:",
     ):
         self.wfr = wfkit.WorkflowRuntime(
             clock=wfkit.VirtualClock(start, auto_skip=False, flow=False),

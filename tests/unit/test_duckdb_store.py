@@ -295,7 +295,7 @@ def retrying_runtime(store: object) -> wf.WorkflowRuntime:
 
 
 def test_tasks_view_groups_attempts_and_timers_view_shows_due_times() -> None:
-    wfr = retrying_runtime(None)
+    wfr = retrying_runtime(":memory:")
     wfr.start()
     client = wf.DaprWorkflowClient(wfr)
     iid = client.schedule_new_workflow("parent", instance_id="p")
@@ -333,7 +333,9 @@ def test_tasks_view_groups_attempts_and_timers_view_shows_due_times() -> None:
 
 
 def test_pending_and_canceled_tasks_and_timers() -> None:
-    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(T0, auto_skip=False, flow=False))
+    wfr = wf.WorkflowRuntime(
+        clock=wf.VirtualClock(T0, auto_skip=False, flow=False), store=":memory:"
+    )
 
     @wfr.workflow
     def waits(ctx: wf.DaprWorkflowContext, _: None):  # type: ignore[no-untyped-def]
@@ -397,7 +399,7 @@ def test_store_argument_picks_the_backend(tmp_path: Path) -> None:
             wf.WorkflowRuntime(store=bad)
 
 
-@pytest.mark.parametrize("store", ["memory", None, "file"])
+@pytest.mark.parametrize("store", ["memory", ":memory:", "file"])
 def test_history_and_instances_frames(store: str | None, tmp_path: Path) -> None:
     wfr = chain_runtime(tmp_path / "wf.duckdb" if store == "file" else store)
     wfr.start()
@@ -450,7 +452,7 @@ def test_history_and_instances_frames(store: str | None, tmp_path: Path) -> None
     wfr.shutdown()
 
 
-@pytest.mark.parametrize("store", ["memory", None, "file"])
+@pytest.mark.parametrize("store", ["memory", ":memory:", "file"])
 def test_purge_deletes_children_and_finished_instances_stay_until_purged(
     store: str | None, tmp_path: Path
 ) -> None:
@@ -615,7 +617,9 @@ def test_recent_histories_read_the_same_as_rows_and_stay_bounded(monkeypatch):
             yield ctx.call_activity(noop, input=i)
         return n
 
-    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1), flow=False))
+    wfr = wf.WorkflowRuntime(
+        clock=wf.VirtualClock(datetime(2025, 1, 1), flow=False), store=":memory:"
+    )
     wfr.register_activity(noop)
     wfr.register_workflow(chain)
     wfr.start()

@@ -434,7 +434,9 @@ def test_conflicting_states_are_409(wfr, server):
 
 
 def test_an_oversize_body_is_refused_unread(calls):
-    runtime = wf.WorkflowRuntime(clock=wf.VirtualClock(START, flow=False), max_payload_bytes=1000)
+    runtime = wf.WorkflowRuntime(
+        clock=wf.VirtualClock(START, flow=False), store=":memory:", max_payload_bytes=1000
+    )
     build(runtime)
     runtime.start()
     try:
@@ -565,7 +567,7 @@ def test_the_server_shows_where_it_listens(wfr):
 
 
 def test_a_runtime_that_is_not_started_answers_reads_and_queues_starts(calls):
-    runtime = wf.WorkflowRuntime(clock=wf.VirtualClock(START, flow=False))
+    runtime = wf.WorkflowRuntime(clock=wf.VirtualClock(START, flow=False), store=":memory:")
     build(runtime)
     with runtime.serve_http() as srv:
         base = f"{srv.url}/v1.0/workflows/dapr"
