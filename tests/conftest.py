@@ -4,10 +4,9 @@ client for it."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
-
-import uuid
 
 import pytest
 
