@@ -11,14 +11,20 @@ earlier object a view of itself. Calls with ``app_id=`` go to the runtime servin
 
 from __future__ import annotations
 
+import logging
 import os
+import queue
 import threading
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ._errors import AppNotFoundError
 from ._store import DuckDBStore, HistoryStore
 
 if TYPE_CHECKING:
+    from ._engine import ActivityCall, Engine
+    from ._history import ChildWorkflowInstanceCreated
     from ._runtime import WorkflowRuntime
 
 #: The app id of a runtime created without one, outside ``dapr run`` (which sets APP_ID).
@@ -67,3 +73,64 @@ def serve(runtime: WorkflowRuntime) -> None:
     with _lock:
         _serving[runtime.app_id] = weakref.ref(runtime)
         _owners[id(runtime.store)] = weakref.ref(runtime)
+
+
+# ---------------------------------------------------------------------------- placement
+# Calls between apps travel as messages on one thread of their own, so that no engine
+# ever waits on another's lock while holding its own.
+_mail: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+_postman: threading.Thread | None = None
+
+
+def post(message: Callable[[], None]) -> None:
+    """Deliver ``message()`` soon, on the placement thread."""
+    global _postman
+    with _lock:
+        if _postman is None:
+            _postman = threading.Thread(target=_deliver, name="wfkit-placement", daemon=True)
+            _postman.start()
+    _mail.put(message)
+
+
+def _deliver() -> None:
+    while True:
+        message = _mail.get()
+        try:
+            message()
+        except Exception:  # an engine that went away meanwhile; the rest still goes out
+            logging.getLogger("wfkit").exception("a call between apps could not be delivered")
+
+
+def engine_of(app_id: str) -> Engine | AppNotFoundError:
+    """The started engine serving ``app_id``, or the error a call to it fails with."""
+    runtime = serving(app_id)
+    if runtime is not None and runtime.is_running:
+        return runtime._engine
+    served = sorted(a for a in _serving if (r := serving(a)) is not None and r.is_running)
+    state = "has a runtime here that is not started" if runtime else "is not served"
+    return AppNotFoundError(
+        f"app {app_id!r} {state} in this process (apps running here: "
+        f"{', '.join(map(repr, served)) or 'none'}). Create and start its runtime in this "
+        f"process: WorkflowRuntime(app_id={app_id!r}). wfkit routes calls between the apps "
+        "of one process only; for apps in separate processes (as `dapr run` starts them), "
+        "run them on Dapr's engine (wfkit.interop.sidecar.start_sidecar() starts it here)."
+    )
+
+
+def run_activity(call: ActivityCall) -> None:
+    """Run an activity call on the app its ``app_id`` names; the result goes back to the
+    engine that scheduled it (``call.origin``)."""
+    target = engine_of(call.decision.app_id or "")
+    if isinstance(target, AppNotFoundError):
+        call.origin._activities_done([(call, None, target)])
+    else:
+        target.run_for(call)
+
+
+def start_child(origin: Engine, parent_id: str, decision: ChildWorkflowInstanceCreated) -> None:
+    """Start a child workflow on the app its ``app_id`` names, for ``origin``'s parent."""
+    target = engine_of(decision.app_id or "")
+    if isinstance(target, AppNotFoundError):
+        origin.child_failed(parent_id, decision, target)
+    else:
+        target.adopt_child(origin, parent_id, decision)

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from . import _serde
+from . import _apps, _serde
 from ._clock import Clock
 from ._errors import (
+    AppNotFoundError,
     InstanceExistsError,
     InstanceNotFoundError,
     InvalidInstanceStateError,
@@ -91,6 +92,8 @@ class ActivityCall:
     instance_id: str
     generation: int
     decision: TaskScheduled
+    #: The engine the result goes to, when this one runs it for another app's instance
+    origin: Any = None
 
 
 @dataclass
@@ -191,7 +194,11 @@ class Engine:
         *,
         max_payload_bytes: int | None,
         max_workers: int | None = None,
+        app_id: str = _apps.DEFAULT_APP_ID,
     ):
+        self.app_id = app_id
+        #: Children run here for instances of other apps: child id -> the parent's engine
+        self._parents: dict[str, Engine] = {}
         self.registry = registry
         self.store = store
         self.clock = clock
@@ -447,6 +454,11 @@ class Engine:
                     self._start_child(live, decision)
 
     def _start_child(self, parent: Live, decision: ChildWorkflowInstanceCreated) -> None:
+        if decision.app_id not in (None, self.app_id):
+            _apps.post(
+                functools.partial(_apps.start_child, self, parent.record.instance_id, decision)
+            )
+            return
         existing = self._live.get(decision.instance_id)
         if existing is not None:
             failure = FailureDetails(
@@ -509,12 +521,13 @@ class Engine:
                 child = self._live.get(child_id)
                 if child is not None:
                     self._enqueue(child, ExecutionTerminated(timestamp=now, output=outcome.result))
-        parent = self._live.get(live.record.parent_instance_id or "")
-        if parent is None or live.record.parent_task_id is None:
+        parent_id, task_id = live.record.parent_instance_id, live.record.parent_task_id
+        parent = self._live.get(parent_id or "")
+        elsewhere = self._parents.pop(instance_id, None)  # a parent of another app
+        if task_id is None or (parent is None and elsewhere is None):
             return
-        if parent.children.get(instance_id) != live.record.parent_task_id:
+        if parent is not None and parent.children.get(instance_id) != task_id:
             return
-        task_id = live.record.parent_task_id
         event: HistoryEvent
         if status is WorkflowStatus.COMPLETED:
             event = ChildWorkflowInstanceCompleted(
@@ -527,7 +540,72 @@ class Engine:
             event = ChildWorkflowInstanceFailed(
                 timestamp=now, task_scheduled_id=task_id, failure=failure
             )
-        self._deliver(parent, event)
+        if parent is not None:
+            self._deliver(parent, event)
+        elif elsewhere is not None and parent_id is not None:
+            _apps.post(functools.partial(elsewhere.child_done, parent_id, instance_id, event))
+
+    # ------------------------------------------------------------------ calls between apps
+    def run_for(self, call: ActivityCall) -> None:
+        """Run an activity call another app's instance made here (``call.origin`` gets the
+        result)."""
+        with self._lock:
+            if self.running:
+                self._submit([call])
+                return
+        stopped = AppNotFoundError(
+            f"app {self.app_id!r} stopped before it could run activity "
+            f"{call.decision.activity_name!r}; start its runtime again"
+        )
+        call.origin._activities_done([(call, None, stopped)])
+
+    def adopt_child(
+        self, origin: Engine, parent_id: str, call: ChildWorkflowInstanceCreated
+    ) -> None:
+        """Run a child workflow here for a parent of another app (``origin``); a parent
+        replayed after a restart asks again, and finds its child running or its result."""
+        with self._lock:
+            self._ensure_recovered()
+            self._parents[call.instance_id] = origin
+            record = self._records.get(call.instance_id)
+            if call.instance_id in self._live:
+                return
+            if (
+                record is not None
+                and record.status.is_terminal
+                and (record.parent_instance_id, record.parent_task_id) == (parent_id, call.task_id)
+            ):  # a replayed parent asking for what it was owed (a retry has a new task id)
+                event = self._child_result(record, call.task_id, self.clock.now())
+                self._parents.pop(call.instance_id)
+                _apps.post(functools.partial(origin.child_done, parent_id, call.instance_id, event))
+                return
+            self._create(
+                call.instance_id,
+                call.workflow_name,
+                call.input,
+                None,
+                parent=(parent_id, call.task_id),
+            )
+            self._commit()
+            self._wake.notify()
+
+    def child_done(self, parent_id: str, child_id: str, event: HistoryEvent) -> None:
+        """The result of a child workflow that ran on another app."""
+        with self._lock:
+            live = self._live.get(parent_id)
+            if live is not None and live.children.get(child_id) == event.task_scheduled_id:  # type: ignore[attr-defined]
+                self._enqueue(live, event)
+
+    def child_failed(
+        self, parent_id: str, call: ChildWorkflowInstanceCreated, error: Exception
+    ) -> None:
+        """A child workflow that could not start on another app."""
+        event = ChildWorkflowInstanceFailed(
+            timestamp=self.clock.now(),
+            task_scheduled_id=call.task_id,
+            failure=FailureDetails.of(error),
+        )
+        self.child_done(parent_id, call.instance_id, event)
 
     def _deliver(self, live: Live, event: HistoryEvent) -> None:
         """Engine-internal delivery (timer, activity or child result)."""
@@ -728,6 +806,11 @@ class Engine:
         to the event loop, unknown names straight back as failures."""
         sync: list[ActivityCall] = []
         for call in calls:
+            if call.decision.app_id not in (None, self.app_id) and call.origin is None:
+                self._inflight += 1  # until the other app reports back
+                call.origin = self
+                _apps.post(functools.partial(_apps.run_activity, call))
+                continue
             try:
                 activity = self.registry.activity(call.decision.activity_name)
             except Exception as exc:
@@ -800,7 +883,19 @@ class Engine:
         self, done: list[tuple[ActivityCall, Any, BaseException | None]], *, run_turn: bool = False
     ) -> None:
         """Deliver finished activity calls: (call, encoded result, error). With ``run_turn``
-        (an activity worker), run the turn they make ready here instead of waking the engine."""
+        (an activity worker), run the turn they make ready here instead of waking the engine.
+        Calls run here for another app's instances go back to its engine."""
+        foreign = [d for d in done if d[0].origin not in (None, self)]
+        if foreign:
+            with self._lock:
+                self._inflight -= len(foreign)
+                if not self._inflight:
+                    self._changed.notify_all()
+            for item in foreign:
+                item[0].origin._activities_done([item])
+            done = [d for d in done if d[0].origin in (None, self)]
+            if not done:
+                return
         with self._lock:
             self._inflight -= len(done)
             now = self.clock.now()

@@ -136,6 +136,7 @@ class WorkflowRuntime:
             self._clock,
             max_payload_bytes=max_payload_bytes,
             max_workers=maximum_thread_pool_workers,
+            app_id=self._app_id,
         )
         if earlier is not None:
             earlier._become_view_of(self)
