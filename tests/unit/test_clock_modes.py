@@ -88,12 +88,11 @@ def test_a_retry_interval_passes_in_real_time_as_on_dapr():
     with wfr:
         client = wf.DaprWorkflowClient(wfr)
         iid = client.schedule_new_workflow(retried)
-        time.sleep(0.1)  # the first attempt has failed; the retry waits its interval
-        assert len(attempts) == 1
+        # only reads: the retries come as the intervals pass in real time
         until(lambda: client.get_workflow_state(iid).runtime_status is COMPLETED)
     assert len(attempts) == 3
     gaps = [b - a for a, b in itertools.pairwise(attempts)]
-    assert all(gap >= 0.25 for gap in gaps), gaps
+    assert all(gap >= 0.25 for gap in gaps), gaps  # never sooner than the interval
 
 
 def test_a_wait_still_jumps_a_flowing_clock_to_the_next_timer():
