@@ -205,3 +205,45 @@ def test_a_workflow_that_picks_its_code_when_called_runs_the_code_picked_at_each
     client.raise_workflow_event(iid, "event")
     assert output(complete(client, iid)) == "v2"
     wfr.shutdown()
+
+
+def test_a_patch_added_before_an_event_wait_replays_as_in_daprs_versioning_example():
+    # versioning.py's test5: the event wait of the old code recorded an optional timer at
+    # the id where the new code now calls an activity; Dapr's executor drops that timer
+    picked: dict[str, Any] = {}
+    steps: list[str] = []
+
+    def say(ctx, text: str) -> None:
+        steps.append(text)
+
+    def patching_workflow(ctx):
+        return picked["code"](ctx)
+
+    def before(ctx):
+        yield ctx.call_activity(say, input="start")
+        yield ctx.wait_for_external_event("event")
+        if ctx.is_patched("patch2"):
+            yield ctx.call_activity(say, input="patch2 is patched")
+
+    def after(ctx):
+        yield ctx.call_activity(say, input="start")
+        if ctx.is_patched("patch1"):
+            yield ctx.call_activity(say, input="patch1 is patched")
+        else:
+            yield ctx.call_activity(say, input="patch1 is not patched")
+        yield ctx.wait_for_external_event("event")
+        if ctx.is_patched("patch2"):
+            yield ctx.call_activity(say, input="patch2 is patched")
+
+    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(START, flow=False))
+    wfr.register_activity(say)
+    wfr.register_workflow(patching_workflow)
+    with wfr:
+        client = wf.DaprWorkflowClient(wfr)
+        picked["code"] = before
+        iid = client.schedule_new_workflow(patching_workflow)
+        until(lambda: wfr._engine.waiting_for_events(iid) == ["event"])
+        picked["code"] = after
+        client.raise_workflow_event(iid, "event")
+        assert complete(client, iid).runtime_status is COMPLETED
+    assert steps == ["start", "patch1 is not patched", "patch2 is patched"]
