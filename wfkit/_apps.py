@@ -127,10 +127,16 @@ def run_activity(call: ActivityCall) -> None:
         target.run_for(call)
 
 
-def start_child(origin: Engine, parent_id: str, decision: ChildWorkflowInstanceCreated) -> None:
-    """Start a child workflow on the app its ``app_id`` names, for ``origin``'s parent."""
+def start_child(
+    origin: Engine,
+    parent_id: str,
+    decision: ChildWorkflowInstanceCreated,
+    propagated: str | None,
+) -> None:
+    """Start a child workflow on the app its ``app_id`` names, for ``origin``'s parent
+    (with the history the call hands down, if any)."""
     target = engine_of(decision.app_id or "")
     if isinstance(target, AppNotFoundError):
         origin.child_failed(parent_id, decision, target)
     else:
-        target.adopt_child(origin, parent_id, decision)
+        target.adopt_child(origin, parent_id, decision, propagated)
