@@ -81,7 +81,7 @@ def test_own_history_gives_the_child_its_parents_events_up_to_the_call(wfr, clie
     iid = client.schedule_new_workflow(parent, input="m-42")
     assert json.loads(complete(client, iid).serialized_output) == "paid"
     assert seen["validated"] == (True, {"merchant": "m-42", "valid": True})
-    assert seen["parent"] == ("parent", "wfkit")
+    assert seen["parent"] == ("parent", wfr.app_id)
     assert seen["scope"] is OWN
     # the caller's history up to and including the event that creates the child
     assert seen["kinds"] == [
