@@ -202,6 +202,9 @@ class Engine:
         self.app_id = app_id
         #: Children run here for instances of other apps: child id -> the parent's engine
         self._parents: dict[str, Engine] = {}
+        #: Commands for stalled instances, applied once their version is registered
+        self._held: dict[str, list[HistoryEvent]] = {}
+        self._told: set[str] = set()  # instances a warning said wait for their workflow
         self.registry = registry
         self.store = store
         self.clock = clock
@@ -1053,6 +1056,11 @@ class Engine:
         with self._lock:
             record = self._require(instance_id)
             live = self._live.get(instance_id)
+            if live is None and record.status is WorkflowStatus.STALLED:
+                # as on Dapr, a stalled instance takes commands; it applies them once the
+                # version it runs is registered
+                self._held.setdefault(instance_id, []).append(make(self.clock.now()))
+                return
             if live is None and self._unrecovered(record):
                 raise RuntimeNotStartedError(
                     f"cannot {verb} workflow instance {instance_id!r} yet: it was restored from "
@@ -1266,11 +1274,19 @@ class Engine:
             history = [s.event for s in histories[record.instance_id]]
             code = self.registry.workflows[record.name]
             if isinstance(code, VersionedWorkflow) and not code.runs(history):
-                waiting.append(record)  # its version is not registered: it waits, as on Dapr
+                waiting.append(record)  # its version is not registered: it stalls, as on Dapr
+                if record.status is not WorkflowStatus.STALLED:
+                    self._put(replace(record, status=WorkflowStatus.STALLED))
                 continue
-            self.restore(record, history)
+            live = self.restore(record, history)
+            for event in self._held.pop(record.instance_id, []):
+                self._deliver(live, event)
+            if record.status is WorkflowStatus.STALLED:
+                self._update(live, self.clock.now(), status=WorkflowStatus.RUNNING)
         # children that finished before their parent's history recorded the result
         self._commit()
+        waiting = [r for r in waiting if r.instance_id not in self._told]
+        self._told.update(r.instance_id for r in waiting)  # told once, not at each register
         if waiting:
             names = ", ".join(sorted({repr(r.name) for r in waiting}))
             warnings.warn(

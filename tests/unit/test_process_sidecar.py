@@ -247,3 +247,39 @@ def test_a_patch_added_before_an_event_wait_replays_as_in_daprs_versioning_examp
         client.raise_workflow_event(iid, "event")
         assert complete(client, iid).runtime_status is COMPLETED
     assert steps == ["start", "patch1 is not patched", "patch2 is patched"]
+
+
+def test_an_instance_whose_version_is_not_registered_stalls_and_takes_events():
+    # versioning.py's test7: a new runtime registers only a newer version
+    def say(ctx, text: str) -> str:
+        return text
+
+    def version1(ctx):
+        yield ctx.call_activity(say, input="v1")
+        yield ctx.wait_for_external_event("event")
+        return "finished v1"
+
+    def version2(ctx):
+        yield ctx.wait_for_external_event("event")
+        return "finished v2"
+
+    first = wf.WorkflowRuntime(clock=wf.VirtualClock(START, flow=False))
+    first.register_activity(say)
+    first.register_versioned_workflow(version1, name="stall", is_latest=True)
+    first.start()
+    iid = wf.DaprWorkflowClient(first).schedule_new_workflow("stall")
+    until(lambda: first._engine.waiting_for_events(iid) == ["event"])
+    first.shutdown()
+
+    second = wf.WorkflowRuntime(clock=wf.VirtualClock(START, flow=False))
+    second.register_activity(say)
+    second.register_versioned_workflow(version2, name="stall", is_latest=True)
+    with pytest.warns(wf.WfkitWarning, match="not registered"):
+        second.start()
+    client = wf.DaprWorkflowClient(second)
+    assert client.get_workflow_state(iid).runtime_status is wf.WorkflowStatus.STALLED
+    client.raise_workflow_event(iid, "event")  # accepted, as on Dapr
+    assert client.get_workflow_state(iid).runtime_status is wf.WorkflowStatus.STALLED
+    second.register_versioned_workflow(version1, name="stall", is_latest=False)
+    assert output(complete(client, iid)) == "finished v1"
+    second.shutdown()
