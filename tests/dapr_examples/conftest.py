@@ -4,7 +4,9 @@
 - ``WFKIT_DAPR_QUICKSTARTS``: a checkout of Dapr's quickstarts (``workflows/python`` and
   ``tutorials/workflow/python``).
 
-Without them the tests skip. The examples' own requirements are the ``dapr-examples``
+Each README step that declares expected output runs (test_dapr_examples); a tutorial's
+walk-through of ``curl`` requests after its run step is followed too (_tour). Without
+them the tests skip. The examples' own requirements are the ``dapr-examples``
 extra (``pip install -e '.[dapr-examples]'``).
 """
 
