@@ -265,7 +265,7 @@ def test_received_history_survives_a_restart_of_a_file_backed_runtime(tmp_path):
         return (yield ctx.call_child_workflow(child, instance_id="kid", propagation=OWN))
 
     def runtime() -> wf.WorkflowRuntime:
-        wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(START), store=str(path))
+        wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(START, flow=False), store=str(path))
         wfr.register_workflow(child)
         wfr.register_workflow(parent)
         wfr.start()
