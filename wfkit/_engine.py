@@ -2,9 +2,10 @@
 
 A turn runs one episode for every instance that is ready, commits everything the turn
 wrote in one store transaction, and only then dispatches side effects (activities to the
-thread pool or event loop, timers to the heap). Between turns it fires due timers and,
-with a virtual clock and auto-skip on, jumps to the next timer when someone is waiting
-for a result and nothing else can progress.
+thread pool or event loop, timers to the heap). Between turns it fires due timers (waking
+itself when the next one is due while time flows) and, with a virtual clock and auto-skip
+on, jumps to the next timer when someone is waiting for a result and nothing else can
+progress.
 
 One lock guards all engine state; client calls take it briefly, and callers that wait
 (for completion, or for their command to be applied) wait on a condition of that lock.
@@ -28,9 +29,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from . import _serde
+from . import _apps, _serde
 from ._clock import Clock
 from ._errors import (
+    AppNotFoundError,
     InstanceExistsError,
     InstanceNotFoundError,
     InvalidInstanceStateError,
@@ -60,6 +62,7 @@ from ._history import (
     WorkflowStarted,
 )
 from ._orchestration import Orchestration, Outcome
+from ._propagation import PropagatedHistory, PropagationScope
 from ._registry import Registered, Registry, VersionedWorkflow
 from ._state import InstanceRecord, WorkflowStatus
 from ._store import Batch, HistoryStore, StoredEvent
@@ -97,6 +100,9 @@ class ActivityCall:
     instance_id: str
     generation: int
     decision: TaskScheduled
+    propagated: PropagatedHistory | None = None
+    #: The engine the result goes to, when this one runs it for another app's instance
+    origin: Any = None
 
 
 @dataclass
@@ -111,8 +117,10 @@ class Live:
     started: bool = False
     timers: dict[int, PendingTimer] = field(default_factory=dict)
     children: dict[str, int] = field(default_factory=dict)  # child id -> task id
+    propagated: str | None = None  # history handed down by the caller, for ExecutionStarted
     added: int = 0  # inbox events ever added
     applied: int = 0  # inbox events committed in an episode
+    stale: bool = False  # its workflow was registered again: replay before the next event
     #: The detached turn still running this instance's code (see ``Engine._detach``)
     stuck: Turn | None = None
     #: Paused before its first episode (a ``start_at`` instance): it does not start
@@ -177,7 +185,14 @@ class Engine:
         max_payload_bytes: int | None,
         max_workers: int | None = None,
         limits: Limits | None = None,
+        app_id: str = _apps.DEFAULT_APP_ID,
     ):
+        self.app_id = app_id
+        #: Children run here for instances of other apps: child id -> the parent's engine
+        self._parents: dict[str, Engine] = {}
+        #: Commands for stalled instances, applied once their version is registered
+        self._held: dict[str, list[HistoryEvent]] = {}
+        self._told: set[str] = set()  # instances a warning said wait for their workflow
         self.registry = registry
         self.limits = limits or Limits()
         self.store = store
@@ -205,7 +220,11 @@ class Engine:
         self._timers: list[tuple[datetime, int, str, int, int]] = []
         self._timer_order = itertools.count()
         self._inflight = 0
+        #: Instances that callers wait for and allow to jump time (auto-skip)
         self._awaited: Counter[str] = Counter()
+        #: What auto-skip decided over an event wait, for the waiters to warn about
+        self._races: collections.deque[str] = collections.deque(maxlen=32)
+        self._race_count = 0
         self._batch = Batch()
         self._dispatch: list[ActivityCall] = []
         self._thread: threading.Thread | None = None
@@ -297,6 +316,14 @@ class Engine:
                 self._loop.close()
             self._loop = None
 
+    def hand_over(self) -> None:
+        """Stop for good, leaving the store to another engine: what was committed is what
+        the other engine resumes (activities not yet reported run again, as after a
+        restart)."""
+        self.shutdown()
+        with self._lock:
+            self._commit()  # the virtual time reached, for the next engine's clock
+
     def _run(self) -> None:
         me = threading.current_thread()
         try:
@@ -305,7 +332,7 @@ class Engine:
                     if self._turn():
                         continue
                     timeout = None
-                    if not self.clock.is_virtual and self._timers:
+                    if self.clock.flows and self._timers:
                         timeout = (self._timers[0][0] - self.clock.now()).total_seconds()
                         timeout = min(max(0.0, timeout), 1.0)
                     self._wake.wait(timeout)
@@ -337,6 +364,12 @@ class Engine:
         for instance_id in self._ready:
             live = self._live.get(instance_id)
             if live is not None and live.stuck is None:
+                record = live.record
+                if live.started and (
+                    live.stale or self.workflow_code(instance_id, record.name).delegates
+                ):
+                    live.stale = False
+                    live.orchestration = self._replayed(instance_id)
                 turn.steps.append(Step(live, live.added, not live.started, live.inbox))
                 live.started = True
                 live.inbox = []
@@ -389,6 +422,7 @@ class Engine:
                     input=record.input,
                     parent_instance_id=record.parent_instance_id,
                     parent_task_id=record.parent_task_id,
+                    propagated=live.propagated,
                 )
             )
         events.extend(step.inbox)
@@ -408,6 +442,7 @@ class Engine:
         events, decisions = step.events, step.decisions
         outcome = orchestration.outcome
         if outcome is not None and outcome.status == "CONTINUED_AS_NEW":
+            self._hand_down_to_next_generation(live, [*events, *decisions])
             self._continue_as_new(live, outcome, now)
             return
         events[0] = _episode_start(orchestration, events[0])  # type: ignore[arg-type]
@@ -492,6 +527,7 @@ class Engine:
                     input=record.input,
                     parent_instance_id=record.parent_instance_id,
                     parent_task_id=record.parent_task_id,
+                    propagated=live.propagated,
                 )
             ]
         self._append(
@@ -543,6 +579,13 @@ class Engine:
                 self._commit()
                 self._changed.notify_all()
 
+    @property
+    def error(self) -> str | None:
+        """Why the engine cannot go on as it should (see ``WorkflowRuntime.error``)."""
+        if self.failure is not None:
+            return f"the engine stopped: {type(self.failure).__name__}: {self.failure}"
+        return str(self.write_error) if self.write_error is not None else None
+
     def _problem(self, message: str) -> None:
         self.problems.append(message)
 
@@ -551,6 +594,24 @@ class Engine:
             warnings.warn(message, WfkitWarning, stacklevel=2)
         finally:  # recorded once warned (even when warnings are errors)
             self._problem(message)
+
+    def _replayed(self, instance_id: str) -> Orchestration:
+        """A new executor for a running instance, with its history replayed (cold path):
+        the code now registered takes over, and a change it cannot replay fails the
+        instance with NonDeterminismError, as on Dapr."""
+        history = [s.event for s in self.store.history(instance_id)]
+        history += [s.event for s in self._batch.events if s.instance_id == instance_id]
+        orchestration = self._new_orchestration(instance_id)
+        _apply_all(orchestration, history, replaying=True)
+        return orchestration
+
+    def code_replaced(self, name: str) -> None:
+        """Running instances of workflow ``name`` replay with the code registered now at
+        their next event, as on Dapr (which replays at every event)."""
+        with self._lock:
+            for instance_id, live in self._live.items():
+                if live.record.name == name and live.started and instance_id not in self._code:
+                    live.stale = True
 
     def _new_orchestration(self, instance_id: str) -> Orchestration:
         code = self._code.get(instance_id)
@@ -581,7 +642,10 @@ class Engine:
         for decision in decisions:
             match decision:
                 case TaskScheduled():
-                    self._dispatch.append(ActivityCall(instance_id, live.generation, decision))
+                    propagated = self._propagation(live, decision)
+                    self._dispatch.append(
+                        ActivityCall(instance_id, live.generation, decision, propagated)
+                    )
                 case TimerCreated() if not decision.is_optional:
                     self._add_timer(
                         live,
@@ -595,6 +659,12 @@ class Engine:
                     self._start_child(live, decision)
 
     def _start_child(self, parent: Live, decision: ChildWorkflowInstanceCreated) -> None:
+        propagated = self._propagation(parent, decision)
+        handed = propagated.to_json() if propagated is not None else None
+        if decision.app_id not in (None, self.app_id):
+            parent_id = parent.record.instance_id
+            _apps.post(functools.partial(_apps.start_child, self, parent_id, decision, handed))
+            return
         existing = self._live.get(decision.instance_id)
         if existing is not None:
             failure = FailureDetails(
@@ -608,13 +678,57 @@ class Engine:
                 ),
             )
             return
-        self._create(
+        child = self._create(
             decision.instance_id,
             decision.workflow_name,
             decision.input,
             None,
             parent=(parent.record.instance_id, decision.task_id),
         )
+        child.propagated = handed
+
+    def _propagation(
+        self, live: Live, decision: TaskScheduled | ChildWorkflowInstanceCreated
+    ) -> PropagatedHistory | None:
+        """What a call made with ``propagation=`` hands down: the caller's history up to
+        and including the call's scheduling event (as Dapr's engine assembles it)."""
+        scope = PropagationScope(decision.propagation)
+        if scope is PropagationScope.NONE:
+            return None
+        received = live.orchestration.ctx.get_propagated_history() if live.orchestration else None
+        events = self._history_so_far(live)
+        end = next(i for i, e in enumerate(events) if type(e) is type(decision) and e == decision)
+        return PropagatedHistory.assemble(
+            scope,
+            events[: end + 1],
+            received,
+            app_id=self.app_id,
+            instance_id=live.record.instance_id,
+        )
+
+    def _hand_down_to_next_generation(self, live: Live, episode: list[HistoryEvent]) -> None:
+        """A workflow that received history and continues as new hands it on, with its
+        previous generation as one more chunk (as Dapr's engine does)."""
+        received = live.orchestration.ctx.get_propagated_history() if live.orchestration else None
+        if received is None:
+            return
+        handed = PropagatedHistory.assemble(
+            received.scope,
+            [*self._history_so_far(live), *episode],
+            received,
+            app_id=self.app_id,
+            instance_id=live.record.instance_id,
+        )
+        live.propagated = handed.to_json() if handed is not None else None
+
+    def _history_so_far(self, live: Live) -> list[HistoryEvent]:
+        """The instance's events committed or in the open batch, in order."""
+        instance_id = live.record.instance_id
+        by_seq: dict[int, HistoryEvent] = {}
+        if instance_id not in self._batch.resets:
+            by_seq.update((s.seq, s.event) for s in self.store.history(instance_id))
+        by_seq.update((s.seq, s.event) for s in self._batch.events if s.instance_id == instance_id)
+        return [by_seq[seq] for seq in sorted(by_seq)]
 
     def _continue_as_new(self, live: Live, outcome: Outcome, now: datetime) -> None:
         instance_id = live.record.instance_id
@@ -657,12 +771,13 @@ class Engine:
                 child = self._live.get(child_id)
                 if child is not None:
                     self._enqueue(child, ExecutionTerminated(timestamp=now, output=outcome.result))
-        parent = self._live.get(live.record.parent_instance_id or "")
-        if parent is None or live.record.parent_task_id is None:
+        parent_id, task_id = live.record.parent_instance_id, live.record.parent_task_id
+        parent = self._live.get(parent_id or "")
+        elsewhere = self._parents.pop(instance_id, None)  # a parent of another app
+        if task_id is None or (parent is None and elsewhere is None):
             return
-        if parent.children.get(instance_id) != live.record.parent_task_id:
+        if parent is not None and parent.children.get(instance_id) != task_id:
             return
-        task_id = live.record.parent_task_id
         event: HistoryEvent
         if status is WorkflowStatus.COMPLETED:
             event = ChildWorkflowInstanceCompleted(
@@ -675,7 +790,77 @@ class Engine:
             event = ChildWorkflowInstanceFailed(
                 timestamp=now, task_scheduled_id=task_id, failure=failure
             )
-        self._deliver(parent, event)
+        if parent is not None:
+            self._deliver(parent, event)
+        elif elsewhere is not None and parent_id is not None:
+            _apps.post(functools.partial(elsewhere.child_done, parent_id, instance_id, event))
+
+    # ------------------------------------------------------------------ calls between apps
+    def run_for(self, call: ActivityCall) -> None:
+        """Run an activity call another app's instance made here (``call.origin`` gets the
+        result)."""
+        with self._lock:
+            if self.running:
+                self._submit([call])
+                return
+        stopped = AppNotFoundError(
+            f"app {self.app_id!r} stopped before it could run activity "
+            f"{call.decision.activity_name!r}; start its runtime again"
+        )
+        call.origin._activities_done([(call, None, stopped)])
+
+    def adopt_child(
+        self,
+        origin: Engine,
+        parent_id: str,
+        call: ChildWorkflowInstanceCreated,
+        propagated: str | None = None,
+    ) -> None:
+        """Run a child workflow here for a parent of another app (``origin``); a parent
+        replayed after a restart asks again, and finds its child running or its result."""
+        with self._lock:
+            self._ensure_recovered()
+            self._parents[call.instance_id] = origin
+            record = self._records.get(call.instance_id)
+            if call.instance_id in self._live:
+                return
+            if (
+                record is not None
+                and record.status.is_terminal
+                and (record.parent_instance_id, record.parent_task_id) == (parent_id, call.task_id)
+            ):  # a replayed parent asking for what it was owed (a retry has a new task id)
+                event = self._child_result(record, call.task_id, self.clock.now())
+                self._parents.pop(call.instance_id)
+                _apps.post(functools.partial(origin.child_done, parent_id, call.instance_id, event))
+                return
+            child = self._create(
+                call.instance_id,
+                call.workflow_name,
+                call.input,
+                None,
+                parent=(parent_id, call.task_id),
+            )
+            child.propagated = propagated
+            self._commit()
+            self._wake.notify()
+
+    def child_done(self, parent_id: str, child_id: str, event: HistoryEvent) -> None:
+        """The result of a child workflow that ran on another app."""
+        with self._lock:
+            live = self._live.get(parent_id)
+            if live is not None and live.children.get(child_id) == event.task_scheduled_id:  # type: ignore[attr-defined]
+                self._enqueue(live, event)
+
+    def child_failed(
+        self, parent_id: str, call: ChildWorkflowInstanceCreated, error: Exception
+    ) -> None:
+        """A child workflow that could not start on another app."""
+        event = ChildWorkflowInstanceFailed(
+            timestamp=self.clock.now(),
+            task_scheduled_id=call.task_id,
+            failure=FailureDetails.of(error),
+        )
+        self.child_done(parent_id, call.instance_id, event)
 
     def _deliver(self, live: Live, event: HistoryEvent) -> None:
         """Engine-internal delivery (timer, activity or child result)."""
@@ -815,7 +1000,7 @@ class Engine:
             heapq.heappop(self._timers)
         return self._timers[0][0] if self._timers else None
 
-    def _fire_due_timers(self) -> bool:
+    def _fire_due_timers(self, *, jumped: bool = False) -> bool:
         fired = False
         now = self.clock.now()
         while self._timers and self._timers[0][0] <= now:
@@ -830,6 +1015,8 @@ class Engine:
                 if not live.paused:
                     self._ready[live.record.instance_id] = None
             else:
+                if jumped:
+                    self._note_race(live, timer)
                 self._deliver(
                     live, TimerFired(timestamp=now, timer_id=task_id, fire_at=timer.fire_at)
                 )
@@ -848,7 +1035,24 @@ class Engine:
         if when is None:
             return False
         self.clock._set(when)
-        return self._fire_due_timers()
+        return self._fire_due_timers(jumped=True)
+
+    def _note_race(self, live: Live, timer: PendingTimer) -> None:
+        """Auto-skip fired a timer while the instance also waited for an event: the timer
+        wins a race that, in real time, the event might have won."""
+        orchestration = live.orchestration
+        events = orchestration.waiting_for_events if orchestration is not None else []
+        if not events:
+            return
+        names = ", ".join(repr(e) for e in events)
+        self._races.append(
+            f"auto-skip jumped virtual time to {timer.fire_at.isoformat()} and fired a timer "
+            f"of workflow instance {live.record.instance_id!r} while it was waiting for event "
+            f"{names}: the timer won the race. If someone is about to raise that event, wait "
+            "without jumping: `with wfr.clock.no_auto_skip(): client.wait_for_...(...)`, or "
+            "turn jumping off for the runtime: `wfr.clock.auto_skip = False`."
+        )
+        self._race_count += 1
 
     def pending_timers(self) -> list[PendingTimer]:
         with self._lock:
@@ -902,6 +1106,11 @@ class Engine:
         to the event loop, unknown names straight back as failures."""
         sync: list[ActivityCall] = []
         for call in calls:
+            if call.decision.app_id not in (None, self.app_id) and call.origin is None:
+                self._inflight += 1  # until the other app reports back
+                call.origin = self
+                _apps.post(functools.partial(_apps.run_activity, call))
+                continue
             try:
                 activity = self.registry.activity(call.decision.activity_name)
             except Exception as exc:
@@ -923,7 +1132,9 @@ class Engine:
         from ._runtime import WorkflowActivityContext
 
         d = call.decision
-        return WorkflowActivityContext(call.instance_id, d.task_id, d.task_execution_id)
+        return WorkflowActivityContext(
+            call.instance_id, d.task_id, d.task_execution_id, propagated=call.propagated
+        )
 
     def _run_sync(self, call: ActivityCall) -> tuple[ActivityCall, Any, BaseException | None]:
         key = (call.instance_id, call.decision.task_id)
@@ -975,7 +1186,19 @@ class Engine:
         self, done: list[tuple[ActivityCall, Any, BaseException | None]], *, run_turn: bool = False
     ) -> None:
         """Deliver finished activity calls: (call, encoded result, error). With ``run_turn``
-        (an activity worker), run the turn they make ready here instead of waking the engine."""
+        (an activity worker), run the turn they make ready here instead of waking the engine.
+        Calls run here for another app's instances go back to its engine."""
+        foreign = [d for d in done if d[0].origin not in (None, self)]
+        if foreign:
+            with self._lock:
+                self._inflight -= len(foreign)
+                if not self._inflight:
+                    self._changed.notify_all()
+            for item in foreign:
+                item[0].origin._activities_done([item])
+            done = [d for d in done if d[0].origin in (None, self)]
+            if not done:
+                return
         with self._lock:
             self._inflight -= len(done)
             now = self.clock.now()
@@ -1081,6 +1304,11 @@ class Engine:
             self._check_alive()
             record = self._require(instance_id)
             live = self._live.get(instance_id)
+            if live is None and record.status is WorkflowStatus.STALLED:
+                # as on Dapr, a stalled instance takes commands; it applies them once the
+                # version it runs is registered
+                self._held.setdefault(instance_id, []).append(make(self.clock.now()))
+                return
             if live is None and self._unrecovered(record):
                 raise RuntimeNotStartedError(
                     f"cannot {verb} workflow instance {instance_id!r} yet: it was restored from "
@@ -1162,13 +1390,35 @@ class Engine:
     def wait(
         self, instance_id: str, done: Callable[[InstanceRecord], bool], timeout: float | None
     ) -> InstanceRecord | None:
-        """Block until ``done(record)`` or ``timeout`` wall seconds (None: forever)."""
+        """Block until ``done(record)`` or ``timeout`` wall seconds (None: forever).
+
+        The wait lets auto-skip jump time unless the clock says no for this thread; a
+        timer it fired over an event wait meanwhile is reported as a WfkitWarning."""
+        skip = self.clock.skips_here()
+        races = self._race_count
+        record = self._wait(instance_id, done, timeout, skip)
+        new = self._race_count - races
+        if skip and new:
+            with self._lock:
+                fresh = list(self._races)[-new:]
+            for message in fresh:
+                warnings.warn(message, WfkitWarning, stacklevel=4)
+        return record
+
+    def _wait(
+        self,
+        instance_id: str,
+        done: Callable[[InstanceRecord], bool],
+        timeout: float | None,
+        skip: bool,
+    ) -> InstanceRecord | None:
         deadline = None if not timeout else time.monotonic() + timeout
         with self._lock:
             if instance_id not in self._records:
                 return None
-            self._awaited[instance_id] += 1
-            self._wake.notify()
+            if skip:
+                self._awaited[instance_id] += 1
+                self._wake.notify()
             try:
                 while True:
                     record = self._records.get(instance_id)
@@ -1192,9 +1442,10 @@ class Engine:
                         )
                     self._changed.wait(remaining if remaining is not None else 1.0)
             finally:
-                self._awaited[instance_id] -= 1
-                if not self._awaited[instance_id]:
-                    del self._awaited[instance_id]
+                if skip:
+                    self._awaited[instance_id] -= 1
+                    if not self._awaited[instance_id]:
+                        del self._awaited[instance_id]
 
     def purge(self, instance_id: str, recursive: bool) -> int:
         with self._lock:
@@ -1333,11 +1584,19 @@ class Engine:
             history = [s.event for s in histories[record.instance_id]]
             code = self.registry.workflows[record.name]
             if isinstance(code, VersionedWorkflow) and not code.runs(history):
-                waiting.append(record)  # its version is not registered: it waits, as on Dapr
+                waiting.append(record)  # its version is not registered: it stalls, as on Dapr
+                if record.status is not WorkflowStatus.STALLED:
+                    self._put(replace(record, status=WorkflowStatus.STALLED))
                 continue
-            self.restore(record, history)
+            live = self.restore(record, history)
+            for event in self._held.pop(record.instance_id, []):
+                self._deliver(live, event)
+            if record.status is WorkflowStatus.STALLED:
+                self._update(live, self.clock.now(), status=WorkflowStatus.RUNNING)
         # children that finished before their parent's history recorded the result
         self._commit()
+        waiting = [r for r in waiting if r.instance_id not in self._told]
+        self._told.update(r.instance_id for r in waiting)  # told once, not at each register
         if waiting:
             names = ", ".join(sorted({repr(r.name) for r in waiting}))
             warnings.warn(

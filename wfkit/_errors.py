@@ -59,6 +59,11 @@ class RuntimeNotStartedError(WfkitError, RuntimeError):
     """A client call that needs a started WorkflowRuntime, when none is."""
 
 
+class AppNotFoundError(WfkitError, LookupError):
+    """A call routed to an app (``app_id=``) that no started runtime of this process
+    serves."""
+
+
 class StoreError(WfkitError, RuntimeError):
     """The history store cannot do what was asked (read-only, closed, or SQL on a store
     that has none)."""
@@ -72,6 +77,42 @@ class StoreLockedError(StoreError):
 class StoreFormatError(StoreError):
     """A file that is not a wfkit store, or one written by a newer wfkit; it is refused
     and left as it was."""
+
+
+class StoreCorruptError(StoreFormatError):
+    """A DuckDB store file that is damaged (truncated, or a block whose checksum does not
+    match); it is refused and left as it was."""
+
+
+class StoreVersionError(StoreFormatError):
+    """A store file written by a newer wfkit (store schema) or a DuckDB whose storage
+    format this one cannot read; it is refused and left as it was."""
+
+
+class EngineUnavailableError(WfkitError, ConnectionError):
+    """A workflow engine (Dapr's sidecar) that cannot be reached at its address, or that
+    stopped answering."""
+
+
+class EngineAddressError(WfkitError, ValueError):
+    """An engine address that is not ``host:port``."""
+
+
+class EngineError(WfkitError, RuntimeError):
+    """The engine refused or failed a request (the message quotes its reason)."""
+
+
+class UnknownHistoryEventError(WfkitError, ValueError):
+    """A history holds an event of a kind wfkit cannot read (a newer engine's event)."""
+
+
+class MissingDependencyError(WfkitError, ImportError):
+    """A feature needs an optional package that is not installed (the message names the
+    extra to install)."""
+
+
+class SidecarRequiredError(WfkitError, NotImplementedError):
+    """A Dapr feature served by Dapr's sidecar, which an in-process runtime does not have."""
 
 
 class NonRetryableError(Exception):

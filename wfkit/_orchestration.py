@@ -42,6 +42,7 @@ from ._history import (
     TimerFired,
     WorkflowStarted,
 )
+from ._propagation import PropagatedHistory, PropagationScope, scope_of
 from ._task import (
     CompletableTask,
     ExternalEventTask,
@@ -131,6 +132,8 @@ class DaprWorkflowContext:
         self._applied_patches: dict[str, bool] = {}
         self._recorded_version: str | None = None
         self._version_name: str | None = None
+        #: History handed down by the caller (``propagation=`` on its call), if any.
+        self._propagated: PropagatedHistory | None = None
 
     # --- properties --------------------------------------------------------------------
     @property
@@ -264,7 +267,7 @@ class DaprWorkflowContext:
         input: Any = None,
         retry_policy: RetryPolicy | None = None,
         app_id: str | None = None,
-        propagation: Any = None,
+        propagation: PropagationScope | None = None,
     ) -> Task:
         """Schedule an activity; yield the returned task to wait for its result."""
         task_id = self._next_id()
@@ -272,7 +275,14 @@ class DaprWorkflowContext:
         name = registered_name(activity)
         encoded = _serde.encode(input, what=f"input of activity {name!r}", limit=self._limit)
         return self._schedule(
-            "activity", task_id, name, encoded, retry_policy, app_id, execution_id=execution_id
+            "activity",
+            task_id,
+            name,
+            encoded,
+            retry_policy,
+            app_id,
+            execution_id=execution_id,
+            propagation=scope_of(propagation).value,
         )
 
     def call_child_workflow(
@@ -283,7 +293,7 @@ class DaprWorkflowContext:
         instance_id: str | None = None,
         retry_policy: RetryPolicy | None = None,
         app_id: str | None = None,
-        propagation: Any = None,
+        propagation: PropagationScope | None = None,
     ) -> Task:
         """Start a child workflow; yield the returned task to wait for its result."""
         if instance_id is not None:
@@ -292,7 +302,14 @@ class DaprWorkflowContext:
         name = registered_name(workflow)
         encoded = _serde.encode(input, what=f"input of child workflow {name!r}", limit=self._limit)
         return self._schedule(
-            "child", task_id, name, encoded, retry_policy, app_id, child_id=instance_id
+            "child",
+            task_id,
+            name,
+            encoded,
+            retry_policy,
+            app_id,
+            child_id=instance_id,
+            propagation=scope_of(propagation).value,
         )
 
     def call_sub_orchestrator(
@@ -303,7 +320,7 @@ class DaprWorkflowContext:
         instance_id: str | None = None,
         retry_policy: RetryPolicy | None = None,
         app_id: str | None = None,
-        propagation: Any = None,
+        propagation: PropagationScope | None = None,
     ) -> Task:
         """Durabletask's name for ``call_child_workflow`` (Dapr's context forwards it)."""
         return self.call_child_workflow(
@@ -327,6 +344,7 @@ class DaprWorkflowContext:
         execution_id: str = "",
         child_id: str | None = None,
         task: RetryableTask | None = None,
+        propagation: int = 0,
     ) -> CompletableTask:
         if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
             policy_obj = getattr(retry_policy, "obj", None)  # a dapr.ext.workflow RetryPolicy
@@ -348,6 +366,7 @@ class DaprWorkflowContext:
                 input=encoded,
                 task_execution_id=execution_id,
                 app_id=app_id,
+                propagation=propagation,
                 line=self._line(),
             )
         else:
@@ -359,6 +378,7 @@ class DaprWorkflowContext:
                 instance_id=child_id,
                 input=encoded,
                 app_id=app_id,
+                propagation=propagation,
                 line=self._line(),
             )
         if task is None:
@@ -377,12 +397,17 @@ class DaprWorkflowContext:
                     child_id,
                     app_id,
                 )
+                new_task.propagation = propagation
             self.tasks.append(new_task)
         else:
             task.task_id = task_id
             new_task = task
         self._decide(decision, new_task)
         return new_task
+
+    def get_propagated_history(self) -> PropagatedHistory | None:
+        """History the caller handed down with ``propagation=``; None if it did not."""
+        return self._propagated
 
     def wait_for_external_event(
         self, name: str, *, timeout: datetime | timedelta | None = None
@@ -584,6 +609,8 @@ class Orchestration:
                     ctx._recorded_version = event.version_name
             case ExecutionStarted():
                 self.workflow_name = event.workflow_name
+                if event.propagated is not None:
+                    ctx._propagated = PropagatedHistory.from_json(event.propagated)
                 workflow = self._resolve(event.workflow_name)
                 result = workflow.invoke(ctx, event.input)
                 if inspect.isgenerator(result):
@@ -612,6 +639,7 @@ class Orchestration:
                         execution_id=retry.task_execution_id,
                         child_id=retry.instance_id,
                         task=retry,
+                        propagation=retry.propagation,
                     )
                 else:
                     self._resume()
@@ -672,6 +700,14 @@ class Orchestration:
         """Replay: the code must make the decision the history recorded, with the same id."""
         ctx = self.ctx
         task_id = event.event_id
+        if (
+            isinstance(event, TimerCreated)
+            and event.is_optional
+            and not getattr(ctx._pending_actions.get(task_id), "is_optional", False)
+        ):
+            # the event wait of older code, where the code now does something else (a
+            # patch added a step before it): Dapr's executor drops the stale optional timer
+            return
         decision = ctx._pending_actions.pop(task_id, None)
         if (
             decision is not None

@@ -35,6 +35,12 @@ class Registered:
     def is_async(self) -> bool:
         return inspect.iscoroutinefunction(self.fn)
 
+    @property
+    def delegates(self) -> bool:
+        """A workflow function that is not itself a generator function returns the
+        generator of code it picks when called; Dapr calls it again at every event."""
+        return not inspect.isgeneratorfunction(self.fn)
+
     def invoke(self, ctx: Any, encoded_input: str | None) -> Any:
         if not self.takes_input:
             return self.fn(ctx)
@@ -64,6 +70,10 @@ class VersionedWorkflow:
             if isinstance(event, WorkflowStarted) and event.version_name:
                 return event.version_name
         return self.latest
+
+    @property
+    def delegates(self) -> bool:
+        return any(v.delegates for v in self.versions.values())
 
     def runs(self, history: Sequence[HistoryEvent]) -> bool:
         """Whether the version an instance with ``history`` runs is registered."""

@@ -39,10 +39,10 @@ class RuntimeTarget:
         activities: Iterable[Callable[..., Any]],
         start: datetime,
         *,
-        store: Any = None,
+        store: Any = ":memory:",
     ):
         self.wfr = wfkit.WorkflowRuntime(
-            clock=wfkit.VirtualClock(start, auto_skip=False),
+            clock=wfkit.VirtualClock(start, auto_skip=False, flow=False),
             maximum_thread_pool_workers=1,
             store=store,
         )

@@ -75,10 +75,11 @@ def raw_request(server: Any, data: bytes, *, read_timeout: float = WAIT) -> byte
 
 
 def poll(url: str, *, limit: int = 100) -> tuple[list[str], dict[str, Any]]:
-    """GET ``url`` until the instance finishes; the statuses seen and the last state."""
+    """GET ``url`` as a long poll until the instance finishes; the statuses seen and the
+    last state (a long poll lets auto-skip fire timers while it waits)."""
     seen = []
     for _ in range(limit):
-        status, _headers, state = call("GET", url)
+        status, _headers, state = call("GET", f"{url}?wait=5")
         assert status == 200, state
         seen.append(state["runtimeStatus"])
         if state["runtimeStatus"] in TERMINAL:
@@ -111,16 +112,26 @@ def test_the_seeds_curl_commands_work_as_written(wfr, server):
     ).stdout
     assert json.loads(out) == {"instanceID": "12345678"}
 
-    seen = []
-    for _ in range(100):
-        out = subprocess.run(
-            status, shell=True, capture_output=True, text=True, timeout=WAIT, check=True, env=LOCAL
-        ).stdout
-        state = json.loads(out)
-        seen.append(state["runtimeStatus"])
-        if state["runtimeStatus"] == "COMPLETED":
-            break
-    assert seen[-1] == "COMPLETED"
+    def read() -> dict[str, Any]:
+        return json.loads(
+            subprocess.run(
+                status,
+                shell=True,
+                capture_output=True,
+                text=True,
+                timeout=WAIT,
+                check=True,
+                env=LOCAL,
+            ).stdout
+        )
+
+    # polls read, they never move time: the order waits for its truck (a 36 h timer)
+    until(lambda: wfr.clock.pending_timers())
+    assert [read()["runtimeStatus"] for _ in range(3)] == ["RUNNING"] * 3
+    assert wfr.clock.now() == START
+    wfr.clock.advance(timedelta(hours=36))
+    state = read()
+    assert state["runtimeStatus"] == "COMPLETED"
     # the seed's completed example, field by field
     assert set(state) == {
         "instanceID",
@@ -157,20 +168,22 @@ def test_curl_with_the_v1_prefix_and_a_generated_instance_id(server):
     assert json.loads(state["properties"]["dapr.workflow.output"]) == [1, 2]
 
 
-def test_polling_until_completed_fast_forwards_the_virtual_clock(wfr, server):
+def test_polls_never_move_time_and_a_long_poll_fast_forwards(wfr, server):
     base = f"{server.url}/v1.0/workflows/dapr"
     status, _h, reply = call(
         "POST", f"{base}/OrderProcessingWorkflow/start?instanceID=order-1", SEED_BODY
     )
     assert (status, reply) == (202, {"instanceID": "order-1"})
     wall = time.monotonic()
-    # a read that does not wait leaves time alone: the instance waits on its timer
+    # reading leaves time alone, as on Dapr: the instance waits on its timer
     until(lambda: wfr.clock.pending_timers())
-    status, _h, state = call("GET", f"{base}/order-1?wait=0")
-    assert state["runtimeStatus"] == "RUNNING"
+    for _ in range(5):
+        status, _h, state = call("GET", f"{base}/order-1")
+        assert state["runtimeStatus"] == "RUNNING"
     assert wfr.clock.now() == START
-    seen, state = poll(f"{base}/order-1")
-    assert seen[-1] == "COMPLETED"
+    # a long poll (wfkit's ?wait=) is a wait: auto-skip fires the timer
+    status, _h, state = call("GET", f"{base}/order-1?wait=5")
+    assert state["runtimeStatus"] == "COMPLETED"
     assert json.loads(state["properties"]["dapr.workflow.output"]) == {"Processed": True}
     assert wfr.clock.now() == START + timedelta(hours=36)
     assert time.monotonic() - wall < 5  # 36 virtual hours, not wall hours
@@ -185,16 +198,16 @@ def test_a_poll_answers_as_soon_as_the_instance_finishes(wfr, server):
     assert time.monotonic() - started < 5
 
 
-def test_polls_do_not_move_time_while_the_poll_wait_is_zero(wfr, calls):
-    with wfr.serve_http(poll_wait=0) as srv:
+def test_a_poll_wait_makes_every_poll_a_short_wait(wfr, calls):
+    with wfr.serve_http(poll_wait=5) as srv:
         base = f"{srv.url}/v1.0/workflows/dapr"
         call("POST", f"{base}/OrderProcessingWorkflow/start?instanceID=o3", SEED_BODY)
         until(lambda: wfr.clock.pending_timers())
-        for _ in range(3):
-            assert call("GET", f"{base}/o3")[2]["runtimeStatus"] == "RUNNING"
+        # ?wait=0 still only reads
+        assert call("GET", f"{base}/o3?wait=0")[2]["runtimeStatus"] == "RUNNING"
         assert wfr.clock.now() == START
-        # asking to wait still works, per request
-        assert call("GET", f"{base}/o3?wait=5")[2]["runtimeStatus"] == "COMPLETED"
+        assert call("GET", f"{base}/o3")[2]["runtimeStatus"] == "COMPLETED"
+        assert wfr.clock.now() == START + timedelta(hours=36)
 
 
 def test_a_system_clock_poll_does_not_wait_unless_asked():
@@ -258,7 +271,7 @@ def test_a_failed_instance_reports_its_failure(server):
 def test_every_api_version_prefix(server, prefix):
     base = f"{server.url}/{prefix}/workflows/dapr"
     assert call("POST", f"{base}/echo/start?instanceID=p", '"hi"')[0] == 202
-    state = call("GET", f"{base}/p")[2]
+    state = call("GET", f"{base}/p?wait=5")[2]
     assert state["properties"]["dapr.workflow.output"] == '"hi"'
     assert call("POST", f"{base}/p/purge")[0] == 202
 
@@ -267,7 +280,7 @@ def test_reusing_the_id_of_a_finished_instance_starts_it_again(server):
     base = f"{server.url}/v1.0/workflows/dapr"
     for value in ("1", "2"):
         assert call("POST", f"{base}/echo/start?instanceID=again", value)[0] == 202
-        assert call("GET", f"{base}/again")[2]["properties"]["dapr.workflow.output"] == value
+        assert call("GET", f"{base}/again?wait=5")[2]["properties"]["dapr.workflow.output"] == value
 
 
 def test_wfkit_routes_list_history_rerun_and_info(wfr, server):
@@ -290,7 +303,7 @@ def test_wfkit_routes_list_history_rerun_and_info(wfr, server):
         json.dumps({"eventId": scheduled["eventId"], "newInstanceId": "a2", "input": {"x": 1}}),
     )
     assert (status, reply) == (202, {"instanceID": "a2"})
-    assert call("GET", f"{base}/a2")[2]["runtimeStatus"] == "COMPLETED"
+    assert call("GET", f"{base}/a2?wait=5")[2]["runtimeStatus"] == "COMPLETED"
     info = call("GET", f"{server.url}/wfkit/v1/info")[2]
     assert "OrderProcessingWorkflow" in info["workflows"]
     assert "process_order" in info["activities"]
@@ -317,7 +330,7 @@ def test_openapi_description_is_served(server):
 
 
 def test_head_answers_without_a_body(server):
-    request = b"HEAD /v1.0/workflows/dapr/nobody HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    request = b"HEAD /v1.0/workflows/dapr/nobody HTTP/1.1\r\nConnection: close\r\n\r\n"
     answer = raw_request(server, request)
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 404")
@@ -420,7 +433,9 @@ def test_conflicting_states_are_409(wfr, server):
 
 
 def test_an_oversize_body_is_refused_unread(calls):
-    runtime = wf.WorkflowRuntime(clock=wf.VirtualClock(START), max_payload_bytes=1000)
+    runtime = wf.WorkflowRuntime(
+        clock=wf.VirtualClock(START, flow=False), store=":memory:", max_payload_bytes=1000
+    )
     build(runtime)
     runtime.start()
     try:
@@ -445,8 +460,7 @@ def test_stalled_and_malformed_connections_never_hang_the_server(server, monkeyp
     # a body shorter than its Content-Length: 408 once the socket times out
     answer = raw_request(
         server,
-        b"POST /v1.0/workflows/dapr/echo/start HTTP/1.1\r\nHost: x\r\n"
-        b"Content-Length: 100\r\n\r\n[1,",
+        b"POST /v1.0/workflows/dapr/echo/start HTTP/1.1\r\nContent-Length: 100\r\n\r\n[1,",
     )
     assert answer.startswith(b"HTTP/1.1 408")
     assert b'"ERR_REQUEST_TIMEOUT"' in answer
@@ -457,9 +471,9 @@ def test_stalled_and_malformed_connections_never_hang_the_server(server, monkeyp
     # garbage request lines, chunked bodies and bad lengths: JSON 4xx
     for data, status in (
         (b"NONSENSE\r\n\r\n", b"400"),
-        (b"GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", b"400"),
+        (b"GET /x HTTP/1.1\r\nContent-Length: -1\r\n\r\n", b"400"),
         (
-            b"POST /v1.0/workflows/dapr/echo/start HTTP/1.1\r\nHost: x\r\n"
+            b"POST /v1.0/workflows/dapr/echo/start HTTP/1.1\r\n"
             b"Transfer-Encoding: chunked\r\n\r\n1\r\n1\r\n0\r\n\r\n",
             b"411",
         ),
@@ -475,8 +489,8 @@ def test_stalled_and_malformed_connections_never_hang_the_server(server, monkeyp
 
 
 def test_keep_alive_connections_serve_several_requests(server):
-    request = b"GET /wfkit/v1/info HTTP/1.1\r\nHost: x\r\n\r\n"
-    last = b"GET /wfkit/v1/info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    request = b"GET /wfkit/v1/info HTTP/1.1\r\n\r\n"
+    last = b"GET /wfkit/v1/info HTTP/1.1\r\nConnection: close\r\n\r\n"
     answer = raw_request(server, request + request + last)
     assert answer.count(b"HTTP/1.1 200 OK") == 3
 
@@ -551,7 +565,7 @@ def test_the_server_shows_where_it_listens(wfr):
 
 
 def test_a_runtime_that_is_not_started_answers_reads_and_queues_starts(calls):
-    runtime = wf.WorkflowRuntime(clock=wf.VirtualClock(START))
+    runtime = wf.WorkflowRuntime(clock=wf.VirtualClock(START, flow=False), store=":memory:")
     build(runtime)
     with runtime.serve_http() as srv:
         base = f"{srv.url}/v1.0/workflows/dapr"
@@ -589,14 +603,200 @@ def test_a_read_only_store_is_served_for_reading(tmp_path):
     reader.shutdown()
 
 
-def test_concurrent_clients(wfr, server):
+def test_concurrent_clients(wfr, calls):
     from concurrent.futures import ThreadPoolExecutor
 
+    server = wfr.serve_http(poll_wait=5)  # polls wait, so auto-skip fires the timers
     base = f"{server.url}/v1.0/workflows/dapr"
 
     def one(i: int) -> str:
         call("POST", f"{base}/OrderProcessingWorkflow/start?instanceID=c{i}", json.dumps({"i": i}))
         return poll(f"{base}/c{i}")[1]["runtimeStatus"]
 
-    with ThreadPoolExecutor(16) as pool:
+    with server, ThreadPoolExecutor(16) as pool:
         assert list(pool.map(one, range(32))) == ["COMPLETED"] * 32
+
+
+# ------------------------------------------------------------------ web pages and slow clients
+def with_host(server: Any, host: str, path: str = "/wfkit/v1/instances") -> bytes:
+    """The answer to a GET sent with ``Host: host``."""
+    return raw_request(
+        server, f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+    )
+
+
+def test_a_foreign_host_is_refused_so_dns_rebinding_reads_nothing(wfr, server):
+    base = f"{server.url}/v1.0/workflows/dapr"
+    call("POST", f"{base}/echo/start?instanceID=private", '"card 4111"')
+    port = server.port
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}"):
+        assert with_host(server, host).startswith(b"HTTP/1.1 200"), host
+    for host in (
+        f"evil.example:{port}",
+        "evil.example",
+        f"127.0.0.1:{port + 1}",
+        f"localhost.evil.example:{port}",
+        f"user@localhost:{port}",
+        "",
+    ):
+        answer = with_host(server, host, "/v1.0/workflows/dapr/private")
+        assert answer.startswith(b"HTTP/1.1 403"), (host, answer[:100])
+        assert b'"ERR_HOST_NOT_ALLOWED"' in answer and b"4111" not in answer
+    two_hosts = raw_request(
+        server,
+        f"GET /wfkit/v1/info HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: evil.example\r\n"
+        "Connection: close\r\n\r\n".encode(),
+    )
+    assert two_hosts.startswith(b"HTTP/1.1 400")
+
+
+def test_more_host_names_can_be_allowed(wfr, calls):
+    with wfr.serve_http(allowed_hosts=["box.lan", "proxy.lan:8080"]) as srv:
+        assert with_host(srv, f"box.lan:{srv.port}").startswith(b"HTTP/1.1 200")
+        assert with_host(srv, "proxy.lan:8080").startswith(b"HTTP/1.1 200")
+        assert with_host(srv, f"proxy.lan:{srv.port}").startswith(b"HTTP/1.1 403")
+        assert with_host(srv, f"other.lan:{srv.port}").startswith(b"HTTP/1.1 403")
+    with wfr.serve_http(allowed_hosts=["*"]) as srv:
+        assert with_host(srv, "anything.example").startswith(b"HTTP/1.1 200")
+    with pytest.raises(ValueError, match="allowed_hosts"):
+        wfr.serve_http(allowed_hosts="box.lan")
+    with pytest.raises(ValueError, match="not a host name"):
+        wfr.serve_http(allowed_hosts=["http://box.lan/"])
+
+
+CROSS_SITE = [
+    {"Origin": "http://evil.example"},
+    {"Origin": "null"},
+    {"Origin": "http://localhost:8888", "Sec-Fetch-Site": "same-site"},
+    {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"},
+    {"Sec-Fetch-Site": "same-site"},
+]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+def test_cross_site_requests_are_refused_and_change_nothing(wfr, server, headers):
+    base = f"{server.url}/v1.0/workflows/dapr"
+    call("POST", f"{base}/waiter/start?instanceID=w", "")
+    before = list(wfr.instances()["instance_id"])
+    plain = {**headers, "Content-Type": "text/plain"}
+    for method, path, body in (
+        ("POST", "/echo/start?instanceID=evil", "1"),
+        ("POST", "/w/raiseEvent/go", "1"),
+        ("POST", "/w/pause", None),
+        ("POST", "/w/terminate", None),
+        ("POST", "/w/purge", None),
+        ("GET", "/w", None),
+    ):
+        status, head, error = call(method, base + path, body, plain)
+        assert (status, error["errorCode"]) == (403, "ERR_CROSS_ORIGIN"), (method, path)
+        assert not any(k.lower().startswith("access-control-") for k in head)
+    assert list(wfr.instances()["instance_id"]) == before
+    assert wf.DaprWorkflowClient(wfr).get_workflow_state("w").runtime_status.name == "RUNNING"
+
+
+def test_a_browser_on_the_servers_own_origin_must_send_json(server):
+    base = f"{server.url}/v1.0/workflows/dapr"
+    own = {"Origin": server.url, "Sec-Fetch-Site": "same-origin"}
+    status, _h, error = call(
+        "POST", f"{base}/echo/start", "1", {**own, "Content-Type": "text/plain"}
+    )
+    assert (status, error["errorCode"]) == (415, "ERR_UNSUPPORTED_MEDIA_TYPE")
+    json_type = {**own, "Content-Type": "application/json; charset=utf-8"}
+    assert call("POST", f"{base}/echo/start", "1", json_type)[0] == 202
+    # a URL typed in the address bar, and clients that are not browsers (curl -d sends a
+    # form content type, as in Dapr's examples)
+    assert call("GET", f"{server.url}/openapi.json", headers={"Sec-Fetch-Site": "none"})[0] == 200
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert call("POST", f"{base}/echo/start", "1", form)[0] == 202
+
+
+def test_a_cors_preflight_is_refused_without_allowing_any_origin(server):
+    path = f"{server.url}/v1.0/workflows/dapr/echo/start"
+    preflight = {
+        "Origin": "http://evil.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    status, head, error = call("OPTIONS", path, headers=preflight)
+    assert (status, error["errorCode"]) == (403, "ERR_CROSS_ORIGIN")
+    assert not any(k.lower().startswith("access-control-") for k in head)
+    # OPTIONS from a client that is not a browser: a method this path does not have
+    status, head, error = call("OPTIONS", path)
+    assert (status, head["Allow"]) == (405, "POST")
+
+
+def test_stack_traces_are_served_only_when_asked_for(wfr, calls):
+    client = wf.DaprWorkflowClient(wfr)
+    client.schedule_new_workflow("failing", instance_id="f")
+    client.wait_for_workflow_completion("f", timeout_in_seconds=WAIT)
+    here = os.path.dirname(__file__)
+    for asked in (False, True):
+        with wfr.serve_http(stack_traces=asked) as srv:
+            state = call("GET", f"{srv.url}/v1.0/workflows/dapr/f")[2]
+            listed = call("GET", f"{srv.url}/wfkit/v1/instances")[2]
+            history = call("GET", f"{srv.url}/wfkit/v1/instances/f/history")[2]
+        props = state["properties"]
+        assert props["dapr.workflow.failure.error_message"] == "this workflow always fails"
+        text = json.dumps([state, listed, history])
+        assert ("dapr.workflow.failure.stack_trace" in props) is asked
+        assert (here in text) is asked
+
+
+def test_a_slow_client_is_cut_off_however_its_bytes_trickle_in(wfr, calls):
+    with wfr.serve_http(request_timeout=1.0) as srv:
+        request = (
+            f"POST /v1.0/workflows/dapr/echo/start HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\n"
+            "Content-Length: 200\r\n\r\n" + "1" * 200
+        ).encode()
+        started = time.monotonic()
+        sent = 0
+        with socket.create_connection((srv.host, srv.port), timeout=WAIT) as sock:
+            try:
+                for byte in request:  # a byte every 0.2 s: each well within the idle timeout
+                    sock.sendall(bytes([byte]))
+                    sent += 1
+                    time.sleep(0.2)
+                    if time.monotonic() - started > 8:
+                        break
+                answer = sock.recv(65536)
+            except (BrokenPipeError, ConnectionResetError):
+                answer = b""
+        elapsed = time.monotonic() - started
+        assert elapsed < 4, (elapsed, sent)
+        assert sent < len(request)
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 408")
+        assert call("GET", f"{srv.url}/wfkit/v1/info")[0] == 200
+    with pytest.raises(ValueError, match="request_timeout"):
+        wfr.serve_http(request_timeout=0)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "code"),
+    [
+        (
+            "POST",
+            "/v1.0/workflows/dapr/echo/start?instanceID=abc%0A",
+            "1",
+            "ERR_INSTANCE_ID_INVALID",
+        ),
+        (
+            "POST",
+            "/v1.0/workflows/dapr/echo/start?instanceID=a%1Bb",
+            "1",
+            "ERR_INSTANCE_ID_INVALID",
+        ),
+        ("GET", "/v1.0/workflows/dapr/abc%0A", None, "ERR_MALFORMED_REQUEST"),
+        ("POST", "/v1.0/workflows/dapr/abc%0D%0A/terminate", None, "ERR_MALFORMED_REQUEST"),
+        ("POST", "/v1.0/workflows/dapr/abc/raiseEvent/go%1B%5B2J", "1", "ERR_MALFORMED_REQUEST"),
+        (
+            "POST",
+            "/wfkit/v1/instances/abc/rerun",
+            '{"eventId": 1, "newInstanceId": "x\\n"}',
+            "ERR_INSTANCE_ID_INVALID",
+        ),
+    ],
+)
+def test_ids_and_names_with_control_characters_are_refused(wfr, server, method, path, body, code):
+    status, _h, error = call(method, server.url + path, body)
+    assert (status, error["errorCode"]) == (400, code), error
+    assert wfr.instances().empty

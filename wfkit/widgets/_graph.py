@@ -18,6 +18,7 @@ from ._graph_model import graph_model, layout, node_detail
 from ._live import EventTap, engine_of, hub_for
 from ._protocols import GraphMessage
 from ._replay import HistorySource, ReplayedInstance, source_for
+from ._theme import stylesheet
 
 STATIC = pathlib.Path(__file__).parent / "static"
 
@@ -66,7 +67,7 @@ class GraphWidget(anywidget.AnyWidget):
     """
 
     _esm = STATIC / "graph.js"
-    _css = STATIC / "graph.css"
+    _css = stylesheet("graph.css")
 
     instance_id = traitlets.Unicode("").tag(sync=True)
     graph = traitlets.Dict().tag(sync=True)
@@ -151,9 +152,9 @@ class GraphWidget(anywidget.AnyWidget):
         with self._lock:
             self._dirty = False
             model: dict[str, Any] | None = None
-            # until no episode of its code ran during the read (the first drawing: at once)
-            for _attempt in range(3 if self.graph else 1):
-                epoch = self._settled_epoch()
+            # until no episode of its code ran during the read (the first drawing waits less)
+            for _attempt in range(3):
+                epoch = self._settled_epoch(0.5 if self.graph else 0.1)
                 # the record first: the history read next is at least as recent (the engine
                 # hands a batch to the tap before anyone can read the records it commits)
                 record = self._engine.record(self.instance_id)
