@@ -171,10 +171,10 @@ class GraphWidget(anywidget.AnyWidget):
                         page_size=self._page_size,
                     )
                 except RuntimeError:  # its executor changed under the read (a dict resized)
-                    if epoch == self._engine.code_epoch(self.instance_id):
+                    if epoch == self._epoch():
                         raise
                     continue
-                if epoch % 2 == 0 and epoch == self._engine.code_epoch(self.instance_id):
+                if epoch % 2 == 0 and epoch == self._epoch():
                     break
             else:
                 if self.graph or model is None:  # read again at the next tick
@@ -190,14 +190,19 @@ class GraphWidget(anywidget.AnyWidget):
             if self.selected:
                 self._show_detail(self.selected)
 
+    def _epoch(self) -> int:
+        """The live executor's code epoch (engines whose code runs elsewhere have none)."""
+        code_epoch = getattr(self._engine, "code_epoch", None)
+        return code_epoch(self.instance_id) if code_epoch is not None else 0
+
     def _settled_epoch(self, patience: float = 0.5) -> int:
         """The instance's code epoch once its workflow code is not running (waiting up
         to ``patience`` seconds for an episode to end)."""
         deadline = time.monotonic() + patience
-        epoch = self._engine.code_epoch(self.instance_id)
+        epoch = self._epoch()
         while epoch % 2 and time.monotonic() < deadline:
             time.sleep(0.002)
-            epoch = self._engine.code_epoch(self.instance_id)
+            epoch = self._epoch()
         return epoch
 
     def _update(self, record: InstanceRecord | None) -> ReplayedInstance:
