@@ -36,6 +36,7 @@ class ActivityWorkers(Generic[Call]):
         self._cond = threading.Condition(lock)
         self._flushing = threading.Condition(lock)  # wakes the thread handing results back
         self._threads: list[threading.Thread] = []
+        self._members: set[threading.Thread] = set()
         self._idle = 0
         #: what each thread is running now (left in flight if it hangs at shutdown)
         self._running: dict[threading.Thread, Call] = {}
@@ -45,15 +46,22 @@ class ActivityWorkers(Generic[Call]):
         self._flusher: threading.Thread | None = None
 
     def submit(self, calls: list[Call]) -> None:
+        me = threading.current_thread()
         with self._cond:
             self._queue.extend(calls)
-            self._threads = [t for t in self._threads if t.is_alive()]
-            spawn = min(len(self._queue) - self._idle, self._size - len(self._threads))
-            for _ in range(spawn):
-                self._threads.append(self._spawn(self._work, "wfkit-activity"))
+            # a worker handing results back (a chain's next call) takes work next itself
+            taker = me in self._members and me not in self._running
+            spawn = min(len(self._queue) - self._idle - taker, self._size - len(self._threads))
+            if spawn > 0:
+                self._threads = [t for t in self._threads if t.is_alive()]
+                self._members = set(self._threads)
+                for _ in range(spawn):
+                    thread = self._spawn(self._work, "wfkit-activity")
+                    self._threads.append(thread)
+                    self._members.add(thread)
             if self._flusher is None:
                 self._flusher = self._spawn(self._flush, "wfkit-activity-results")
-            self._cond.notify(len(calls))
+            self._cond.notify(len(calls) - taker)
 
     @staticmethod
     def _spawn(target: Callable[[], None], name: str) -> threading.Thread:
