@@ -39,6 +39,7 @@ from .._errors import StoreError, StoreFormatError, StoreLockedError
 from .._gc import gc_paused
 from .._state import InstanceRecord
 from ._base import Batch, StoredEvent, check_batch
+from ._pending import PendingWrites
 from ._rows import (
     HISTORY_COLUMNS,
     INSTANCE_COLUMNS,
@@ -247,10 +248,7 @@ class DuckDBStore:
         self._lock = threading.RLock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._snapshot: tempfile.TemporaryDirectory[str] | None = None
-        self._pending: list[tuple[Batch, dict[str, int]]] = []
-        self._pending_rows = 0
-        # records of the waiting batches, None for purged instances (in-memory stores)
-        self._pending_records: dict[str, InstanceRecord | None] = {}
+        self._pending = PendingWrites()  # accepted, not yet written (in-memory stores)
         self._lengths: dict[str, int] = {}  # history length per instance (committed batches)
         self._order: dict[str, int] = {}  # creation ordinal per instance (committed batches)
         self._next_order = 0
@@ -386,9 +384,7 @@ class DuckDBStore:
         """Read what validating and numbering new batches needs."""
         con = self._con
         assert con is not None
-        self._pending = []
-        self._pending_rows = 0
-        self._pending_records = {}
+        self._pending = PendingWrites()
         self._lengths = dict(
             con.execute(
                 "SELECT instance_id, max(seq)::INTEGER + 1 FROM history GROUP BY instance_id"
@@ -423,14 +419,11 @@ class DuckDBStore:
                     next_order += 1
                 ordinals[instance_id] = ordinal
             if self.path is not None:
-                self._write([(batch, ordinals)])
+                single = PendingWrites()
+                single.add(batch, ordinals)
+                self._write(single)
             else:
-                self._pending.append((batch, ordinals))
-                self._pending_rows += len(batch.events) + len(batch.records) + 1
-                pending_records = self._pending_records
-                for instance_id in purged:
-                    pending_records[instance_id] = None
-                pending_records.update(batch.records)
+                self._pending.add(batch, ordinals)
             # the batch is accepted: bring the bookkeeping up to date
             for instance_id in purged:
                 self._order.pop(instance_id, None)
@@ -444,28 +437,30 @@ class DuckDBStore:
             if batch.clock_time is not None:
                 self._clock = batch.clock_time
             self._remember(batch)
-            if self._pending_rows >= FLUSH_ROWS:
+            if self._pending.rows >= FLUSH_ROWS:
                 self._flush()
 
     def _remember(self, batch: Batch) -> None:
         """Keep an accepted batch's events in the recent histories (lock held)."""
         recent = self._recent
-        for instance_id in batch.purges | batch.resets:
-            self._recent_events -= len(recent.pop(instance_id, ()))
-        for instance_id in batch.resets:
-            recent[instance_id] = []
-        touched: set[str] = set()
+        if batch.purges or batch.resets:
+            for instance_id in batch.purges | batch.resets:
+                self._recent_events -= len(recent.pop(instance_id, ()))
+            for instance_id in batch.resets:
+                recent[instance_id] = []
+        last = None
         for stored in batch.events:
-            events = recent.get(stored.instance_id)
+            instance_id = stored.instance_id
+            events = recent.get(instance_id)
             if events is None:
                 if stored.seq != 0:
                     continue  # its history began before this store was opened, or was evicted
-                events = recent[stored.instance_id] = []
+                events = recent[instance_id] = []
             events.append(stored)
-            touched.add(stored.instance_id)
-        self._recent_events += sum(1 for s in batch.events if s.instance_id in touched)
-        for instance_id in touched:
-            recent.move_to_end(instance_id)
+            self._recent_events += 1
+            if instance_id != last:
+                recent.move_to_end(instance_id)
+                last = instance_id
         while self._recent_events > RECENT_EVENTS and recent:
             self._recent_events -= len(recent.popitem(last=False)[1])
 
@@ -473,39 +468,28 @@ class DuckDBStore:
         """Write the batches an in-memory store holds back (lock held)."""
         if self._pending:
             self._write(self._pending)
-            self._pending = []
-            self._pending_rows = 0
-            self._pending_records = {}
+            self._pending = PendingWrites()
 
-    def _write(self, items: list[tuple[Batch, dict[str, int]]]) -> None:
-        """Write ``items`` (batches, in order) in one transaction; on error, roll back."""
+    def _write(self, pending: PendingWrites) -> None:
+        """Write ``pending`` in one transaction; on error, roll back."""
         with gc_paused():  # a bulk write builds a row per event, all kept until written
-            self._write_rows(items)
+            self._write_rows(pending)
 
-    def _write_rows(self, items: list[tuple[Batch, dict[str, int]]]) -> None:
-        purged: set[str] = set()
-        dropped: set[str] = set()  # instances whose stored history is deleted
-        records: dict[str, tuple[Any, ...]] = {}
+    def _write_rows(self, pending: PendingWrites) -> None:
+        purged = pending.purged
+        dropped = pending.dropped
+        records = {
+            instance_id: (*record_row(record), ordinal)
+            for instance_id, (record, ordinal) in pending.records.items()
+        }
+        # each instance's events together: the table is read an instance at a time
         events: dict[str, list[StoredEvent]] = {}
-        clock: datetime | None = None
-        for batch, ordinals in items:
-            for instance_id in batch.purges:
-                purged.add(instance_id)
-                dropped.add(instance_id)
-                records.pop(instance_id, None)
-                events.pop(instance_id, None)
-            for instance_id in batch.resets:
-                dropped.add(instance_id)
-                events.pop(instance_id, None)
-            for instance_id, record in batch.records.items():
-                records[instance_id] = (*record_row(record), ordinals[instance_id])
-            for stored in batch.events:
-                stream = events.get(stored.instance_id)
-                if stream is None:
-                    stream = events[stored.instance_id] = []
-                stream.append(stored)
-            if batch.clock_time is not None:
-                clock = batch.clock_time
+        for stored in pending.live_events():
+            stream = events.get(stored.instance_id)
+            if stream is None:
+                stream = events[stored.instance_id] = []
+            stream.append(stored)
+        clock = pending.clock
         statements: list[tuple[str, Any]] = []
         if dropped:
             statements.append(
@@ -615,8 +599,8 @@ class DuckDBStore:
 
     def record(self, instance_id: str) -> InstanceRecord | None:
         with self._lock:
-            if instance_id in self._pending_records:
-                return self._pending_records[instance_id]
+            if self._pending.knows(instance_id):
+                return self._pending.record(instance_id)
             row = (
                 self._read()
                 .execute(_INSTANCE_SELECT + " WHERE instance_id = ?", [instance_id])
