@@ -514,7 +514,7 @@ class Engine:
             if batch:
                 for subscriber in self._subscribers:
                     subscriber(batch)
-        if self.running and self._dispatch:
+        if self._dispatch and self.running:
             dispatch, self._dispatch = self._dispatch, []
             self._submit(dispatch)
 

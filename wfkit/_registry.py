@@ -25,15 +25,16 @@ class Registered:
     fn: Callable[..., Any]
     takes_input: bool
     input_class: Any
+    #: ``async def`` (run on the event loop rather than a worker thread); asked per call
+    is_async: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_async", inspect.iscoroutinefunction(self.fn))
 
     @classmethod
     def of(cls, fn: Callable[..., Any], name: str) -> Registered:
         takes_input, input_class = _serde.resolve_input(fn)
         return cls(name, fn, takes_input, input_class)
-
-    @property
-    def is_async(self) -> bool:
-        return inspect.iscoroutinefunction(self.fn)
 
     def invoke(self, ctx: Any, encoded_input: str | None) -> Any:
         if not self.takes_input:

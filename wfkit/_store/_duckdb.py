@@ -674,18 +674,19 @@ class DuckDBStore:
 
     # ------------------------------------------------------------------ closing
     def close(self) -> None:
-        """Write what is held back; a file store also closes the file (releasing it for
-        other processes) and reopens it on its next use. An in-memory store stays as is."""
+        """A file store closes the file (releasing it for other processes) and reopens it
+        on its next use. An in-memory store stays as is."""
         self._close(final=False)
 
     def _close(self, *, final: bool) -> None:
         with self._lock:
             if self._con is None:
                 return
-            with contextlib.suppress(Exception):
-                self._flush()
             if self.path is None and not final:
-                return
+                return  # in memory: what waits is written when (if ever) it is read
+            if self.path is not None:
+                with contextlib.suppress(Exception):
+                    self._flush()
             self._final = final
             con, self._con = self._con, None
             _open_stores.discard(self)
