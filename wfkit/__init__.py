@@ -9,9 +9,13 @@ from ._client import DaprWorkflowClient
 from ._clock import SystemClock, VirtualClock
 from ._errors import (
     ActivityNotRegisteredError,
+    EngineAddressError,
+    EngineError,
+    EngineUnavailableError,
     InstanceExistsError,
     InstanceNotFoundError,
     InvalidInstanceStateError,
+    MissingDependencyError,
     NonDeterminismError,
     NonRetryableError,
     PayloadTooLargeError,
@@ -20,6 +24,7 @@ from ._errors import (
     StoreError,
     StoreFormatError,
     StoreLockedError,
+    UnknownHistoryEventError,
     VersionNotRegisteredError,
     WfkitError,
     WfkitWarning,
@@ -40,6 +45,7 @@ from ._state import (
 )
 from ._store import DuckDBStore, MemoryStore
 from ._task import RetryPolicy, TaskFailedError, when_all, when_any
+from .interop.connect import Connection, connect
 
 __version__ = "0.1.0"
 
@@ -58,14 +64,19 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "UNSET",
     "ActivityNotRegisteredError",
+    "Connection",
     "DaprWorkflowClient",
     "DaprWorkflowContext",
     "DuckDBStore",
+    "EngineAddressError",
+    "EngineError",
+    "EngineUnavailableError",
     "FailureDetails",
     "InstanceExistsError",
     "InstanceNotFoundError",
     "InvalidInstanceStateError",
     "MemoryStore",
+    "MissingDependencyError",
     "NonDeterminismError",
     "NonRetryableError",
     "PayloadTooLargeError",
@@ -77,6 +88,7 @@ __all__ = [
     "StoreLockedError",
     "SystemClock",
     "TaskFailedError",
+    "UnknownHistoryEventError",
     "VersionNotRegisteredError",
     "VirtualClock",
     "WfkitError",
@@ -91,6 +103,7 @@ __all__ = [
     "WorkflowState",
     "WorkflowStatus",
     "alternate_name",
+    "connect",
     "when_all",
     "when_any",
 ]

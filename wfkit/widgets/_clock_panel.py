@@ -14,7 +14,7 @@ from typing import Any
 import ipywidgets as w
 
 from .._store import Batch
-from ._live import engine_of, hub_for
+from ._live import control_of, engine_of, hub_for
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|w|d|h|m|s)", re.IGNORECASE)
@@ -81,18 +81,16 @@ class ClockPanel(w.VBox):
     you type) and pause / resume / terminate for the chosen instance.
 
     Args:
-        runtime: the ``WorkflowRuntime``.
+        runtime: the ``WorkflowRuntime`` (or a ``Connection`` to an engine: its clock is
+            the engine's wall clock, which cannot be moved).
         instance_id: the instance the event form and buttons act on first.
     """
 
     def __init__(
         self, runtime: Any, instance_id: str | None = None, *, live: bool = True, **kwargs: Any
     ):
-        from .._client import DaprWorkflowClient
-
-        self._runtime = getattr(runtime, "runtime", runtime)
         self._engine = engine_of(runtime)
-        self._client = DaprWorkflowClient(runtime=self._runtime)
+        self._client = control_of(runtime)
         self._clock = self._engine.clock
         self._dirty = True
         self._name_typed = False
