@@ -212,6 +212,11 @@ class Engine:
         self._awaited: Counter[str] = Counter()
         self._batch = Batch()
         self._dispatch: list[ActivityCall] = []
+        #: finished activity calls not yet delivered, and whether a thread is delivering
+        #: them (see ``_activities_done``); guarded by ``_arrival``
+        self._arrival = threading.Lock()
+        self._arrived: list[tuple[ActivityCall, Any, BaseException | None]] = []
+        self._delivering = False
         self._thread: threading.Thread | None = None
         self._workers: ActivityWorkers | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -745,29 +750,51 @@ class Engine:
         self, done: list[tuple[ActivityCall, Any, BaseException | None]], *, run_turn: bool = False
     ) -> None:
         """Deliver finished activity calls: (call, encoded result, error). With ``run_turn``
-        (an activity worker), run the turn they make ready here instead of waking the engine."""
-        with self._lock:
-            self._inflight -= len(done)
-            now = self.clock.now()
-            for call, encoded, error in done:
-                live = self._live.get(call.instance_id)
-                if live is None or live.generation != call.generation:
-                    continue  # the instance finished or started over meanwhile
-                task_id = call.decision.task_id
-                event: HistoryEvent
-                if error is None:
-                    event = TaskCompleted(timestamp=now, task_scheduled_id=task_id, result=encoded)
-                else:
-                    event = TaskFailed(
-                        timestamp=now, task_scheduled_id=task_id, failure=FailureDetails.of(error)
-                    )
-                self._deliver(live, event)
-            if run_turn and self._ready and self.running:
-                self._run_ready()
-            if self._ready or not self._inflight:  # the engine thread has work, or timers
-                self._wake.notify()
-            if not self._inflight:
-                self._changed.notify_all()
+        (an activity worker), run the turn they make ready here instead of waking the engine.
+
+        One thread delivers at a time; results that arrive meanwhile (while it waits for
+        the lock, or runs a turn and its store commit, durable on a file) are left for it,
+        and the thread that brought them goes back to its work. The deliverer takes them
+        all at once: one turn and one commit serve them all (a group commit)."""
+        with self._arrival:
+            self._arrived.extend(done)
+            if self._delivering:
+                return
+            self._delivering = True
+        while True:
+            with self._lock:
+                with self._arrival:
+                    done = self._arrived
+                    self._arrived = []
+                    if not done:
+                        self._delivering = False
+                        return
+                self._deliver_results(done, run_turn=run_turn)
+
+    def _deliver_results(
+        self, done: list[tuple[ActivityCall, Any, BaseException | None]], *, run_turn: bool
+    ) -> None:
+        self._inflight -= len(done)
+        now = self.clock.now()
+        for call, encoded, error in done:
+            live = self._live.get(call.instance_id)
+            if live is None or live.generation != call.generation:
+                continue  # the instance finished or started over meanwhile
+            task_id = call.decision.task_id
+            event: HistoryEvent
+            if error is None:
+                event = TaskCompleted(timestamp=now, task_scheduled_id=task_id, result=encoded)
+            else:
+                event = TaskFailed(
+                    timestamp=now, task_scheduled_id=task_id, failure=FailureDetails.of(error)
+                )
+            self._deliver(live, event)
+        if run_turn and self._ready and self.running:
+            self._run_ready()
+        if self._ready or not self._inflight:  # the engine thread has work, or timers
+            self._wake.notify()
+        if not self._inflight:
+            self._changed.notify_all()
 
     # ------------------------------------------------------------------ observers
     def subscribe(self, callback: Callable[[Batch], None]) -> Callable[[], None]:
