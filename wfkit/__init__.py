@@ -21,6 +21,7 @@ from ._errors import (
     PayloadTooLargeError,
     RuntimeNotStartedError,
     SerializationError,
+    SidecarRequiredError,
     StoreError,
     StoreFormatError,
     StoreLockedError,
@@ -31,7 +32,16 @@ from ._errors import (
     WorkflowNotRegisteredError,
 )
 from ._history import FailureDetails
+from ._mcp import DaprMCPClient, MCPToolDef
 from ._orchestration import DaprWorkflowContext
+from ._propagation import (
+    ActivityResult,
+    ChildWorkflowResult,
+    PropagatedHistory,
+    PropagationNotFoundError,
+    PropagationScope,
+    WorkflowResult,
+)
 from ._registry import alternate_name
 from ._runtime import WorkflowActivityContext, WorkflowRuntime
 from ._state import (
@@ -50,7 +60,7 @@ from .interop.connect import Connection, connect
 __version__ = "0.1.0"
 
 # Subpackages with heavy dependencies load on first use: `wf.widgets.timeline(...)`.
-_LAZY_SUBMODULES = frozenset({"widgets", "timetravel", "interop"})
+_LAZY_SUBMODULES = frozenset({"widgets", "timetravel", "interop", "aio", "logger"})
 
 
 def __getattr__(name: str) -> object:
@@ -64,7 +74,10 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "UNSET",
     "ActivityNotRegisteredError",
+    "ActivityResult",
+    "ChildWorkflowResult",
     "Connection",
+    "DaprMCPClient",
     "DaprWorkflowClient",
     "DaprWorkflowContext",
     "DuckDBStore",
@@ -75,14 +88,19 @@ __all__ = [
     "InstanceExistsError",
     "InstanceNotFoundError",
     "InvalidInstanceStateError",
+    "MCPToolDef",
     "MemoryStore",
     "MissingDependencyError",
     "NonDeterminismError",
     "NonRetryableError",
     "PayloadTooLargeError",
+    "PropagatedHistory",
+    "PropagationNotFoundError",
+    "PropagationScope",
     "RetryPolicy",
     "RuntimeNotStartedError",
     "SerializationError",
+    "SidecarRequiredError",
     "StoreError",
     "StoreFormatError",
     "StoreLockedError",
@@ -99,6 +117,7 @@ __all__ = [
     "WorkflowHistoryEventType",
     "WorkflowInstanceIdPage",
     "WorkflowNotRegisteredError",
+    "WorkflowResult",
     "WorkflowRuntime",
     "WorkflowState",
     "WorkflowStatus",

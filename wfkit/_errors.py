@@ -96,5 +96,9 @@ class MissingDependencyError(WfkitError, ImportError):
     extra to install)."""
 
 
+class SidecarRequiredError(WfkitError, NotImplementedError):
+    """A Dapr feature served by Dapr's sidecar, which an in-process runtime does not have."""
+
+
 class NonRetryableError(Exception):
     """Raise from an activity to fail it at once, whatever its retry policy says."""

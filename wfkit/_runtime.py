@@ -13,6 +13,7 @@ from ._clock import Clock, make_clock
 from ._engine import Engine
 from ._errors import InstanceNotFoundError, StoreError, WfkitWarning
 from ._orchestration import registered_name
+from ._propagation import PropagatedHistory
 from ._registry import Registry
 from ._store import DuckDBStore, HistoryStore, MemoryStore, _rows
 
@@ -30,10 +31,18 @@ def last_started_runtime() -> WorkflowRuntime | None:
 class WorkflowActivityContext:
     """The context an activity function receives as its first argument."""
 
-    def __init__(self, workflow_id: str, task_id: int, task_execution_id: str = ""):
+    def __init__(
+        self,
+        workflow_id: str,
+        task_id: int,
+        task_execution_id: str = "",
+        *,
+        propagated: PropagatedHistory | None = None,
+    ):
         self._workflow_id = workflow_id
         self._task_id = task_id
         self._task_execution_id = task_execution_id
+        self._propagated = propagated
 
     @property
     def workflow_id(self) -> str:
@@ -53,8 +62,9 @@ class WorkflowActivityContext:
     def get_inner_context(self) -> WorkflowActivityContext:
         return self
 
-    def get_propagated_history(self) -> None:
-        return None
+    def get_propagated_history(self) -> PropagatedHistory | None:
+        """History the calling workflow handed down with ``propagation=``; None if it did not."""
+        return self._propagated
 
     def __repr__(self) -> str:
         return f"<WorkflowActivityContext {self._workflow_id!r} task {self._task_id}>"

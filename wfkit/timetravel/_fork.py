@@ -177,7 +177,7 @@ def start_fork(
         not isinstance(new_instance_id, str) or not new_instance_id
     ):
         raise ValueError("new_instance_id must be None or a non-empty string")
-    new_id = new_instance_id or str(uuid.uuid4())
+    new_id = new_instance_id or uuid.uuid4().hex
     with engine._lock:
         source: InstanceRecord = engine._require(instance_id)
         if finished_only:
