@@ -59,6 +59,7 @@ from ._propagation import DEFAULT_APP_ID, PropagatedHistory, PropagationScope
 from ._registry import Registered, Registry, VersionedWorkflow
 from ._state import InstanceRecord, WorkflowStatus
 from ._store import Batch, HistoryStore, StoredEvent
+from ._warm import WarmInstances, replayed
 
 _START = 0  # timer id of a scheduled start (``start_at``); real timers have ids >= 1
 _CLOSING = (TaskCompleted, TaskFailed, ChildWorkflowInstanceCompleted, ChildWorkflowInstanceFailed)
@@ -211,6 +212,7 @@ class Engine:
         *,
         max_payload_bytes: int | None,
         max_workers: int | None = None,
+        warm_instances: int | None = None,
     ):
         self.registry = registry
         self.store = store
@@ -228,6 +230,8 @@ class Engine:
         #: Instances that run code of their own instead of the registered workflow (forks)
         self._code: dict[str, Registered] = {}
         self._ready: dict[str, None] = {}
+        #: running instances whose executor is in memory (the others replay when needed)
+        self._warm = WarmInstances(warm_instances)
         self._timers: list[tuple[datetime, int, str, int, int]] = []
         self._timer_order = itertools.count()
         self._inflight = 0
@@ -331,12 +335,14 @@ class Engine:
         taken: list[tuple[Live, int]] = []
         self._turn_thread = threading.current_thread()
         try:
+            self._warm_up([self._live[i] for i in ready if i in self._live])
             for instance_id in ready:
                 live = self._live.get(instance_id)
                 if live is not None:
                     taken.append((live, live.added))
                     self._episode(live)
             self._commit()
+            self._evict_idle()
         finally:
             self._turn_thread = None
         for live, added in taken:
@@ -367,6 +373,7 @@ class Engine:
         live.inbox = []
         orchestration = live.orchestration
         assert orchestration is not None
+        self._warm.ran(record.instance_id)
         for event in events:
             orchestration.apply(event, replaying=False)
         decisions = orchestration.take_decisions()
@@ -396,6 +403,29 @@ class Engine:
                 WorkflowStatus.SUSPENDED if orchestration._is_suspended else WorkflowStatus.RUNNING
             )
             self._update(live, now, status=status, custom_status=orchestration.custom_status)
+
+    def _warm_up(self, lives: list[Live]) -> None:
+        """Rebuild the executors of evicted instances among ``lives`` by replaying their
+        histories, read from the store together."""
+        cold = [live for live in lives if live.started and live.orchestration is None]
+        if not cold:
+            return
+        histories = self.store.histories([live.record.instance_id for live in cold])
+        for live in cold:
+            instance_id = live.record.instance_id
+            history = [stored.event for stored in histories[instance_id]]
+            live.orchestration = replayed(self._new_orchestration(instance_id), history)
+            self._warm.ran(instance_id)
+
+    def _evict_idle(self) -> None:
+        """Drop the executors of the least recently run instances beyond the warm limit
+        (after the commit: their histories are in the store to replay from)."""
+        for instance_id in self._warm.over_limit(self._busy):
+            self._live[instance_id].orchestration = None
+
+    def _busy(self, instance_id: str) -> bool:
+        live = self._live.get(instance_id)
+        return live is None or bool(live.inbox) or instance_id in self._ready
 
     def _new_orchestration(self, instance_id: str) -> Orchestration:
         code = self._code.get(instance_id)
@@ -523,6 +553,7 @@ class Engine:
         live.history_len = 0
         live.started = False
         live.orchestration = None
+        self._warm.forget(instance_id)
         live.children.clear()
         live.inbox = [
             EventRaised(timestamp=now, event_name=name, input=_serde.encode(value))
@@ -548,6 +579,7 @@ class Engine:
             else live.record.custom_status,
         )
         del self._live[instance_id]
+        self._warm.forget(instance_id)
         self._ready.pop(instance_id, None)
         if status is WorkflowStatus.TERMINATED and recursive:
             for child_id in live.children:
@@ -895,14 +927,15 @@ class Engine:
         yielded); None before its first episode and once it has finished."""
         with self._lock:
             live = self._live.get(instance_id)
-            return live.orchestration if live is not None else None
+            if live is None:
+                return None
+            self._warm_up([live])
+            return live.orchestration
 
     def waiting_for_events(self, instance_id: str) -> list[str]:
         """Names of the external events a live instance is waiting for now."""
-        with self._lock:
-            live = self._live.get(instance_id)
-            orchestration = live.orchestration if live is not None else None
-            return orchestration.waiting_for_events if orchestration is not None else []
+        orchestration = self.orchestration(instance_id)
+        return orchestration.waiting_for_events if orchestration is not None else []
 
     # ------------------------------------------------------------------ client commands
     def running_instances(self, workflow_name: str) -> list[str]:
@@ -1062,6 +1095,7 @@ class Engine:
             orchestration.apply(event, replaying=True, position=position)
         live.started = True
         live.orchestration = orchestration
+        self._warm.ran(record.instance_id)
         open_calls: dict[int, HistoryEvent] = {}
         for event in history:
             if event.is_scheduling:

@@ -102,6 +102,11 @@ class WorkflowRuntime:
             ``"memory"`` plain Python structures (fastest, no SQL); or a store object such
             as ``DuckDBStore(path, read_only=True)``.
         max_payload_bytes: ceiling for one serialized input, output or event payload.
+
+    Of Dapr's arguments, ``history_cache_max_instances`` has its meaning here too: how many
+    running instances keep their executor in memory between events (default 100,000). The
+    least recently run idle ones beyond it are evicted and replay their history from the
+    store when their next event arrives, which the workflow cannot tell.
     """
 
     def __init__(
@@ -133,6 +138,7 @@ class WorkflowRuntime:
             self._clock,
             max_payload_bytes=max_payload_bytes,
             max_workers=maximum_thread_pool_workers,
+            warm_instances=history_cache_max_instances,
         )
 
     # ------------------------------------------------------------------ registration
