@@ -74,6 +74,16 @@ class StoreFormatError(StoreError):
     and left as it was."""
 
 
+class StoreCorruptError(StoreFormatError):
+    """A DuckDB store file that is damaged (truncated, or a block whose checksum does not
+    match); it is refused and left as it was."""
+
+
+class StoreVersionError(StoreFormatError):
+    """A store file written by a newer wfkit (store schema) or a DuckDB whose storage
+    format this one cannot read; it is refused and left as it was."""
+
+
 class EngineUnavailableError(WfkitError, ConnectionError):
     """A workflow engine (Dapr's sidecar) that cannot be reached at its address, or that
     stopped answering."""

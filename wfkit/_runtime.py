@@ -276,6 +276,9 @@ class WorkflowRuntime:
         token: str | None = None,
         allow_remote: bool = False,
         poll_wait: float = 0.25,
+        allowed_hosts: list[str] | tuple[str, ...] = (),
+        stack_traces: bool = False,
+        request_timeout: float = 10.0,
     ) -> Any:
         """Serve Dapr's workflow HTTP API for this runtime from a background thread.
 
@@ -293,6 +296,13 @@ class WorkflowRuntime:
             poll_wait: with a virtual clock on auto-skip, a status poll (``GET`` of an
                 unfinished instance) waits on it this many wall seconds before answering,
                 so its timers are fast-forwarded; ``?wait=`` overrides it per request.
+            allowed_hosts: more names the ``Host`` header may carry (``"box.lan"``, or
+                ``"box.lan:8080"`` behind a proxy; ``"*"``: any). The server's address,
+                ``localhost``, ``127.0.0.1`` and ``[::1]`` are always accepted; others are
+                refused, so that a web page cannot reach the API through a DNS name.
+            stack_traces: include a failure's stack trace (which names files on this
+                machine) in ``properties`` and histories.
+            request_timeout: seconds in which a whole request must arrive.
         """
         from ._http import serve
 
@@ -303,6 +313,9 @@ class WorkflowRuntime:
             token=token,
             allow_remote=allow_remote,
             poll_wait=poll_wait,
+            allowed_hosts=allowed_hosts,
+            stack_traces=stack_traces,
+            request_timeout=request_timeout,
         )
 
     # ------------------------------------------------------------------ queries

@@ -297,6 +297,14 @@ def test_determinism_check_runs_edited_code_against_engine_histories(
     assert timetravel.check_histories(tmp_path, {"connect_order": connect_order})[0]
 
 
+def test_a_fork_of_an_engine_instance_is_refused_with_what_works(
+    app: DaprApp, conn: wfkit.Connection
+) -> None:
+    iid = finished_order(app)
+    with pytest.raises(wfkit.EngineError, match="check_replay"):
+        timetravel.fork(conn, iid, at=1)
+
+
 def test_replay_without_registered_code_says_how_to_give_it(app: DaprApp) -> None:
     iid = finished_order(app)
     with wfkit.connect(app.sidecar.address) as bare:

@@ -147,13 +147,16 @@ class EngineMirror:
             synced: dict[str, _Synced | None] = {}
             events = 0
             ids = list(dict.fromkeys(instance_ids))
-            # one read of the copied records rather than a query per instance
-            known = {r.instance_id: r for r in self.store.records()} if len(ids) > 8 else None
+            if len(ids) == 1:
+                engine = {ids[0]: self.channel.instance(ids[0])}
+                known = {ids[0]: self.store.record(ids[0])}
+            else:  # the engine's states at once, and one read of the copied records
+                engine = self.channel.instances(ids)
+                known = {r.instance_id: r for r in self.store.records()}
             for instance_id in ids:
-                old = (
-                    known.get(instance_id) if known is not None else self.store.record(instance_id)
+                events += self._plan(
+                    instance_id, engine[instance_id], known.get(instance_id), batch, synced
                 )
-                events += self._plan(instance_id, old, batch, synced)
             if batch:
                 self.store.commit(batch)
             for instance_id, state in synced.items():
@@ -180,13 +183,13 @@ class EngineMirror:
     def _plan(
         self,
         instance_id: str,
+        record: InstanceRecord | None,
         old: InstanceRecord | None,
         batch: Batch,
         synced: dict[str, _Synced | None],
     ) -> int:
-        """Add what is new about one instance (``old``: its copied record) to ``batch``;
-        returns the events added."""
-        record = self.channel.instance(instance_id)
+        """Add what is new about one instance (``record``: its state on the engine,
+        ``old``: the copied one) to ``batch``; returns the events added."""
         if record is None:
             if old is not None:
                 batch.purges.add(instance_id)

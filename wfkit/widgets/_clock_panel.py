@@ -15,6 +15,7 @@ import ipywidgets as w
 
 from .._store import Batch
 from ._live import control_of, engine_of, hub_for
+from ._theme import theme_style
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|w|d|h|m|s)", re.IGNORECASE)
@@ -194,6 +195,7 @@ class ClockPanel(w.VBox):
         )
         super().__init__(
             [
+                theme_style(),
                 w.HTML("<b>Clock</b>"),
                 self.time_label,
                 clock_row,
@@ -235,7 +237,7 @@ class ClockPanel(w.VBox):
             skip = " · auto-skip on" if getattr(clock, "auto_skip", False) else ""
             self.time_label.value = (
                 f"<span style='font-size:15px;font-weight:600' class='wfkit-now'>{_fmt(now)}</span>"
-                f" <span style='opacity:.7'>UTC, {kind} time{skip}</span>"
+                f" <span class='wfkit-muted-text'>UTC, {kind} time{skip}</span>"
             )
             if self.auto_skip.value != bool(getattr(clock, "auto_skip", False)):
                 self.auto_skip.value = bool(getattr(clock, "auto_skip", False))
@@ -246,7 +248,7 @@ class ClockPanel(w.VBox):
 
     def _timers_table(self, timers: list[Any], now: datetime) -> str:
         if not timers:
-            return "<div class='wfkit-no-timers' style='opacity:.7'>no pending timers</div>"
+            return "<div class='wfkit-no-timers wfkit-muted-text'>no pending timers</div>"
         rows = []
         for t in timers[:MAX_TIMER_ROWS]:
             guard = _GUARDS.get(t.origin, t.origin)
@@ -260,10 +262,9 @@ class ClockPanel(w.VBox):
             ]
             rows.append("<tr>" + "".join(f"<td style='{_PAD}'>{c}</td>" for c in cells) + "</tr>")
         more = len(timers) - MAX_TIMER_ROWS
-        tail = f"<div style='opacity:.7'>… and {more:,} more</div>" if more > 0 else ""
+        tail = f"<div class='wfkit-muted-text'>… and {more:,} more</div>" if more > 0 else ""
         return (
-            "<table class='wfkit-timer-table' style='border-collapse:collapse;font-size:12px'>"
-            "<tr style='text-align:left'>"
+            "<table class='wfkit-timer-table'><tr>"
             + "".join(f"<th style='{_PAD}'>{h}</th>" for h in _TIMER_HEAD)
             + "</tr>"
             + "".join(rows)
@@ -330,7 +331,7 @@ class ClockPanel(w.VBox):
             parse_payload(change["new"])
         except ValueError as exc:
             self.payload_error.value = (
-                f"<span style='color:#d32f2f'>JSON error: {html.escape(str(exc))}</span>"
+                f"<span class='wfkit-error-text'>JSON error: {html.escape(str(exc))}</span>"
             )
             self.raise_button.disabled = True
         else:
@@ -353,7 +354,7 @@ class ClockPanel(w.VBox):
             except Exception as exc:
                 error = f"{what}: {type(exc).__name__}: {exc}"
                 self.message.value = (
-                    f"<span style='color:#d32f2f'>{html.escape(error, quote=False)}</span>"
+                    f"<span class='wfkit-error-text'>{html.escape(error, quote=False)}</span>"
                 )
             else:
                 done = html.escape(text or what, quote=False)
