@@ -12,7 +12,8 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from _steps import Command, Step, missing_lines
@@ -27,6 +28,8 @@ class Outcome:
     missing: list[str]
     exit_codes: dict[str, int | None]
     seconds: float
+    #: What the README's walk-through shows and the apps did not (see _tour).
+    tour_problems: list[str] = field(default_factory=list)
 
     @property
     def failed_programs(self) -> dict[str, int | None]:
@@ -96,7 +99,11 @@ def _wait_for_exit(process: subprocess.Popen[str], deadline: float) -> None:
         process.wait(timeout=max(0.0, deadline - time.monotonic()))
 
 
-def run_step(step: Step) -> Outcome:
+def run_step(
+    step: Step, tour: Callable[[Callable[[], list[str]]], list[str]] | None = None
+) -> Outcome:
+    """Run the step; for a background step (apps that serve), then follow ``tour``
+    against the running apps, given a view of their output."""
     output: list[str] = []
     lock = threading.Lock()
     began = time.monotonic()
@@ -119,6 +126,14 @@ def run_step(step: Step) -> Outcome:
         if not waited and (done or all(p.poll() is not None for _, p in processes)):
             break
         time.sleep(0.1)
+    tour_problems: list[str] = []
+    if tour is not None and step.background:
+
+        def snapshot() -> list[str]:
+            with lock:
+                return list(output)
+
+        tour_problems = tour(snapshot)
     time.sleep(0.5)  # let the readers take what was printed last
     codes: dict[str, int | None] = {}
     for command, process in processes:
@@ -133,4 +148,5 @@ def run_step(step: Step) -> Outcome:
             codes[name] = process.returncode
     with lock:
         lines = list(output)
-    return Outcome(lines, missing_lines(step, lines), codes, time.monotonic() - began)
+    seconds = time.monotonic() - began
+    return Outcome(lines, missing_lines(step, lines), codes, seconds, tour_problems)

@@ -5,6 +5,7 @@ block that follows, ``<!-- END_STEP -->``."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from dataclasses import dataclass, field, replace
@@ -114,7 +115,20 @@ def _dapr_run(args: list[str], cwd: Path, env: dict[str, str]) -> list[Command]:
 
 
 def _run_file(folder: Path, env: dict[str, str]) -> list[Command]:
+    """The apps of a run file, each told (for the stand-in's service invocation and
+    pub/sub) where the others listen and which topics they subscribe to."""
     spec = yaml.safe_load((folder / "dapr.yaml").read_text())
+    apps = spec.get("apps", [])
+    resources = (spec.get("common") or {}).get("resourcesPath")
+    env = {
+        **env,
+        "WFKIT_STANDIN_APPS": json.dumps(
+            {str(a["appID"]): a["appPort"] for a in apps if a.get("appPort")}
+        ),
+        "WFKIT_STANDIN_SUBSCRIPTIONS": json.dumps(
+            _subscriptions(folder / resources) if resources else []
+        ),
+    }
     return [
         Command(
             list(app["command"]),
@@ -124,8 +138,28 @@ def _run_file(folder: Path, env: dict[str, str]) -> list[Command]:
             str(app["daprHTTPPort"]) if app.get("daprHTTPPort") else None,
             int(app["appPort"]) if app.get("appPort") else None,
         )
-        for app in spec.get("apps", [])
+        for app in apps
     ]
+
+
+def _subscriptions(folder: Path) -> list[dict[str, object]]:
+    """Dapr ``Subscription`` resources: topic, route and the apps they are scoped to."""
+    found: list[dict[str, object]] = []
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        for doc in yaml.safe_load_all(path.read_text()):
+            if not isinstance(doc, dict) or doc.get("kind") != "Subscription":
+                continue
+            body = doc.get("spec", {})
+            routes = body.get("routes") or {}
+            found.append(
+                {
+                    "pubsub": body.get("pubsubname"),
+                    "topic": body.get("topic"),
+                    "route": routes.get("default") or body.get("route") or "",
+                    "scopes": doc.get("scopes") or [],
+                }
+            )
+    return found
 
 
 def missing_lines(step: Step, output: list[str]) -> list[str]:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 from _run import run_step
+from _sources import HOW, readmes
 from _steps import Step, read_steps
-from conftest import HOW, readmes
+from _tour import Item, read_tour, walk
 
 STEPS: list[Step] = [step for readme in readmes() for step in read_steps(readme)]
 
@@ -21,3 +22,17 @@ def test_example_prints_what_its_readme_expects(step: Step) -> None:
         f"programs failed {outcome.failed_programs} after {outcome.seconds:.1f} s:\n{tail}"
     )
     assert not outcome.missing, f"missing lines {outcome.missing}:\n{tail}"
+
+
+#: Tutorials whose README walks through requests after starting the app.
+TOURS = [(s, read_tour(s.readme)) for s in STEPS if s.background]
+TOURS = [(s, items) for s, items in TOURS if items]
+
+
+@pytest.mark.skipif(not TOURS, reason=HOW)
+@pytest.mark.parametrize(("step", "items"), TOURS, ids=[s.id for s, _ in TOURS])
+def test_tutorial_walk_through_shows_what_its_readme_says(step: Step, items: list[Item]) -> None:
+    outcome = run_step(step, tour=lambda output: walk(items, output))
+    tail = "\n".join(outcome.output[-40:])
+    assert not outcome.missing, f"missing lines {outcome.missing}:\n{tail}"
+    assert not outcome.tour_problems, "\n".join(outcome.tour_problems) + f"\n{tail}"

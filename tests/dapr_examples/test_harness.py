@@ -8,6 +8,7 @@ from pathlib import Path
 
 from _run import run_step
 from _steps import read_steps
+from _tour import _lacking, _same, read_tour
 
 PROGRAM = """
 import os
@@ -130,3 +131,57 @@ def test_lines_the_program_does_not_print_are_reported(tmp_path: Path) -> None:
     step = read_steps(write_example(tmp_path))[1]
     outcome = run_step(step)
     assert outcome.missing == ["a line the program never prints"]
+
+
+WALK_THROUGH = """
+<!-- END_STEP -->
+
+4. Start the workflow:
+
+    ```bash
+    curl -i --request POST http://localhost:5999/start/One
+    ```
+
+    The expected app logs are as follows:
+
+    ```text
+    step: One.
+    step: One.
+    ```
+
+5. Get the status:
+
+    ```bash
+    curl --request GET --url http://localhost:3999/v1.0/workflows/dapr/<INSTANCEID>
+    ```
+
+    The expected serialized output of the workflow is:
+
+    ```txt
+    "[\\"a\\",\\"b\\"]"
+    ```
+
+6. Again use the GET request. The number of checks can vary:
+
+    ```txt
+    "\\"anything\\""
+    ```
+"""
+
+
+def test_a_walk_through_is_read_as_requests_and_what_to_see(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(WALK_THROUGH)
+    start, status = read_tour(readme)  # item 6 says its output can vary: not checked
+    assert start.curl.startswith("curl -i --request POST") and start.states == []
+    assert start.logs == ["step: One.", "step: One."]
+    assert status.states == [("dapr.workflow.output", '"[\\"a\\",\\"b\\"]"')]
+    assert "<INSTANCEID>" in status.curl
+
+
+def test_logs_count_each_expected_line_and_states_compare_as_json() -> None:
+    assert _lacking(["step: One.", "step: One."], ["x", "step: One."]) == ["step: One."]
+    assert _lacking(["b.", "a."], ["a.", "b."]) == []  # in any order
+    assert _same('"[\\"a\\", \\"b\\"]"', '"[\\"a\\",\\"b\\"]"')  # spacing aside
+    assert not _same('"\\"a\\""', '"\\"b\\""')
+    assert not _same(None, '"1"')

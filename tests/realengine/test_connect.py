@@ -17,8 +17,9 @@ pytest.importorskip("dapr.ext.workflow")
 import wfkit
 from wfkit import timetravel
 from wfkit.interop.sidecar import Sidecar
-from wfkit.widgets import dashboard_data
+from wfkit.widgets import dashboard_data, timeline_rows
 from wfkit.widgets._live import PolledEngine, hub_for
+from wfkit.widgets._timeline import open_view
 
 from .connect_app import WAIT, DaprApp, connect_chain, connect_order, dapr_app
 
@@ -223,7 +224,7 @@ def test_watch_follows_the_instance_live_and_its_events_panel_raises_events(
         until(lambda: view.status.state == "finished")
         until(lambda: "wfkit-follow-finished" in view.status.value)
         assert "COMPLETED" in view.status.value
-        until(lambda: node("end")["status"] == "completed")
+        until(lambda: node("end").get("status") == "completed")
         until(lambda: not _follow_threads(iid))  # polling stopped with the instance
         count = len(conn.history(iid, refresh=False))
         until(lambda: view.history.total == count)  # the history table follows too
@@ -242,6 +243,17 @@ def test_closing_the_widget_stops_polling(app: DaprApp, conn: wfkit.Connection) 
     until(lambda: not _follow_threads(iid), timeout=5)
     assert conn._engine.follow_state(iid).state == "stopped"
     app.client.terminate_workflow(iid)
+
+
+def test_the_dashboard_shows_the_engine_instances(app: DaprApp, conn: wfkit.Connection) -> None:
+    done = finished_order(app)
+    board = conn.dashboard()  # refreshes, then draws
+    try:
+        rows = board.data.set_index("instance_id")
+        assert rows.loc[done, "status"] == "COMPLETED"
+        assert rows.loc[done, "workflow"] == "connect_order"
+    finally:
+        board.close()
 
 
 def test_dashboard_data_and_waits_read_the_engine(app: DaprApp, conn: wfkit.Connection) -> None:
@@ -272,6 +284,10 @@ def test_cursor_steps_through_an_engine_instance_with_locals_and_lines(
     assert frames[-1].locals["total"] == 15
     # without code given, the connection's registered code is used
     assert timetravel.open_cursor(conn, iid).last().locals["total"] == 15
+    # and the timeline's bars come from the same replay
+    bars = timeline_rows(open_view(conn, iid))
+    assert [b["kind"] for b in bars if b["kind"] == "activity"] == ["activity"]
+    assert all(b["end"] is not None for b in bars)
 
 
 def test_determinism_check_runs_edited_code_against_engine_histories(
