@@ -335,7 +335,8 @@ class Engine:
         taken: list[tuple[Live, int]] = []
         self._turn_thread = threading.current_thread()
         try:
-            self._warm_up([self._live[i] for i in ready if i in self._live])
+            if self._warm.evictions:  # some executors were dropped: rebuild those needed
+                self._warm_up([self._live[i] for i in ready if i in self._live])
             for instance_id in ready:
                 live = self._live.get(instance_id)
                 if live is not None:
