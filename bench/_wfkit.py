@@ -89,6 +89,8 @@ class Stores:
             return "memory"
         if label == "default":
             return None  # what WorkflowRuntime() uses: DuckDB in memory
+        if label != "file":
+            raise ValueError(f"store label must be 'default', 'memory' or 'file', not {label!r}")
         self._count += 1
         return str(Path(self._dir.name) / f"run{self._count}.duckdb")
 
