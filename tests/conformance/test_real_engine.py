@@ -12,7 +12,6 @@ played in real time are asserted on the real engine too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -38,7 +37,7 @@ from test_conformance import (
     yields_none_later,
 )
 
-from wfkit.interop.sidecar import BUILD_HINT, Sidecar, sidecar_path, start_sidecar
+from wfkit.interop.sidecar import Sidecar
 
 #: Scenarios that need what the wall clock or the sidecar cannot give, and why.
 OFFLINE_ONLY = {
@@ -59,11 +58,9 @@ PLAYABLE = [s for s in SCENARIOS if playable(s) and s.id not in OFFLINE_ONLY]
 
 
 @pytest.fixture
-def sidecar() -> Iterator[Sidecar]:
-    if sidecar_path() is None:
-        pytest.skip(f"Dapr's workflow engine is not built: {BUILD_HINT}")
-    with start_sidecar() as engine:
-        yield engine
+def sidecar(fresh_sidecar: Sidecar) -> Sidecar:
+    """A fresh engine per scenario: the scenarios use fixed instance ids."""
+    return fresh_sidecar
 
 
 def on_real_engine(scenario: Scenario, sidecar: Sidecar) -> tuple[dict[str, Report], list]:
