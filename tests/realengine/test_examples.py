@@ -6,12 +6,18 @@ Each case loads the example twice (``sources``: the module's text with ``wf`` bo
 fresh runtime of each engine, and compares status, output, failure type, custom status
 and the decisions (activities, timers, child workflows) read back from both histories.
 
-Long timers are never edited. Where an example takes its duration from a parameter, the
-real run passes a short one (the retry policy ``retry`` of notebook 08, a module-level
-constant, is replaced on both engines by the same policy with second-long intervals).
-Where the duration is a literal in the workflow's code (7 days, 36 hours, ...), the case
-compares both engines while that timer is pending (``ends=False``), then terminates
-both; wfkit's own tests cover the timer firing on the virtual clock.
+Long timers are never edited. Where an example takes a duration from a parameter, the
+real run passes a short one: notebook 08's retry policy ``retry`` (a module-level constant)
+is replaced, on both engines, by the same policy in seconds instead of minutes, and notebook
+12's ``purchase`` waits ``n`` hours, so ``12-purchase-now`` passes ``n=0``. Where the
+duration is a literal in the workflow's code, the case compares both engines while that
+timer is pending (``ends=False``), then terminates both (wfkit's own tests fire those
+timers on the virtual clock): the monitor seed and notebook 05 (60 s / 5 s, eternal),
+purchase order (24 h), request escalation and notebook 06 (7 days), notebook 01 (7 days),
+04 (36 h), 09 (1 h) and 12 (``n`` hours). Events are raised the same way on both, once
+the instance waits. Stubs replace, on both engines alike, what the examples read from
+outside: the seed fan-out's ``time.sleep(5)`` per item and the ``random`` of the monitor
+and of notebook 12.
 """
 
 from __future__ import annotations
@@ -216,6 +222,14 @@ CASES = [
         2,
         ends=False,
         prepare=middle_prices,
+    ),
+    Case(
+        "12-purchase-now",
+        "12_sql_and_dashboard.ipynb",
+        "purchase",
+        0,
+        prepare=middle_prices,
+        expect={"output": 0, "scheduled": [("timerCreated", 1, None)]},
     ),
 ]
 
