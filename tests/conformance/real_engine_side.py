@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -89,22 +90,42 @@ class RealEngineTarget:
     def raise_event(self, instance_id: str, name: str, data: Any = None) -> bool:
         if self._status(instance_id) in TERMINAL:
             return False
-        self.client.raise_workflow_event(instance_id, name, data=data)
+        with self._recorded(instance_id, wh.EventRaised):
+            self.client.raise_workflow_event(instance_id, name, data=data)
         return True
 
     def suspend(self, instance_id: str) -> bool:
-        self.client.pause_workflow(instance_id)
+        with self._recorded(instance_id, wh.ExecutionSuspended):
+            self.client.pause_workflow(instance_id)
         return True
 
     def resume(self, instance_id: str) -> bool:
-        self.client.resume_workflow(instance_id)
+        with self._recorded(instance_id, wh.ExecutionResumed):
+            self.client.resume_workflow(instance_id)
         return True
 
     def terminate(self, instance_id: str, output: Any = None, *, recursive: bool = True) -> bool:
         if self._status(instance_id) in TERMINAL:
             return False
-        self.client.terminate_workflow(instance_id, output=output, recursive=recursive)
+        with self._recorded(instance_id, wh.ExecutionTerminated):
+            self.client.terminate_workflow(instance_id, output=output, recursive=recursive)
         return True
+
+    @contextmanager
+    def _recorded(self, instance_id: str, kind: type, timeout: float = 10.0) -> Iterator[None]:
+        """Wait (boundedly) until the delivery made inside shows in the history, so that
+        a slow engine is not taken for a settled one."""
+
+        def count() -> int:
+            return sum(isinstance(e, kind) for e in self.history(instance_id))
+
+        before = count()
+        yield
+        deadline = time.monotonic() + timeout
+        while count() == before and time.monotonic() < deadline:
+            if self._status(instance_id) in TERMINAL:
+                return
+            time.sleep(0.02)
 
     def advance(self, delta: Any) -> None:
         raise AssertionError("the real engine's clock is the wall clock: no Advance steps")
