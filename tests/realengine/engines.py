@@ -35,7 +35,7 @@ ANSWERS = (
     "childWorkflowInstanceFailed",
 )
 
-_QUIET = LoggerOptions(log_level=logging.WARNING)
+_QUIET = LoggerOptions(log_level=logging.ERROR)
 
 
 @dataclass
