@@ -2,23 +2,35 @@
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# One stamp per extra: `make lab` installs wfkit with JupyterLab only (`.[lab]`),
+# `make test` the test tools (`.[dev]`, which includes `lab`).
+STAMP := $(VENV)/.installed-dev
+LAB_STAMP := $(VENV)/.installed-lab
 
 .PHONY: lab test lint fmt typecheck bench setup sidecar clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
-	# jsonschema builds rfc3987 parsers at import (4-5 s per kernel); without the package
-	# it only skips the "iri" format check, which nothing here uses.
+
+# jsonschema builds rfc3987 parsers at import (4-5 s per kernel); without the package
+# it only skips the "iri" format check, which nothing here uses.
+define install
+	$(BIN)/pip install -q -e ".[$(1)]"
 	$(BIN)/pip uninstall -q -y rfc3987-syntax || true
-	touch $(STAMP)
+	touch $(2)
+endef
+
+$(LAB_STAMP): pyproject.toml | $(BIN)/python
+	$(call install,lab,$(LAB_STAMP))
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(call install,dev,$(STAMP))
 
 setup: $(STAMP)
 
 ## The main job: JupyterLab on the notebooks.
-lab: $(STAMP)
+lab: $(LAB_STAMP)
 	$(BIN)/jupyter lab notebooks/
 
 ## Dapr's workflow engine (durabletask-go's sidecar), built once from the Go module proxy

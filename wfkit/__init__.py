@@ -9,24 +9,41 @@ from ._client import DaprWorkflowClient
 from ._clock import SystemClock, VirtualClock
 from ._errors import (
     ActivityNotRegisteredError,
+    EngineAddressError,
+    EngineError,
+    EngineUnavailableError,
     InstanceExistsError,
     InstanceNotFoundError,
     InvalidInstanceStateError,
+    MissingDependencyError,
     NonDeterminismError,
     NonRetryableError,
     PayloadTooLargeError,
     RuntimeNotStartedError,
     SerializationError,
+    SidecarRequiredError,
+    StoreCorruptError,
     StoreError,
     StoreFormatError,
     StoreLockedError,
+    StoreVersionError,
+    UnknownHistoryEventError,
     VersionNotRegisteredError,
     WfkitError,
     WfkitWarning,
     WorkflowNotRegisteredError,
 )
 from ._history import FailureDetails
+from ._mcp import DaprMCPClient, MCPToolDef
 from ._orchestration import DaprWorkflowContext
+from ._propagation import (
+    ActivityResult,
+    ChildWorkflowResult,
+    PropagatedHistory,
+    PropagationNotFoundError,
+    PropagationScope,
+    WorkflowResult,
+)
 from ._registry import alternate_name
 from ._runtime import WorkflowActivityContext, WorkflowRuntime
 from ._state import (
@@ -40,11 +57,12 @@ from ._state import (
 )
 from ._store import DuckDBStore, MemoryStore
 from ._task import RetryPolicy, TaskFailedError, when_all, when_any
+from .interop.connect import Connection, connect
 
 __version__ = "0.1.0"
 
 # Subpackages with heavy dependencies load on first use: `wf.widgets.timeline(...)`.
-_LAZY_SUBMODULES = frozenset({"widgets", "timetravel", "interop"})
+_LAZY_SUBMODULES = frozenset({"widgets", "timetravel", "interop", "aio", "logger"})
 
 
 def __getattr__(name: str) -> object:
@@ -58,25 +76,41 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "UNSET",
     "ActivityNotRegisteredError",
+    "ActivityResult",
+    "ChildWorkflowResult",
+    "Connection",
+    "DaprMCPClient",
     "DaprWorkflowClient",
     "DaprWorkflowContext",
     "DuckDBStore",
+    "EngineAddressError",
+    "EngineError",
+    "EngineUnavailableError",
     "FailureDetails",
     "InstanceExistsError",
     "InstanceNotFoundError",
     "InvalidInstanceStateError",
+    "MCPToolDef",
     "MemoryStore",
+    "MissingDependencyError",
     "NonDeterminismError",
     "NonRetryableError",
     "PayloadTooLargeError",
+    "PropagatedHistory",
+    "PropagationNotFoundError",
+    "PropagationScope",
     "RetryPolicy",
     "RuntimeNotStartedError",
     "SerializationError",
+    "SidecarRequiredError",
+    "StoreCorruptError",
     "StoreError",
     "StoreFormatError",
     "StoreLockedError",
+    "StoreVersionError",
     "SystemClock",
     "TaskFailedError",
+    "UnknownHistoryEventError",
     "VersionNotRegisteredError",
     "VirtualClock",
     "WfkitError",
@@ -87,10 +121,12 @@ __all__ = [
     "WorkflowHistoryEventType",
     "WorkflowInstanceIdPage",
     "WorkflowNotRegisteredError",
+    "WorkflowResult",
     "WorkflowRuntime",
     "WorkflowState",
     "WorkflowStatus",
     "alternate_name",
+    "connect",
     "when_all",
     "when_any",
 ]

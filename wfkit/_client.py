@@ -83,7 +83,7 @@ class DaprWorkflowClient:
             start_at = to_naive_utc(start_at)
         engine = self._engine
         encoded = _serde.encode(input, what=f"input of workflow {name!r}", limit=engine.limit)
-        return engine.schedule(name, encoded, instance_id or str(uuid.uuid4()), start_at)
+        return engine.schedule(name, encoded, instance_id or uuid.uuid4().hex, start_at)
 
     # ------------------------------------------------------------------ reading
     def get_workflow_state(
@@ -248,7 +248,7 @@ class DaprWorkflowClient:
         from .timetravel._fork import rerun_from_event
 
         return rerun_from_event(
-            self._engine, instance_id, event_id, new_instance_id or str(uuid.uuid4()), input
+            self._engine, instance_id, event_id, new_instance_id or uuid.uuid4().hex, input
         )
 
     def close(self) -> None:

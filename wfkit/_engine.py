@@ -55,6 +55,7 @@ from ._history import (
     WorkflowStarted,
 )
 from ._orchestration import Orchestration, Outcome
+from ._propagation import DEFAULT_APP_ID, PropagatedHistory, PropagationScope
 from ._registry import Registered, Registry, VersionedWorkflow
 from ._state import InstanceRecord, WorkflowStatus
 from ._store import Batch, HistoryStore, StoredEvent
@@ -90,6 +91,7 @@ class ActivityCall:
     instance_id: str
     generation: int
     decision: TaskScheduled
+    propagated: PropagatedHistory | None = None
 
 
 @dataclass
@@ -104,6 +106,7 @@ class Live:
     started: bool = False
     timers: dict[int, PendingTimer] = field(default_factory=dict)
     children: dict[str, int] = field(default_factory=dict)  # child id -> task id
+    propagated: str | None = None  # history handed down by the caller, for ExecutionStarted
     added: int = 0  # inbox events ever added
     applied: int = 0  # inbox events committed in an episode
 
@@ -333,6 +336,7 @@ class Engine:
                     input=record.input,
                     parent_instance_id=record.parent_instance_id,
                     parent_task_id=record.parent_task_id,
+                    propagated=live.propagated,
                 )
             )
         events.extend(live.inbox)
@@ -344,6 +348,7 @@ class Engine:
         decisions = orchestration.take_decisions()
         outcome = orchestration.outcome
         if outcome is not None and outcome.status == "CONTINUED_AS_NEW":
+            self._hand_down_to_next_generation(live, [*events, *decisions])
             self._continue_as_new(live, outcome, now)
             return
         events[0] = _episode_start(orchestration, started)
@@ -397,7 +402,10 @@ class Engine:
         for decision in decisions:
             match decision:
                 case TaskScheduled():
-                    self._dispatch.append(ActivityCall(instance_id, live.generation, decision))
+                    propagated = self._propagation(live, decision)
+                    self._dispatch.append(
+                        ActivityCall(instance_id, live.generation, decision, propagated)
+                    )
                 case TimerCreated() if not decision.is_optional:
                     self._add_timer(
                         live,
@@ -424,13 +432,58 @@ class Engine:
                 ),
             )
             return
-        self._create(
+        propagated = self._propagation(parent, decision)
+        child = self._create(
             decision.instance_id,
             decision.workflow_name,
             decision.input,
             None,
             parent=(parent.record.instance_id, decision.task_id),
         )
+        child.propagated = propagated.to_json() if propagated is not None else None
+
+    def _propagation(
+        self, live: Live, decision: TaskScheduled | ChildWorkflowInstanceCreated
+    ) -> PropagatedHistory | None:
+        """What a call made with ``propagation=`` hands down: the caller's history up to
+        and including the call's scheduling event (as Dapr's engine assembles it)."""
+        scope = PropagationScope(decision.propagation)
+        if scope is PropagationScope.NONE:
+            return None
+        received = live.orchestration.ctx.get_propagated_history() if live.orchestration else None
+        events = self._history_so_far(live)
+        end = next(i for i, e in enumerate(events) if type(e) is type(decision) and e == decision)
+        return PropagatedHistory.assemble(
+            scope,
+            events[: end + 1],
+            received,
+            app_id=DEFAULT_APP_ID,
+            instance_id=live.record.instance_id,
+        )
+
+    def _hand_down_to_next_generation(self, live: Live, episode: list[HistoryEvent]) -> None:
+        """A workflow that received history and continues as new hands it on, with its
+        previous generation as one more chunk (as Dapr's engine does)."""
+        received = live.orchestration.ctx.get_propagated_history() if live.orchestration else None
+        if received is None:
+            return
+        handed = PropagatedHistory.assemble(
+            received.scope,
+            [*self._history_so_far(live), *episode],
+            received,
+            app_id=DEFAULT_APP_ID,
+            instance_id=live.record.instance_id,
+        )
+        live.propagated = handed.to_json() if handed is not None else None
+
+    def _history_so_far(self, live: Live) -> list[HistoryEvent]:
+        """The instance's events committed or in the open batch, in order."""
+        instance_id = live.record.instance_id
+        by_seq: dict[int, HistoryEvent] = {}
+        if instance_id not in self._batch.resets:
+            by_seq.update((s.seq, s.event) for s in self.store.history(instance_id))
+        by_seq.update((s.seq, s.event) for s in self._batch.events if s.instance_id == instance_id)
+        return [by_seq[seq] for seq in sorted(by_seq)]
 
     def _continue_as_new(self, live: Live, outcome: Outcome, now: datetime) -> None:
         instance_id = live.record.instance_id
@@ -694,7 +747,9 @@ class Engine:
         from ._runtime import WorkflowActivityContext
 
         d = call.decision
-        return WorkflowActivityContext(call.instance_id, d.task_id, d.task_execution_id)
+        return WorkflowActivityContext(
+            call.instance_id, d.task_id, d.task_execution_id, propagated=call.propagated
+        )
 
     def _run_sync(self, call: ActivityCall) -> tuple[ActivityCall, Any, BaseException | None]:
         key = (call.instance_id, call.decision.task_id)

@@ -74,5 +74,41 @@ class StoreFormatError(StoreError):
     and left as it was."""
 
 
+class StoreCorruptError(StoreFormatError):
+    """A DuckDB store file that is damaged (truncated, or a block whose checksum does not
+    match); it is refused and left as it was."""
+
+
+class StoreVersionError(StoreFormatError):
+    """A store file written by a newer wfkit (store schema) or a DuckDB whose storage
+    format this one cannot read; it is refused and left as it was."""
+
+
+class EngineUnavailableError(WfkitError, ConnectionError):
+    """A workflow engine (Dapr's sidecar) that cannot be reached at its address, or that
+    stopped answering."""
+
+
+class EngineAddressError(WfkitError, ValueError):
+    """An engine address that is not ``host:port``."""
+
+
+class EngineError(WfkitError, RuntimeError):
+    """The engine refused or failed a request (the message quotes its reason)."""
+
+
+class UnknownHistoryEventError(WfkitError, ValueError):
+    """A history holds an event of a kind wfkit cannot read (a newer engine's event)."""
+
+
+class MissingDependencyError(WfkitError, ImportError):
+    """A feature needs an optional package that is not installed (the message names the
+    extra to install)."""
+
+
+class SidecarRequiredError(WfkitError, NotImplementedError):
+    """A Dapr feature served by Dapr's sidecar, which an in-process runtime does not have."""
+
+
 class NonRetryableError(Exception):
     """Raise from an activity to fail it at once, whatever its retry policy says."""

@@ -67,6 +67,8 @@ class ExecutionStarted(HistoryEvent):
     input: str | None = None
     parent_instance_id: str | None = None
     parent_task_id: int | None = None
+    #: History handed down by the caller (JSON text of a PropagatedHistory), if any.
+    propagated: str | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str | None:
@@ -96,6 +98,8 @@ class TaskScheduled(HistoryEvent):
     input: str | None = None
     task_execution_id: str = ""
     app_id: str | None = None
+    #: PropagationScope value of the call (0: none); not compared on replay, as Dapr.
+    propagation: int = field(default=0, compare=False)
     #: Source line of the workflow function that made this decision (wfkit's own: not
     #: in Dapr's history, not compared on replay; time travel reports it).
     line: int | None = field(default=None, compare=False, repr=False)
@@ -164,6 +168,8 @@ class ChildWorkflowInstanceCreated(HistoryEvent):
     instance_id: str
     input: str | None = None
     app_id: str | None = None
+    #: PropagationScope value of the call (0: none); not compared on replay, as Dapr.
+    propagation: int = field(default=0, compare=False)
     #: Source line of the workflow function that made this decision (wfkit's own: not
     #: in Dapr's history, not compared on replay; time travel reports it).
     line: int | None = field(default=None, compare=False, repr=False)

@@ -13,7 +13,10 @@ wfkit's own routes, which the ``wfkit`` command line uses: ``GET /wfkit/v1/info`
 
 Every operation goes through a :class:`DaprWorkflowClient` of the runtime. Errors are JSON
 ``{"errorCode": ..., "message": ...}`` with a 4xx status; a request body over the runtime's
-payload limit is refused before it is read, and every socket has a timeout.
+payload limit is refused before it is read. A whole request (line, headers and body) must
+arrive within ``request_timeout`` seconds, however its bytes trickle in. Before routing,
+every request passes the checks of :mod:`wfkit._http_access` (its ``Host``, and that no
+web page of another site sends it).
 
 Status polls and the virtual clock
 ----------------------------------
@@ -31,13 +34,16 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import io
 import ipaddress
 import json
 import logging
+import math
 import re
 import socket
 import socketserver
 import threading
+import time
 import weakref
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,6 +63,7 @@ from ._errors import (
     WfkitWarning,
     WorkflowNotRegisteredError,
 )
+from ._http_access import Access, Refused
 from ._state import UNSET, WorkflowStatus
 from ._views import event_json, instance_json, timestamp
 
@@ -70,8 +77,14 @@ POLL_WAIT = 0.25
 #: Seconds a connection may stall (reading a request line, headers or body) before it is
 #: dropped; also how long an idle keep-alive connection is kept.
 SOCKET_TIMEOUT = 10.0
+#: Default seconds in which a whole request must arrive (from the connection, or the end
+#: of the previous answer on a kept-alive one).
+REQUEST_TIMEOUT = 10.0
 
 _INSTANCE_ID = re.compile(_openapi.INSTANCE_ID_PATTERN)
+# Ids and names in a path: anything a client may have created, but no control characters
+# (a trailing newline, an escape sequence), which no id or name needs.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _COMMANDS = {"terminate", "pause", "resume", "purge"}
 _servers: weakref.WeakKeyDictionary[Any, list[WorkflowHTTPServer]] = weakref.WeakKeyDictionary()
 _servers_lock = threading.Lock()
@@ -145,6 +158,27 @@ def _parse_json(body: bytes, what: str) -> Any:
         )
 
 
+class _DeadlineReader(io.RawIOBase):
+    """Socket reads that fail once the request's deadline has passed: a client sending a
+    byte every few seconds is cut off as surely as one that sends nothing."""
+
+    def __init__(self, sock: socket.socket, idle: float):
+        self._sock = sock
+        self.idle = idle
+        self.deadline: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the request did not arrive in time")
+            self._sock.settimeout(min(self.idle, remaining))
+        return self._sock.recv_into(buffer)
+
+
 def _flag(query: dict[str, list[str]], name: str) -> bool:
     values = query.get(name)
     if not values:
@@ -172,6 +206,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return self.server_version
+
+    def setup(self) -> None:
+        super().setup()
+        self._reader = _DeadlineReader(self.connection, self.timeout)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        self._reader.deadline = time.monotonic() + self.server.app.request_timeout
+        try:
+            super().handle_one_request()
+        finally:
+            self._reader.deadline = None
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
@@ -201,6 +247,7 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         body = b"" if payload is None else json.dumps(payload).encode("utf-8")
         try:
+            self.connection.settimeout(self.timeout)  # reads may have shortened it
             self.send_response(status)
             if payload is not None:
                 self.send_header("Content-Type", "application/json")
@@ -286,6 +333,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ routing
     def _serve(self) -> None:
+        try:
+            self.server.app.access.check(self.command, self.headers)
+        except Refused as refused:  # the body is left unread: the connection closes
+            _fail(refused.status, refused.code, refused.message, close=True)
         if not self._authorized():
             _fail(
                 401,
@@ -300,6 +351,12 @@ class _Handler(BaseHTTPRequestHandler):
         if len(raw) > 1 and raw.endswith("/"):
             raw = raw[:-1]
         parts = [unquote(p, errors="replace") for p in raw.split("/")[1:]]
+        if any(_CONTROL.search(part) for part in parts):
+            _fail(
+                400,
+                "ERR_MALFORMED_REQUEST",
+                "the path holds control characters (a newline, an escape); ids and names have none",
+            )
         query = parse_qs(split.query, keep_blank_values=True)
         method = "GET" if self.command == "HEAD" else self.command
         app = self.server.app
@@ -432,6 +489,9 @@ class WorkflowHTTPServer:
         allow_remote: bool = False,
         poll_wait: float = POLL_WAIT,
         max_body_bytes: int | None = None,
+        allowed_hosts: list[str] | tuple[str, ...] = (),
+        stack_traces: bool = False,
+        request_timeout: float = REQUEST_TIMEOUT,
     ):
         if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an int from 0 (any free port) to 65535, not {port!r}")
@@ -447,6 +507,16 @@ class WorkflowHTTPServer:
                 f"poll_wait must be between 0 and {_openapi.MAX_WAIT_SECONDS:g} seconds, "
                 f"not {poll_wait!r}"
             )
+        if (
+            not isinstance(request_timeout, int | float)
+            or not math.isfinite(request_timeout)
+            or request_timeout <= 0
+        ):
+            raise ValueError(
+                f"request_timeout must be a positive number of seconds, not {request_timeout!r}"
+            )
+        if isinstance(allowed_hosts, str):
+            raise ValueError(f"allowed_hosts must be a list of host names, not {allowed_hosts!r}")
         loopback = _is_loopback(host)
         if not loopback and not allow_remote:
             raise ValueError(
@@ -466,6 +536,9 @@ class WorkflowHTTPServer:
         self.runtime = runtime
         self.token = token
         self.poll_wait = float(poll_wait)
+        self.stack_traces = bool(stack_traces)
+        self.request_timeout = float(request_timeout)
+        Access(host, port, allowed_hosts)  # refuses bad entries before the port is taken
         limit = runtime._engine.limit
         self.max_body_bytes = (
             max_body_bytes
@@ -484,6 +557,7 @@ class WorkflowHTTPServer:
             ) from None
         self.host = host.strip("[]")
         self.port: int = self._httpd.server_port
+        self.access = Access(self.host, self.port, allowed_hosts)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.1},
@@ -544,7 +618,7 @@ class WorkflowHTTPServer:
 
     def start(self, name: str, query: dict[str, list[str]], body: bytes) -> dict[str, Any]:
         given = (query.get("instanceID") or query.get("instanceId") or [""])[-1]
-        if given and not _INSTANCE_ID.match(given):
+        if given and not _INSTANCE_ID.fullmatch(given):
             _fail(
                 400,
                 "ERR_INSTANCE_ID_INVALID",
@@ -599,7 +673,7 @@ class WorkflowHTTPServer:
                 "ERR_INSTANCE_ID_NOT_FOUND",
                 f"no workflow instance with id {instance_id!r} (never started, or purged)",
             )
-        return instance_json(state)
+        return instance_json(state, stack_trace=self.stack_traces)
 
     def raise_event(self, instance_id: str, event_name: str, body: bytes) -> None:
         value = _parse_json(body, "the event data")
@@ -660,7 +734,7 @@ class WorkflowHTTPServer:
                 continue
             if status is not None and state.runtime_status is not status:
                 continue
-            instances.append(instance_json(state))
+            instances.append(instance_json(state, stack_trace=self.stack_traces))
         return {"now": timestamp(self.runtime.clock.now()), "instances": instances}
 
     def history(self, instance_id: str) -> dict[str, Any]:
@@ -672,7 +746,7 @@ class WorkflowHTTPServer:
         return {
             "instanceID": instance_id,
             "now": timestamp(self.runtime.clock.now()),
-            "events": [event_json(s) for s in stored],
+            "events": [event_json(s, stack_trace=self.stack_traces) for s in stored],
         }
 
     def rerun(self, instance_id: str, body: bytes) -> dict[str, Any]:
@@ -688,7 +762,9 @@ class WorkflowHTTPServer:
         if not isinstance(event_id, int) or isinstance(event_id, bool):
             _fail(400, "ERR_MALFORMED_REQUEST", "eventId must be an integer")
         new_id = request.get("newInstanceId")
-        if new_id is not None and (not isinstance(new_id, str) or not _INSTANCE_ID.match(new_id)):
+        if new_id is not None and (
+            not isinstance(new_id, str) or not _INSTANCE_ID.fullmatch(new_id)
+        ):
             _fail(
                 400,
                 "ERR_INSTANCE_ID_INVALID",
@@ -714,6 +790,9 @@ def serve(
     token: str | None = None,
     allow_remote: bool = False,
     poll_wait: float = POLL_WAIT,
+    allowed_hosts: list[str] | tuple[str, ...] = (),
+    stack_traces: bool = False,
+    request_timeout: float = REQUEST_TIMEOUT,
 ) -> WorkflowHTTPServer:
     """Serve ``runtime``; a server this runtime already runs on the same host and port is
     stopped first (re-running a notebook cell replaces its server instead of failing)."""
@@ -732,6 +811,9 @@ def serve(
         token=token,
         allow_remote=allow_remote,
         poll_wait=poll_wait,
+        allowed_hosts=allowed_hosts,
+        stack_traces=stack_traces,
+        request_timeout=request_timeout,
     )
     with _servers_lock:
         _servers.setdefault(runtime, []).append(server)

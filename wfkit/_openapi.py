@@ -42,12 +42,15 @@ def _errors(*codes: int) -> dict[str, Any]:
     text = {
         400: "Malformed request (bad JSON, bad instance id, bad parameter)",
         401: "Missing or wrong API token",
+        403: "Refused: a Host header that does not name this server, or a request from a "
+        "web page of another origin (including CORS preflights)",
         404: "No such workflow, instance or path",
         405: "Method not allowed on this path",
         408: "The request body did not arrive in time",
         409: "The instance's status does not allow the operation",
         411: "A body without Content-Length",
         413: "Body or payload over the runtime's payload limit",
+        415: "A body from a browser that is not Content-Type: application/json",
         503: "The runtime is not started",
     }
     return {str(code): _json(_ref("Error"), text[code]) for code in codes}
@@ -85,7 +88,7 @@ RECURSIVE = {
     "description": "true: leave the instance's child workflows alone",
     "schema": {"type": "boolean"},
 }
-COMMON = (401, 405, 408, 411, 413)
+COMMON = (401, 403, 405, 408, 411, 413, 415)
 
 
 def _dapr_paths(version: str, suffix: str, workflows: list[str]) -> dict[str, Any]:

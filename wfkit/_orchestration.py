@@ -42,6 +42,7 @@ from ._history import (
     TimerFired,
     WorkflowStarted,
 )
+from ._propagation import PropagatedHistory, PropagationScope, scope_of
 from ._task import (
     CompletableTask,
     ExternalEventTask,
@@ -131,6 +132,8 @@ class DaprWorkflowContext:
         self._applied_patches: dict[str, bool] = {}
         self._recorded_version: str | None = None
         self._version_name: str | None = None
+        #: History handed down by the caller (``propagation=`` on its call), if any.
+        self._propagated: PropagatedHistory | None = None
 
     # --- properties --------------------------------------------------------------------
     @property
@@ -262,7 +265,7 @@ class DaprWorkflowContext:
         input: Any = None,
         retry_policy: RetryPolicy | None = None,
         app_id: str | None = None,
-        propagation: Any = None,
+        propagation: PropagationScope | None = None,
     ) -> Task:
         """Schedule an activity; yield the returned task to wait for its result."""
         task_id = self._next_id()
@@ -270,7 +273,14 @@ class DaprWorkflowContext:
         name = registered_name(activity)
         encoded = _serde.encode(input, what=f"input of activity {name!r}", limit=self._limit)
         return self._schedule(
-            "activity", task_id, name, encoded, retry_policy, app_id, execution_id=execution_id
+            "activity",
+            task_id,
+            name,
+            encoded,
+            retry_policy,
+            app_id,
+            execution_id=execution_id,
+            propagation=scope_of(propagation).value,
         )
 
     def call_child_workflow(
@@ -281,14 +291,21 @@ class DaprWorkflowContext:
         instance_id: str | None = None,
         retry_policy: RetryPolicy | None = None,
         app_id: str | None = None,
-        propagation: Any = None,
+        propagation: PropagationScope | None = None,
     ) -> Task:
         """Start a child workflow; yield the returned task to wait for its result."""
         task_id = self._next_id()
         name = registered_name(workflow)
         encoded = _serde.encode(input, what=f"input of child workflow {name!r}", limit=self._limit)
         return self._schedule(
-            "child", task_id, name, encoded, retry_policy, app_id, child_id=instance_id
+            "child",
+            task_id,
+            name,
+            encoded,
+            retry_policy,
+            app_id,
+            child_id=instance_id,
+            propagation=scope_of(propagation).value,
         )
 
     def call_sub_orchestrator(
@@ -299,7 +316,7 @@ class DaprWorkflowContext:
         instance_id: str | None = None,
         retry_policy: RetryPolicy | None = None,
         app_id: str | None = None,
-        propagation: Any = None,
+        propagation: PropagationScope | None = None,
     ) -> Task:
         """Durabletask's name for ``call_child_workflow`` (Dapr's context forwards it)."""
         return self.call_child_workflow(
@@ -323,6 +340,7 @@ class DaprWorkflowContext:
         execution_id: str = "",
         child_id: str | None = None,
         task: RetryableTask | None = None,
+        propagation: int = 0,
     ) -> CompletableTask:
         if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
             policy_obj = getattr(retry_policy, "obj", None)  # a dapr.ext.workflow RetryPolicy
@@ -344,6 +362,7 @@ class DaprWorkflowContext:
                 input=encoded,
                 task_execution_id=execution_id,
                 app_id=app_id,
+                propagation=propagation,
                 line=self._line(),
             )
         else:
@@ -355,6 +374,7 @@ class DaprWorkflowContext:
                 instance_id=child_id,
                 input=encoded,
                 app_id=app_id,
+                propagation=propagation,
                 line=self._line(),
             )
         if task is None:
@@ -373,12 +393,17 @@ class DaprWorkflowContext:
                     child_id,
                     app_id,
                 )
+                new_task.propagation = propagation
             self.tasks.append(new_task)
         else:
             task.task_id = task_id
             new_task = task
         self._decide(decision, new_task)
         return new_task
+
+    def get_propagated_history(self) -> PropagatedHistory | None:
+        """History the caller handed down with ``propagation=``; None if it did not."""
+        return self._propagated
 
     def wait_for_external_event(
         self, name: str, *, timeout: datetime | timedelta | None = None
@@ -570,6 +595,8 @@ class Orchestration:
                     ctx._recorded_version = event.version_name
             case ExecutionStarted():
                 self.workflow_name = event.workflow_name
+                if event.propagated is not None:
+                    ctx._propagated = PropagatedHistory.from_json(event.propagated)
                 workflow = self._resolve(event.workflow_name)
                 result = workflow.invoke(ctx, event.input)
                 if inspect.isgenerator(result):
@@ -598,6 +625,7 @@ class Orchestration:
                         execution_id=retry.task_execution_id,
                         child_id=retry.instance_id,
                         task=retry,
+                        propagation=retry.propagation,
                     )
                 else:
                     self._resume()

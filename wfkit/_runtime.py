@@ -13,6 +13,7 @@ from ._clock import Clock, make_clock
 from ._engine import Engine
 from ._errors import InstanceNotFoundError, StoreError, WfkitWarning
 from ._orchestration import registered_name
+from ._propagation import PropagatedHistory
 from ._registry import Registry
 from ._store import DuckDBStore, HistoryStore, MemoryStore, _rows
 
@@ -30,10 +31,18 @@ def last_started_runtime() -> WorkflowRuntime | None:
 class WorkflowActivityContext:
     """The context an activity function receives as its first argument."""
 
-    def __init__(self, workflow_id: str, task_id: int, task_execution_id: str = ""):
+    def __init__(
+        self,
+        workflow_id: str,
+        task_id: int,
+        task_execution_id: str = "",
+        *,
+        propagated: PropagatedHistory | None = None,
+    ):
         self._workflow_id = workflow_id
         self._task_id = task_id
         self._task_execution_id = task_execution_id
+        self._propagated = propagated
 
     @property
     def workflow_id(self) -> str:
@@ -53,8 +62,9 @@ class WorkflowActivityContext:
     def get_inner_context(self) -> WorkflowActivityContext:
         return self
 
-    def get_propagated_history(self) -> None:
-        return None
+    def get_propagated_history(self) -> PropagatedHistory | None:
+        """History the calling workflow handed down with ``propagation=``; None if it did not."""
+        return self._propagated
 
     def __repr__(self) -> str:
         return f"<WorkflowActivityContext {self._workflow_id!r} task {self._task_id}>"
@@ -260,6 +270,9 @@ class WorkflowRuntime:
         token: str | None = None,
         allow_remote: bool = False,
         poll_wait: float = 0.25,
+        allowed_hosts: list[str] | tuple[str, ...] = (),
+        stack_traces: bool = False,
+        request_timeout: float = 10.0,
     ) -> Any:
         """Serve Dapr's workflow HTTP API for this runtime from a background thread.
 
@@ -277,6 +290,13 @@ class WorkflowRuntime:
             poll_wait: with a virtual clock on auto-skip, a status poll (``GET`` of an
                 unfinished instance) waits on it this many wall seconds before answering,
                 so its timers are fast-forwarded; ``?wait=`` overrides it per request.
+            allowed_hosts: more names the ``Host`` header may carry (``"box.lan"``, or
+                ``"box.lan:8080"`` behind a proxy; ``"*"``: any). The server's address,
+                ``localhost``, ``127.0.0.1`` and ``[::1]`` are always accepted; others are
+                refused, so that a web page cannot reach the API through a DNS name.
+            stack_traces: include a failure's stack trace (which names files on this
+                machine) in ``properties`` and histories.
+            request_timeout: seconds in which a whole request must arrive.
         """
         from ._http import serve
 
@@ -287,6 +307,9 @@ class WorkflowRuntime:
             token=token,
             allow_remote=allow_remote,
             poll_wait=poll_wait,
+            allowed_hosts=allowed_hosts,
+            stack_traces=stack_traces,
+            request_timeout=request_timeout,
         )
 
     # ------------------------------------------------------------------ queries

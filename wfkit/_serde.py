@@ -6,9 +6,9 @@ SimpleNamespace (attribute access works, as on Dapr); objects with the model pro
 (``model_dump``/``model_validate``, e.g. pydantic) become plain objects. Histories
 written by either engine can therefore be read by the other.
 
-Where a workflow or activity annotates its input parameter with a dataclass or a
-model class, the decoded value is coerced to that class (Dapr does it for models;
-wfkit does it for dataclasses too, so ``__str__`` and methods of the class work).
+Where a workflow or activity annotates its input parameter with a model class, the
+decoded value is coerced to that class, as Dapr does. A dataclass annotation changes
+nothing: the input arrives as a SimpleNamespace, as on Dapr.
 """
 
 from __future__ import annotations
@@ -148,15 +148,11 @@ def resolve_input(fn: Any) -> tuple[bool, Any]:
         except Exception:
             return True, None
     annotation = _unwrap_optional(annotation)
-    if _is_model_class(annotation) or (
-        inspect.isclass(annotation) and dataclasses.is_dataclass(annotation)
-    ):
-        return True, annotation
-    return True, None
+    return True, (annotation if _is_model_class(annotation) else None)
 
 
 def coerce(value: Any, cls: Any) -> Any:
-    """Coerce a decoded payload to ``cls`` (a model or dataclass), if it is not one already."""
+    """Coerce a decoded payload to the model class ``cls``, if it is not one already."""
     if value is None or cls is None or isinstance(value, cls):
         return value
     if isinstance(value, SimpleNamespace):
@@ -166,10 +162,4 @@ def coerce(value: Any, cls: Any) -> Any:
             f"cannot turn a {type(value).__name__} into {cls.__name__}: expected a JSON "
             f"object with the fields of {cls.__name__}"
         )
-    if _is_model_class(cls):
-        return cls.model_validate(value)
-    names = {f.name for f in dataclasses.fields(cls) if f.init}
-    try:
-        return cls(**{k: v for k, v in value.items() if k in names})
-    except TypeError as exc:
-        raise SerializationError(f"cannot build {cls.__name__} from {value!r}: {exc}") from None
+    return cls.model_validate(value)

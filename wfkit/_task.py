@@ -128,6 +128,8 @@ class RetryableTask(CompletableTask[T]):
         self.task_execution_id = task_execution_id
         self.instance_id = instance_id
         self.app_id = app_id
+        #: PropagationScope value of the call, kept for its retries
+        self.propagation = 0
 
     def compute_next_delay(self) -> timedelta | None:
         """Delay before the next attempt, or None when the policy is exhausted (as Dapr)."""
@@ -320,6 +322,12 @@ class RetryPolicy:
         self._retry_timeout = retry_timeout
         names = {t if isinstance(t, str) else t.__name__ for t in non_retryable_error_types or ()}
         self._non_retryable_error_types = names or None
+
+    @property
+    def obj(self) -> RetryPolicy:
+        """The policy the engine applies (Dapr's wrapper returns its inner policy here;
+        wfkit's policy is its own)."""
+        return self
 
     @property
     def first_retry_interval(self) -> timedelta:

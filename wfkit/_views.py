@@ -43,11 +43,12 @@ def parse_timestamp(text: str | None) -> datetime | None:
     return value
 
 
-def instance_json(state: WorkflowState) -> dict[str, Any]:
+def instance_json(state: WorkflowState, *, stack_trace: bool = True) -> dict[str, Any]:
     """One instance as Dapr's ``GET /v1.0/workflows/dapr/{instanceID}`` reports it.
 
     ``properties`` always holds the custom status (``""`` when none is set) and holds the
-    input, output and failure only when the instance has them.
+    input, output and failure only when the instance has them; the failure's stack trace
+    (which names files on the machine) only with ``stack_trace``.
     """
     properties: dict[str, str] = {CUSTOM_STATUS: state.serialized_custom_status or ""}
     if state.serialized_input is not None:
@@ -58,7 +59,7 @@ def instance_json(state: WorkflowState) -> dict[str, Any]:
     if failure is not None:
         properties[FAILURE_TYPE] = failure.error_type
         properties[FAILURE_MESSAGE] = failure.message
-        if failure.stack_trace:
+        if failure.stack_trace and stack_trace:
             properties[FAILURE_STACK] = failure.stack_trace
     if state.parent_instance_id:
         properties[PARENT] = state.parent_instance_id
@@ -72,10 +73,14 @@ def instance_json(state: WorkflowState) -> dict[str, Any]:
     }
 
 
-def event_json(stored: StoredEvent) -> dict[str, Any]:
+def event_json(stored: StoredEvent, *, stack_trace: bool = True) -> dict[str, Any]:
     """One history event: its position, kind, name, virtual and wall time, and its fields
-    (payloads as the JSON text stored)."""
+    (payloads as the JSON text stored; a failure's stack trace only with ``stack_trace``)."""
     event = stored.event
+    fields = event_fields(event)
+    failure = fields.get("failure")
+    if not stack_trace and isinstance(failure, dict) and failure.get("stack_trace"):
+        fields["failure"] = {**failure, "stack_trace": None}
     return {
         "seq": stored.seq,
         "eventId": event.event_id,
@@ -83,5 +88,5 @@ def event_json(stored: StoredEvent) -> dict[str, Any]:
         "name": event.name,
         "timestamp": timestamp(event.timestamp),
         "wallTime": stored.wall_time,
-        "fields": event_fields(event),
+        "fields": fields,
     }

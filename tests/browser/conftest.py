@@ -93,9 +93,10 @@ class Lab:
             self.api("DELETE", f"/api/sessions/{session['id']}")
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    base = tmp_path_factory.mktemp("lab")
+@contextlib.contextmanager
+def _jupyter(base: Path, app: str) -> Iterator[Lab]:
+    """``jupyter lab`` or ``jupyter notebook`` (Notebook 7) on 127.0.0.1 with a token and
+    throw-away directories, the app exposed to the page as ``window.jupyterapp``."""
     dirs = {
         name: base / name
         for name in ("root", "config", "data", "runtime", "ipython", "workspaces", "settings")
@@ -124,24 +125,28 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         "JUPYTER_PLATFORM_DIRS": "1",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     }
-    log = base / "lab.log"
+    log = base / f"{app}.log"
+    app_class = "LabApp" if app == "lab" else "JupyterNotebookApp"
     command = [
         sys.executable,
         "-m",
         "jupyter",
-        "lab",
+        app,
         "--no-browser",
         "--allow-root",
         "--ip=127.0.0.1",
         f"--port={port}",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={dirs['root']}",
-        f"--LabApp.workspaces_dir={dirs['workspaces']}",
-        f"--LabApp.user_settings_dir={dirs['settings']}",
-        "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.expose_app_in_browser=True",
+        f"--{app_class}.workspaces_dir={dirs['workspaces']}",
+        f"--{app_class}.user_settings_dir={dirs['settings']}",
+        f"--{app_class}.expose_app_in_browser=True",
     ]
+    if app == "lab":
+        command += [
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -151,14 +156,14 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         deadline = time.monotonic() + 90
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited:\n{log.read_text()[-3000:]}")
+                raise RuntimeError(f"jupyter {app} exited:\n{log.read_text()[-3000:]}")
             try:
                 server.api("GET", "/api/status")
                 break
             except (urllib.error.URLError, ConnectionError, OSError):
                 if time.monotonic() > deadline:
                     tail = log.read_text()[-3000:]
-                    raise RuntimeError(f"jupyter lab did not start:\n{tail}") from None
+                    raise RuntimeError(f"jupyter {app} did not start:\n{tail}") from None
                 time.sleep(0.3)
         yield server
     finally:
@@ -170,6 +175,20 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """JupyterLab."""
+    with _jupyter(tmp_path_factory.mktemp("lab"), "lab") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """Jupyter Notebook 7 (its own server, as ``jupyter notebook`` starts it)."""
+    with _jupyter(tmp_path_factory.mktemp("notebook7"), "notebook") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -226,12 +245,27 @@ def write_notebook(path: Path, cells: list[str]) -> None:
     path.write_text(json.dumps(notebook, indent=1))
 
 
-def open_and_run(lab: Lab, browser: Any, name: str, cells: list[str]) -> Notebook:
-    """Write a notebook, open it in a new page, wait for its kernel and run all cells."""
+# The open notebook's kernel, in JupyterLab and in Notebook 7 alike.
+_KERNEL_STATUS = """() => {
+  const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const kernel = panel && panel.sessionContext && panel.sessionContext.session
+    && panel.sessionContext.session.kernel;
+  return kernel ? kernel.status : null;
+}"""
+
+
+def open_and_run(
+    lab: Lab, browser: Any, name: str, cells: list[str], *, ui: str = "lab", height: int = 1500
+) -> Notebook:
+    """Write a notebook, open it in a new page, wait for its kernel and run all cells.
+
+    ``ui`` is ``"lab"`` (JupyterLab) or ``"notebook"`` (Jupyter Notebook 7); ``height``
+    the window's, in pixels.
+    """
     path = lab.root / name
     write_notebook(path, cells)
     lab.delete_sessions()
-    page = browser.new_page(viewport={"width": 1280, "height": 1500})
+    page = browser.new_page(viewport={"width": 1280, "height": height})
     notebook = Notebook(page, path)
 
     def on_console(message: Any) -> None:
@@ -240,14 +274,44 @@ def open_and_run(lab: Lab, browser: Any, name: str, cells: list[str]) -> Noteboo
 
     page.on("console", on_console)
     page.on("pageerror", lambda error: notebook.errors.append(f"page error: {error}"))
-    page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
-    page.get_by_text(KERNEL_IDLE).first.wait_for(timeout=60_000)
-    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=30_000)
+    where = f"lab/tree/{name}?reset&" if ui == "lab" else f"notebooks/{name}?"
+    page.goto(f"{lab.url}/{where}token={lab.token}")
+    page.wait_for_function(f"() => ({_KERNEL_STATUS})() === 'idle'", timeout=60_000)
+    if ui == "lab":
+        page.get_by_text(KERNEL_IDLE).first.wait_for(timeout=60_000)
     page.evaluate(
         "async () => { await window.jupyterapp.commands.execute('notebook:run-all-cells'); }"
     )
-    page.get_by_text(KERNEL_IDLE).first.wait_for(timeout=120_000)
+    page.wait_for_function(f"() => ({_KERNEL_STATUS})() === 'idle'", timeout=120_000)
     return notebook
+
+
+THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
+
+
+def set_theme(page: Any, theme: str) -> None:
+    """Switch the page to JupyterLab's light or dark theme (Notebook 7 has the same)."""
+    page.evaluate(
+        "async (name) => { await window.jupyterapp.commands.execute("
+        "'apputils:change-theme', { theme: name }); }",
+        THEMES[theme],
+    )
+    light = "true" if theme == "light" else "false"
+    page.wait_for_function(
+        f"() => document.body.dataset.jpThemeLight === '{light}'", timeout=30_000
+    )
+    page.wait_for_timeout(500)  # the theme's stylesheet applies after the attribute
+
+
+CONTRAST_JS = (Path(__file__).parent / "contrast.js").read_text()
+
+
+def contrast_failures(locator: Any, minimum: float = 4.5) -> list[dict[str, Any]]:
+    """Text in ``locator`` whose contrast with its effective background is below
+    ``minimum`` (WCAG AA: 4.5), computed in the page; asserts some text was checked."""
+    result = locator.evaluate(CONTRAST_JS, minimum)
+    assert result["checked"] > 0, "no visible text to check"
+    return list(result["failures"])
 
 
 def screenshot(locator: Any, name: str) -> None:
@@ -260,12 +324,14 @@ def screenshot(locator: Any, name: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def run_notebook(lab: Lab, browser: Any) -> Any:
-    """``run_notebook(name, cells)``: write, open and run a notebook; returns a Notebook."""
+def run_notebook(request: pytest.FixtureRequest, browser: Any) -> Any:
+    """``run_notebook(name, cells, ui="lab" | "notebook", height=...)``: write, open and run
+    a notebook in JupyterLab or Notebook 7; returns a Notebook."""
     pages: list[Any] = []
 
-    def run(name: str, cells: list[str]) -> Notebook:
-        notebook = open_and_run(lab, browser, name, cells)
+    def run(name: str, cells: list[str], *, ui: str = "lab", **options: Any) -> Notebook:
+        server = request.getfixturevalue("lab" if ui == "lab" else "notebook7")
+        notebook = open_and_run(server, browser, name, cells, ui=ui, **options)
         pages.append(notebook.page)
         return notebook
 
@@ -278,3 +344,15 @@ def run_notebook(lab: Lab, browser: Any) -> Any:
 def shoot() -> Any:
     """``shoot(locator, name)``: a screenshot to docs/images when WFKIT_SCREENSHOTS=1."""
     return screenshot
+
+
+@pytest.fixture(scope="session")
+def change_theme() -> Any:
+    """``change_theme(page, "light" | "dark")``: JupyterLab's (or Notebook 7's) theme."""
+    return set_theme
+
+
+@pytest.fixture(scope="session")
+def low_contrast() -> Any:
+    """``low_contrast(locator)``: texts below 4.5:1 against their background (WCAG AA)."""
+    return contrast_failures

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -687,6 +687,30 @@ MISUSE = [
     (("serve", "{empty}"), 2, "defines no WorkflowRuntime"),
     (("serve", "{app}", "--host", "0.0.0.0"), 2, "allow_remote"),
     (("serve", "{app}", "--port", "{port}"), 1, "Pick another port"),
+    (("list", "--url", "http://[::1"), 2, "--url is not a valid URL"),
+    (("status", "x", "--url", "http://[::1:3500/"), 2, "--url is not a valid URL"),
+    (("run", "{app}"), 2, "write FILE:WORKFLOW"),
+    (("run", "app.py"), 2, "write FILE:WORKFLOW"),
+    (("run", "{tmp}/flows.py", "--url", "{url}"), 2, "write FILE:WORKFLOW"),
+    (
+        ("raise-event", "x", "-e", "go", "--event-data", "NaN", "--url", "{url}"),
+        2,
+        "NaN is not JSON",
+    ),
+    (
+        ("raise-event", "x", "-e", "go", "--event-data", "[Infinity]", "--url", "{url}"),
+        2,
+        "not JSON",
+    ),
+    (("terminate", "x", "--output=-Infinity", "--url", "{url}"), 2, "not JSON"),
+    (("run", "{app}:echo", "--input", "NaN"), 2, "--input is not valid JSON"),
+    (
+        ("raise-event", "x", "-e", "go", "--event-data", "[" * 100000, "--url", "{url}"),
+        2,
+        "not valid JSON",
+    ),
+    (("list", "--db", "{empty}"), 2, "not a wfkit store"),
+    (("history", "x", "--db", "{empty}"), 2, "not a wfkit store"),
 ]
 
 
@@ -714,8 +738,9 @@ def test_every_misuse_gets_a_clear_message_and_a_non_zero_exit(
     got, out, err = cli(*args)
     assert got == code, (out, err)
     assert fragment in err, err
-    if code == 1:
-        assert err.startswith("wfkit: error: ")
+    assert "Traceback" not in err
+    if code == 1 or err.startswith("wfkit: error: "):
+        assert err.count("\n") == 1, err  # one line
 
 
 # ------------------------------------------------------------------ output helpers
@@ -744,3 +769,72 @@ RECORDS = st.lists(
 def test_the_yaml_emitter_round_trips(records):
     yaml = pytest.importorskip("yaml")
     assert yaml.safe_load(to_yaml(records)) == records
+
+
+def test_replay_reports_every_bad_file_of_a_folder_and_goes_on(cli, wfr, calls, tmp_path):
+    timetravel = pytest.importorskip("wfkit.timetravel")
+    client = wf.DaprWorkflowClient(wfr)
+    folder = tmp_path / "histories"
+    (folder / "sub").mkdir(parents=True)
+    client.schedule_new_workflow("request_escalation", input={"amount": 5}, instance_id="good")
+    complete(client, "good")
+    timetravel.save_history(wfr, "good", folder / "good.json")
+    bad = {
+        "broken.json": b"{bad",
+        "binary.json": bytes(range(256)),
+        "empty.json": b"",
+        "nested.json": b"[" * 100_000,
+        "a-list.json": b"[1, 2]",
+        "null.json": b"null",
+        "sub/not-history.json": b'{"events": 5}',
+    }
+    for name, data in bad.items():
+        (folder / name).write_bytes(data)
+    (folder / "a-folder.json").mkdir()
+    code, out, err = cli("replay", folder, "--app", APP)
+    assert code == 1, err
+    lines = out.splitlines()
+    for name in bad:
+        assert any(line.startswith("ERROR") and line.find(name) > 0 for line in lines), name
+    assert any(line.startswith("ok") and "good.json" in line for line in lines)
+    assert f"{len(bad) + 1} history(ies) checked" in out and "1 replay" in out
+
+
+NOISY = "\x1b]0;owned\x07\x1b[2J\x9b31m\u202eevil\r"
+RAW_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]")
+
+
+def test_escape_sequences_in_payloads_never_reach_the_terminal(cli, tmp_path):
+    runtime = wf.WorkflowRuntime(store=tmp_path / "noisy.duckdb")
+
+    @runtime.workflow(name="noisy")
+    def noisy(ctx: wf.DaprWorkflowContext, text: str):  # type: ignore[no-untyped-def]
+        ctx.set_custom_status(text)
+        yield ctx.create_timer(timedelta(seconds=1))
+        raise ValueError(text)
+
+    runtime.start()
+    client = wf.DaprWorkflowClient(runtime)
+    client.schedule_new_workflow(noisy, input=NOISY, instance_id="n1")
+    complete(client, "n1")
+    with runtime.serve_http() as srv:
+        outputs = [cli(verb, *args, "--url", srv.url) for verb, args in VIEWS]
+    runtime.shutdown()
+    outputs += [cli(verb, *args, "--db", tmp_path / "noisy.duckdb") for verb, args in VIEWS]
+    for code, out, err in outputs:
+        assert code == 0, err
+        assert not RAW_CONTROL.search(out), out
+        assert "owned" in out  # the text is shown, its control characters escaped
+    tables = [out for (_v, args), (_c, out, _e) in zip(VIEWS * 2, outputs, strict=True) if not args]
+    assert len(tables) == 2 and all("\\x1b]0;owned\\x07" in out for out in tables)
+
+
+VIEWS = [
+    ("list", ()),
+    ("list", ("-o", "wide")),
+    ("list", ("-o", "json")),
+    ("list", ("-o", "yaml")),
+    ("status", ("n1",)),
+    ("history", ("n1", "-o", "wide")),
+    ("history", ("n1", "-o", "json")),
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -212,6 +213,32 @@ def test_a_second_writer_in_this_process_is_refused(tmp_path: Path) -> None:
     first.close()
     second = DuckDBStore(path)  # closed: free again
     assert [r.instance_id for r in second.records()] == ["a"]
+    second.close()
+
+
+OPEN_FOR_WRITING = "import sys\nfrom wfkit._store import DuckDBStore\nDuckDBStore(sys.argv[1])"
+
+
+def test_reading_a_file_this_process_writes_keeps_it_locked(tmp_path: Path) -> None:
+    path = tmp_path / "wf.duckdb"
+    writer = DuckDBStore(path)
+    writer.commit(Batch(records={"a": record("a")}))
+    readers = [DuckDBStore(path, read_only=True) for _ in range(2)]  # snapshots
+    assert [len(r.records()) for r in readers] == [1, 1]
+    other = subprocess.run(
+        [sys.executable, "-c", OPEN_FOR_WRITING, str(path)], capture_output=True, text=True
+    )
+    assert other.returncode != 0 and "StoreLockedError" in other.stderr
+    for reader in readers:
+        reader.close()
+    writer.close()
+    # a file open read-only here is shared by other readers, and refused to a writer
+    first = DuckDBStore(path, read_only=True)
+    second = DuckDBStore(path, read_only=True)
+    assert len(second.records()) == 1
+    with pytest.raises(wf.StoreLockedError, match="open read-only in this process"):
+        DuckDBStore(path)
+    first.close()
     second.close()
 
 
@@ -638,3 +665,252 @@ def test_recent_histories_read_the_same_as_rows_and_stay_bounded(monkeypatch):
         )
     assert [s.seq for s in partial] == [2, 3, 4, 5, 6]
     wfr.shutdown()
+
+
+# --------------------------------------------------------------------------- untrusted files
+SECRET = "wfkit-secret-7f3a9c"
+
+
+def crafted(tmp_path: Path, *statements: str) -> Path:
+    """A real store file changed by ``statements``, and a secret file beside it."""
+    (tmp_path / "secret.txt").write_text(SECRET)
+    path = tmp_path / "crafted.duckdb"
+    store = DuckDBStore(path)
+    store.commit(Batch(records={"a": record("a")}, events=events("a", 2)))
+    store.close()
+    con = duckdb.connect(str(path))
+    for statement in statements:
+        con.execute(statement.replace("SECRET_FILE", str(tmp_path / "secret.txt")))
+    con.close()
+    return path
+
+
+READ_SECRET = [
+    (
+        "DROP TABLE instances",
+        "CREATE VIEW instances AS SELECT content AS instance_id, 'wf' AS name, "
+        "'RUNNING' AS status, now()::TIMESTAMP AS created_at, "
+        "now()::TIMESTAMP AS last_updated_at, NULL::VARCHAR AS input, "
+        "NULL::VARCHAR AS output, NULL::VARCHAR AS custom_status, "
+        "NULL::VARCHAR AS failure_message, NULL::VARCHAR AS failure_type, "
+        "NULL::VARCHAR AS failure_stack, NULL::VARCHAR AS parent_instance_id, "
+        "NULL::INTEGER AS parent_task_id, NULL::TIMESTAMP AS start_at, "
+        "NULL::VARCHAR AS origin_instance_id, NULL::INTEGER AS origin_event_id, "
+        "0::BIGINT AS ordinal FROM read_text('SECRET_FILE')",
+    ),
+    (
+        "DROP INDEX history_instance",
+        "CREATE TABLE history_data AS FROM history",
+        "DROP TABLE history",
+        "CREATE VIEW history AS SELECT h.* REPLACE (s.content AS payload) "
+        "FROM history_data AS h, read_text('SECRET_FILE') AS s",
+    ),
+    (
+        "DROP TABLE schema_version",
+        "CREATE VIEW schema_version AS SELECT 'wfkit' AS application, 1 AS version, "
+        "content AS wfkit_version, NULL::TIMESTAMP AS created_at FROM read_text('SECRET_FILE')",
+    ),
+]
+
+
+@pytest.mark.parametrize("statements", READ_SECRET, ids=["instances", "history", "version"])
+def test_a_view_posing_as_a_wfkit_table_is_refused_and_never_run(
+    tmp_path: Path, statements: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from wfkit.cli import main
+
+    path = crafted(tmp_path, *statements)
+    # the view does read the secret where external access is on (plain DuckDB)
+    assert SECRET in str(
+        duckdb.connect(str(path), read_only=True)
+        .sql("FROM " + statements[-1].split()[2])
+        .fetchall()
+    )
+    before, names = digest(path), siblings(path)
+    for read_only in (True, False):
+        with pytest.raises(wf.StoreFormatError, match="is a view") as info:
+            DuckDBStore(path, read_only=read_only)
+        assert SECRET not in str(info.value)
+    with pytest.raises(wf.StoreFormatError):
+        wf.WorkflowRuntime(store=str(path))
+    for argv in (["list", "--db", str(path)], ["history", "a", "--db", str(path)]):
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert SECRET not in out + err
+        assert err.startswith("wfkit: error: ") and err.count("\n") == 1, err
+        assert "is a view" in err
+    assert digest(path) == before and siblings(path) == names
+
+
+LAYOUTS = {
+    "extra column": "ALTER TABLE instances ADD COLUMN note VARCHAR",
+    "missing column": "DROP INDEX history_instance; ALTER TABLE history DROP COLUMN fields",
+    "wrong type": "DROP INDEX history_instance; ALTER TABLE history ALTER payload TYPE BLOB",
+    "a default": "ALTER TABLE instances ALTER COLUMN input SET DEFAULT 'x'",
+    "meta": "ALTER TABLE meta ADD COLUMN extra INTEGER",
+}
+
+
+@pytest.mark.parametrize("change", LAYOUTS.values(), ids=LAYOUTS.keys())
+def test_a_wfkit_table_of_another_layout_is_refused(tmp_path: Path, change: str) -> None:
+    path = crafted(tmp_path, change)
+    before = digest(path)
+    for read_only in (True, False):
+        with pytest.raises(wf.StoreFormatError, match="layout of") as info:
+            DuckDBStore(path, read_only=read_only)
+        assert "schema version 1" in str(info.value)
+    assert digest(path) == before
+
+
+def test_a_file_with_macros_is_refused(tmp_path: Path) -> None:
+    path = crafted(tmp_path, "CREATE MACRO evil() AS TABLE SELECT * FROM read_text('SECRET_FILE')")
+    with pytest.raises(wf.StoreFormatError, match=r"macros \(evil\)"):
+        DuckDBStore(path, read_only=True)
+
+
+def test_the_files_own_views_are_never_run(tmp_path: Path) -> None:
+    path = crafted(
+        tmp_path,
+        "CREATE OR REPLACE VIEW timers AS SELECT content AS instance_id FROM read_text('SECRET_FILE')",
+    )
+    for read_only in (True, False):
+        store = DuckDBStore(path, read_only=read_only)
+        timers = store.sql("SELECT * FROM timers")
+        assert "timer_id" in timers.columns and SECRET not in timers.to_string()
+        # the file's own view, asked for by its full name, cannot read files
+        with pytest.raises(duckdb.PermissionException):
+            store.sql("SELECT * FROM crafted.main.timers")
+        store.close()
+
+
+def test_store_files_are_opened_without_external_access_or_extensions(tmp_path: Path) -> None:
+    path = crafted(tmp_path)
+    for read_only in (True, False):
+        store = DuckDBStore(path, read_only=read_only)
+        settings = store.sql(
+            "SELECT current_setting('enable_external_access') AS external, "
+            "current_setting('autoload_known_extensions') AS autoload, "
+            "current_setting('autoinstall_known_extensions') AS autoinstall"
+        ).iloc[0]
+        assert not any(settings.tolist())
+        with pytest.raises(duckdb.PermissionException):
+            store.sql(f"SELECT * FROM read_text('{tmp_path / 'secret.txt'}')")
+        store.close()
+    # bulk writes (many rows from Python columns) still work with external access off
+    store = DuckDBStore(path)
+    store.commit(
+        Batch(records={f"r{i}": record(f"r{i}") for i in range(50)}, events=events("b", 50))
+    )
+    store.close()
+    again = DuckDBStore(path, read_only=True)
+    assert len(again.records()) == 51 and len(again.history("b")) == 50
+    again.close()
+
+
+# --------------------------------------------------------------------------- damaged files
+def _duckdb_checksum(block: bytes) -> int:
+    """DuckDB's header checksum, to make a header that is intact but names another format."""
+    total = 5381
+    for i in range(0, len(block), 8):
+        word = int.from_bytes(block[i : i + 8], "little")
+        total ^= (word * 0xBF58476D1CE4E5B9) & (2**64 - 1)
+    return total
+
+
+def damaged_files(good: bytes, folder: Path) -> dict[str, bytes]:
+    """Truncations, flipped bytes, zeroed blocks and foreign files made from a store file."""
+    size, block = len(good), 262144
+    cases: dict[str, bytes] = {}
+    for n in (8, 100, 4096, 12288, 12288 + block // 2, size // 2, size - 4096):
+        cases[f"truncated to {n}"] = good[:n]
+    offsets = [0, 8, 20, 4096 + 8, 8192 + 8, 12288 + 100]
+    offsets += [12288 + k * block + 5000 for k in range(1, size // block)]
+    for offset in offsets:
+        flipped = bytearray(good)
+        flipped[offset] ^= 0xFF
+        cases[f"byte {offset} flipped"] = bytes(flipped)
+    for offset in (4096, 8192, 12288, 12288 + block):
+        zeroed = bytearray(good)
+        zeroed[offset : offset + 4096] = bytes(4096)
+        cases[f"block at {offset} zeroed"] = bytes(zeroed)
+    cases["a text file"] = b"instance_id,status\na,RUNNING\n" * 50
+    cases["an empty file"] = b""
+    sqlite = folder / "sqlite.db"
+    con = sqlite3.connect(sqlite)
+    con.execute("CREATE TABLE instances (instance_id TEXT)")
+    con.commit()
+    con.close()
+    cases["a SQLite file"] = sqlite.read_bytes()
+    newer = bytearray(good)
+    newer[12:20] = (1000).to_bytes(8, "little")  # the storage format of a future DuckDB
+    newer[0:8] = _duckdb_checksum(bytes(newer[8:4096])).to_bytes(8, "little")
+    cases["a newer DuckDB format"] = bytes(newer)
+    return cases
+
+
+def test_damaged_files_give_typed_errors_and_are_left_as_they_were(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], pytestconfig: pytest.Config
+) -> None:
+    from wfkit.cli import main
+
+    good_path = tmp_path / "good.duckdb"
+    store = DuckDBStore(good_path)
+    for b in range(4):  # several blocks of rows, and the indexes over them
+        ids = [f"i{b}-{i}" for i in range(500)]
+        store.commit(
+            Batch(
+                records={i: record(i, input=json_text(i)) for i in ids},
+                events=[s for i in ids for s in events(i, 6)],
+            )
+        )
+    store.close()
+    good = good_path.read_bytes()
+    outcomes: dict[str, list[str]] = {}
+    for name, data in damaged_files(good, tmp_path).items():
+        path = tmp_path / "case.duckdb"
+        for stale in tmp_path.glob("case.duckdb*"):
+            stale.unlink()
+        path.write_bytes(data)
+        for read_only in (True, False):
+            if read_only is False and not data:
+                continue  # an empty file opened for writing becomes a new store, by design
+            try:
+                opened = DuckDBStore(path, read_only=read_only)
+                records = opened.records()
+                opened.histories(r.instance_id for r in records)
+                if not read_only:
+                    opened.commit(Batch(records={"new": record("new")}))
+                opened.close()
+                outcome = "opened and usable (the damage is in unused space)"
+            except wf.StoreError as exc:
+                outcome = type(exc).__name__
+                assert str(path) in str(exc) and "\n" not in str(exc), (name, exc)
+                assert path.read_bytes() == data, f"{name}: the file was changed"
+                assert siblings(path) == sorted(["case.duckdb", "good.duckdb", "sqlite.db"])
+            outcomes.setdefault(outcome, []).append(f"{name} ({'read' if read_only else 'write'})")
+        # the command line: a one-line message and exit 2, or the instances
+        path.write_bytes(data)
+        code = main(["list", "--db", str(path), "-o", "json"])
+        _out, err = capsys.readouterr()
+        if code != 0:
+            assert code == 2, (name, err)
+            assert err.startswith("wfkit: error: ") and err.count("\n") == 1, (name, err)
+            assert "Traceback" not in err
+            assert path.read_bytes() == data
+    if pytestconfig.getoption("capture") == "no":  # the figures, with pytest -s
+        with capsys.disabled():
+            print("\ndamaged store files:")
+            for outcome, names in sorted(outcomes.items()):
+                print(f"  {outcome}: {len(names)}: {', '.join(names)}")
+    assert {"StoreCorruptError", "StoreFormatError", "StoreVersionError"} <= set(outcomes)
+    assert not set(outcomes) - {
+        "StoreCorruptError",
+        "StoreFormatError",
+        "StoreVersionError",
+        "opened and usable (the damage is in unused space)",
+    }
+    assert sum(len(v) for k, v in outcomes.items() if k.startswith("Store")) >= 30
+
+
+def json_text(value: object) -> str:
+    return '{"payload": "' + str(value) * 20 + '"}'

@@ -317,7 +317,7 @@ def test_openapi_description_is_served(server):
 
 
 def test_head_answers_without_a_body(server):
-    request = b"HEAD /v1.0/workflows/dapr/nobody HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    request = b"HEAD /v1.0/workflows/dapr/nobody HTTP/1.1\r\nConnection: close\r\n\r\n"
     answer = raw_request(server, request)
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 404")
@@ -446,8 +446,7 @@ def test_stalled_and_malformed_connections_never_hang_the_server(server, monkeyp
     # a body shorter than its Content-Length: 408 once the socket times out
     answer = raw_request(
         server,
-        b"POST /v1.0/workflows/dapr/echo/start HTTP/1.1\r\nHost: x\r\n"
-        b"Content-Length: 100\r\n\r\n[1,",
+        b"POST /v1.0/workflows/dapr/echo/start HTTP/1.1\r\nContent-Length: 100\r\n\r\n[1,",
     )
     assert answer.startswith(b"HTTP/1.1 408")
     assert b'"ERR_REQUEST_TIMEOUT"' in answer
@@ -458,9 +457,9 @@ def test_stalled_and_malformed_connections_never_hang_the_server(server, monkeyp
     # garbage request lines, chunked bodies and bad lengths: JSON 4xx
     for data, status in (
         (b"NONSENSE\r\n\r\n", b"400"),
-        (b"GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", b"400"),
+        (b"GET /x HTTP/1.1\r\nContent-Length: -1\r\n\r\n", b"400"),
         (
-            b"POST /v1.0/workflows/dapr/echo/start HTTP/1.1\r\nHost: x\r\n"
+            b"POST /v1.0/workflows/dapr/echo/start HTTP/1.1\r\n"
             b"Transfer-Encoding: chunked\r\n\r\n1\r\n1\r\n0\r\n\r\n",
             b"411",
         ),
@@ -476,8 +475,8 @@ def test_stalled_and_malformed_connections_never_hang_the_server(server, monkeyp
 
 
 def test_keep_alive_connections_serve_several_requests(server):
-    request = b"GET /wfkit/v1/info HTTP/1.1\r\nHost: x\r\n\r\n"
-    last = b"GET /wfkit/v1/info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    request = b"GET /wfkit/v1/info HTTP/1.1\r\n\r\n"
+    last = b"GET /wfkit/v1/info HTTP/1.1\r\nConnection: close\r\n\r\n"
     answer = raw_request(server, request + request + last)
     assert answer.count(b"HTTP/1.1 200 OK") == 3
 
@@ -601,3 +600,188 @@ def test_concurrent_clients(wfr, server):
 
     with ThreadPoolExecutor(16) as pool:
         assert list(pool.map(one, range(32))) == ["COMPLETED"] * 32
+
+
+# ------------------------------------------------------------------ web pages and slow clients
+def with_host(server: Any, host: str, path: str = "/wfkit/v1/instances") -> bytes:
+    """The answer to a GET sent with ``Host: host``."""
+    return raw_request(
+        server, f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+    )
+
+
+def test_a_foreign_host_is_refused_so_dns_rebinding_reads_nothing(wfr, server):
+    base = f"{server.url}/v1.0/workflows/dapr"
+    call("POST", f"{base}/echo/start?instanceID=private", '"card 4111"')
+    port = server.port
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}"):
+        assert with_host(server, host).startswith(b"HTTP/1.1 200"), host
+    for host in (
+        f"evil.example:{port}",
+        "evil.example",
+        f"127.0.0.1:{port + 1}",
+        f"localhost.evil.example:{port}",
+        f"user@localhost:{port}",
+        "",
+    ):
+        answer = with_host(server, host, "/v1.0/workflows/dapr/private")
+        assert answer.startswith(b"HTTP/1.1 403"), (host, answer[:100])
+        assert b'"ERR_HOST_NOT_ALLOWED"' in answer and b"4111" not in answer
+    two_hosts = raw_request(
+        server,
+        f"GET /wfkit/v1/info HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: evil.example\r\n"
+        "Connection: close\r\n\r\n".encode(),
+    )
+    assert two_hosts.startswith(b"HTTP/1.1 400")
+
+
+def test_more_host_names_can_be_allowed(wfr, calls):
+    with wfr.serve_http(allowed_hosts=["box.lan", "proxy.lan:8080"]) as srv:
+        assert with_host(srv, f"box.lan:{srv.port}").startswith(b"HTTP/1.1 200")
+        assert with_host(srv, "proxy.lan:8080").startswith(b"HTTP/1.1 200")
+        assert with_host(srv, f"proxy.lan:{srv.port}").startswith(b"HTTP/1.1 403")
+        assert with_host(srv, f"other.lan:{srv.port}").startswith(b"HTTP/1.1 403")
+    with wfr.serve_http(allowed_hosts=["*"]) as srv:
+        assert with_host(srv, "anything.example").startswith(b"HTTP/1.1 200")
+    with pytest.raises(ValueError, match="allowed_hosts"):
+        wfr.serve_http(allowed_hosts="box.lan")
+    with pytest.raises(ValueError, match="not a host name"):
+        wfr.serve_http(allowed_hosts=["http://box.lan/"])
+
+
+CROSS_SITE = [
+    {"Origin": "http://evil.example"},
+    {"Origin": "null"},
+    {"Origin": "http://localhost:8888", "Sec-Fetch-Site": "same-site"},
+    {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"},
+    {"Sec-Fetch-Site": "same-site"},
+]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+def test_cross_site_requests_are_refused_and_change_nothing(wfr, server, headers):
+    base = f"{server.url}/v1.0/workflows/dapr"
+    call("POST", f"{base}/waiter/start?instanceID=w", "")
+    before = list(wfr.instances()["instance_id"])
+    plain = {**headers, "Content-Type": "text/plain"}
+    for method, path, body in (
+        ("POST", "/echo/start?instanceID=evil", "1"),
+        ("POST", "/w/raiseEvent/go", "1"),
+        ("POST", "/w/pause", None),
+        ("POST", "/w/terminate", None),
+        ("POST", "/w/purge", None),
+        ("GET", "/w", None),
+    ):
+        status, head, error = call(method, base + path, body, plain)
+        assert (status, error["errorCode"]) == (403, "ERR_CROSS_ORIGIN"), (method, path)
+        assert not any(k.lower().startswith("access-control-") for k in head)
+    assert list(wfr.instances()["instance_id"]) == before
+    assert wf.DaprWorkflowClient(wfr).get_workflow_state("w").runtime_status.name == "RUNNING"
+
+
+def test_a_browser_on_the_servers_own_origin_must_send_json(server):
+    base = f"{server.url}/v1.0/workflows/dapr"
+    own = {"Origin": server.url, "Sec-Fetch-Site": "same-origin"}
+    status, _h, error = call(
+        "POST", f"{base}/echo/start", "1", {**own, "Content-Type": "text/plain"}
+    )
+    assert (status, error["errorCode"]) == (415, "ERR_UNSUPPORTED_MEDIA_TYPE")
+    json_type = {**own, "Content-Type": "application/json; charset=utf-8"}
+    assert call("POST", f"{base}/echo/start", "1", json_type)[0] == 202
+    # a URL typed in the address bar, and clients that are not browsers (curl -d sends a
+    # form content type, as in Dapr's examples)
+    assert call("GET", f"{server.url}/openapi.json", headers={"Sec-Fetch-Site": "none"})[0] == 200
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert call("POST", f"{base}/echo/start", "1", form)[0] == 202
+
+
+def test_a_cors_preflight_is_refused_without_allowing_any_origin(server):
+    path = f"{server.url}/v1.0/workflows/dapr/echo/start"
+    preflight = {
+        "Origin": "http://evil.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    status, head, error = call("OPTIONS", path, headers=preflight)
+    assert (status, error["errorCode"]) == (403, "ERR_CROSS_ORIGIN")
+    assert not any(k.lower().startswith("access-control-") for k in head)
+    # OPTIONS from a client that is not a browser: a method this path does not have
+    status, head, error = call("OPTIONS", path)
+    assert (status, head["Allow"]) == (405, "POST")
+
+
+def test_stack_traces_are_served_only_when_asked_for(wfr, calls):
+    client = wf.DaprWorkflowClient(wfr)
+    client.schedule_new_workflow("failing", instance_id="f")
+    client.wait_for_workflow_completion("f", timeout_in_seconds=WAIT)
+    here = os.path.dirname(__file__)
+    for asked in (False, True):
+        with wfr.serve_http(stack_traces=asked) as srv:
+            state = call("GET", f"{srv.url}/v1.0/workflows/dapr/f")[2]
+            listed = call("GET", f"{srv.url}/wfkit/v1/instances")[2]
+            history = call("GET", f"{srv.url}/wfkit/v1/instances/f/history")[2]
+        props = state["properties"]
+        assert props["dapr.workflow.failure.error_message"] == "this workflow always fails"
+        text = json.dumps([state, listed, history])
+        assert ("dapr.workflow.failure.stack_trace" in props) is asked
+        assert (here in text) is asked
+
+
+def test_a_slow_client_is_cut_off_however_its_bytes_trickle_in(wfr, calls):
+    with wfr.serve_http(request_timeout=1.0) as srv:
+        request = (
+            f"POST /v1.0/workflows/dapr/echo/start HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\n"
+            "Content-Length: 200\r\n\r\n" + "1" * 200
+        ).encode()
+        started = time.monotonic()
+        sent = 0
+        with socket.create_connection((srv.host, srv.port), timeout=WAIT) as sock:
+            try:
+                for byte in request:  # a byte every 0.2 s: each well within the idle timeout
+                    sock.sendall(bytes([byte]))
+                    sent += 1
+                    time.sleep(0.2)
+                    if time.monotonic() - started > 8:
+                        break
+                answer = sock.recv(65536)
+            except (BrokenPipeError, ConnectionResetError):
+                answer = b""
+        elapsed = time.monotonic() - started
+        assert elapsed < 4, (elapsed, sent)
+        assert sent < len(request)
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 408")
+        assert call("GET", f"{srv.url}/wfkit/v1/info")[0] == 200
+    with pytest.raises(ValueError, match="request_timeout"):
+        wfr.serve_http(request_timeout=0)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "code"),
+    [
+        (
+            "POST",
+            "/v1.0/workflows/dapr/echo/start?instanceID=abc%0A",
+            "1",
+            "ERR_INSTANCE_ID_INVALID",
+        ),
+        (
+            "POST",
+            "/v1.0/workflows/dapr/echo/start?instanceID=a%1Bb",
+            "1",
+            "ERR_INSTANCE_ID_INVALID",
+        ),
+        ("GET", "/v1.0/workflows/dapr/abc%0A", None, "ERR_MALFORMED_REQUEST"),
+        ("POST", "/v1.0/workflows/dapr/abc%0D%0A/terminate", None, "ERR_MALFORMED_REQUEST"),
+        ("POST", "/v1.0/workflows/dapr/abc/raiseEvent/go%1B%5B2J", "1", "ERR_MALFORMED_REQUEST"),
+        (
+            "POST",
+            "/wfkit/v1/instances/abc/rerun",
+            '{"eventId": 1, "newInstanceId": "x\\n"}',
+            "ERR_INSTANCE_ID_INVALID",
+        ),
+    ],
+)
+def test_ids_and_names_with_control_characters_are_refused(wfr, server, method, path, body, code):
+    status, _h, error = call(method, server.url + path, body)
+    assert (status, error["errorCode"]) == (400, code), error
+    assert wfr.instances().empty

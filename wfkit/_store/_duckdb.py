@@ -26,17 +26,19 @@ import shutil
 import tempfile
 import threading
 import time
+import uuid
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._errors import StoreError, StoreFormatError, StoreLockedError
+from .._errors import StoreCorruptError, StoreError, StoreLockedError
 from .._gc import gc_paused
 from .._state import InstanceRecord
 from ._base import Batch, StoredEvent, check_batch
+from ._duckdb_file import CONFIG, check_is_duckdb, check_layout, first_line, open_error
 from ._rows import (
     HISTORY_COLUMNS,
     INSTANCE_COLUMNS,
@@ -62,8 +64,6 @@ FLUSH_ROWS = 50_000
 #: Events of the histories committed last that stay in memory, so that reading them back
 #: in this process (a time-travel cursor, a widget) skips decoding rows.
 RECENT_EVENTS = 200_000
-
-_INDICATIVE_TABLES = ("instances", "history", "meta", "schema_version")
 
 _SCHEMA = [
     """CREATE TABLE schema_version (
@@ -239,6 +239,11 @@ class DuckDBStore:
         self._lock = threading.RLock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._snapshot: tempfile.TemporaryDirectory[str] | None = None
+        # A descriptor of the file, kept open while DuckDB has it open: this process reads
+        # the file through it (a snapshot) instead of opening and closing the file, as
+        # closing any descriptor of a file releases all of the process's locks on it,
+        # DuckDB's included.
+        self._fd: int | None = None
         self._pending: list[tuple[Batch, dict[str, int]]] = []
         self._pending_rows = 0
         self._lengths: dict[str, int] = {}  # history length per instance (committed batches)
@@ -260,10 +265,33 @@ class DuckDBStore:
         if self._con is None:
             if self._final:
                 raise StoreError(f"the store {self._label()} was closed as the process exits")
-            self._con = self._open()
-            self._load()
+            with self._guard():
+                self._con = self._open()
+                try:
+                    self._load()
+                except BaseException:
+                    con, self._con = self._con, None
+                    con.close()
+                    raise
             _open_stores.add(self)
         return self._con
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """DuckDB's errors in wfkit's own queries as wfkit's: a store file DuckDB cannot
+        read back is damaged (the user's own SQL, in ``sql()``, keeps DuckDB's errors)."""
+        import duckdb
+
+        try:
+            yield
+        except duckdb.Error as exc:
+            if self.path is None:
+                raise StoreError(f"the in-memory store failed: {exc}") from exc
+            raise StoreCorruptError(
+                f"the wfkit store {self._label()} is damaged: DuckDB cannot read it back "
+                f"({first_line(exc)}); the file was left as it was. "
+                "Restore it from a copy."
+            ) from None
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         import duckdb
@@ -273,9 +301,19 @@ class DuckDBStore:
             _create_schema(con)
             return con
         path = self.path
-        if self.read_only:
-            return self._open_read_only(path)
         key = str(path.resolve())
+        here = _held_here(key, self)
+        if self.read_only:
+            if here is not None and here._fd is not None and not here.read_only:
+                return self._checked(self._open_snapshot(path, fd=here._fd), path)
+            if here is not None:  # DuckDB shares the other read-only connection's database
+                return self._checked(_connect(path, read_only=True), path)
+            return self._open_read_only(path)
+        if here is not None and here.read_only:
+            raise StoreLockedError(
+                f"the wfkit store {str(path)!r} is open read-only in this process ({here!r}); "
+                "close it first (wfr.shutdown(), or store.close()) to open it for writing."
+            )
         with _writers_lock:
             other = _writers.get(key)
             if other is not None and other is not self and other._con is not None:
@@ -290,17 +328,17 @@ class DuckDBStore:
                 path.unlink()  # an empty file (a fresh temporary file): DuckDB starts it anew
             fresh = not path.exists()
             if not fresh:
-                _check_duckdb_file(path)
+                check_is_duckdb(path)
                 fresh = self._inspect(path) is None
-            try:
-                con = duckdb.connect(str(path))
-            except duckdb.Error as exc:
-                raise _open_error(path, exc) from None
+            con = _connect(path, read_only=False)
             try:
                 if fresh:
                     _create_schema(con)
                 else:
                     _check_schema(con, path)
+                    _probe_write(con)
+                _shadow_views(con)
+                self._fd = os.open(path, os.O_RDONLY)
             except BaseException:
                 con.close()
                 raise
@@ -310,40 +348,38 @@ class DuckDBStore:
     def _inspect(self, path: Path) -> int | None:
         """The schema version of an existing file (None: an empty database), read without
         writing to it; raises if it is locked or not a wfkit store."""
-        import duckdb
-
-        try:
-            con = duckdb.connect(str(path), read_only=True)
-        except duckdb.Error as exc:
-            raise _open_error(path, exc) from None
+        con = _connect(path, read_only=True)
         try:
             return _check_schema(con, path, allow_empty=True)
         finally:
             con.close()
 
     def _open_read_only(self, path: Path) -> duckdb.DuckDBPyConnection:
-        import duckdb
 
         if not path.exists():
             raise FileNotFoundError(f"no wfkit store at {str(path)!r} to open read-only")
-        _check_duckdb_file(path)
+        check_is_duckdb(path)
         try:
-            con = duckdb.connect(str(path), read_only=True)
-        except duckdb.Error as exc:
-            error = _open_error(path, exc)
-            if not isinstance(error, StoreLockedError):
-                raise error from None
+            con = _connect(path, read_only=True)
+        except StoreLockedError:
             con = self._open_snapshot(path)
+        return self._checked(con, path)
+
+    @staticmethod
+    def _checked(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyConnection:
+        """``con`` once its file is known to be a wfkit store (else closed, and raises)."""
         try:
             _check_schema(con, path)
+            _shadow_views(con)
         except BaseException:
             con.close()
             raise
         return con
 
-    def _open_snapshot(self, path: Path) -> duckdb.DuckDBPyConnection:
+    def _open_snapshot(self, path: Path, *, fd: int | None = None) -> duckdb.DuckDBPyConnection:
         """Copy a file another process is writing (with its write-ahead log) and open the
-        copy. The copy is retried until the main file did not change while it was taken."""
+        copy. The copy is retried until the main file did not change while it was taken.
+        A file this process writes is read through its writer's descriptor ``fd``."""
         import duckdb
 
         self._snapshot = tempfile.TemporaryDirectory(prefix="wfkit-snapshot-")
@@ -351,20 +387,25 @@ class DuckDBStore:
         wal = Path(str(path) + ".wal")
         last: Exception | None = None
         for _attempt in range(50):
-            before = path.stat()
-            shutil.copyfile(path, copy)
+            before = path.stat() if fd is None else os.fstat(fd)
+            if fd is None:
+                shutil.copyfile(path, copy)
+            else:
+                _copy_from(fd, copy)
             copy_wal = Path(str(copy) + ".wal")
             with contextlib.suppress(FileNotFoundError):
                 copy_wal.unlink()
             with contextlib.suppress(FileNotFoundError):
                 shutil.copyfile(wal, copy_wal)
-            after = path.stat()
+            after = path.stat() if fd is None else os.fstat(fd)
             if (before.st_mtime_ns, before.st_size) != (after.st_mtime_ns, after.st_size):
                 time.sleep(0.01)
                 continue
             try:
-                return duckdb.connect(str(copy))
+                return duckdb.connect(str(copy), config=CONFIG)
             except duckdb.Error as exc:
+                if _attempt >= 2:  # the file holds still and its copy cannot be read
+                    raise open_error(copy, exc, read_only=True, shown=path) from None
                 last = exc
                 time.sleep(0.01)
         raise StoreError(
@@ -523,10 +564,15 @@ class DuckDBStore:
             if not single:
                 con.execute("BEGIN TRANSACTION")
             for query, params in statements:
-                # a bulk statement reads its columns from ``frame`` (a local variable)
+                # a bulk statement reads its columns from ``frame``, registered by name
+                # (files are opened with external access off, which also turns off
+                # DuckDB's scans of Python variables)
                 if isinstance(params, dict):
-                    frame = params  # noqa: F841
-                    con.execute(query)
+                    _register(con, "frame", params)
+                    try:
+                        con.execute(query)
+                    finally:
+                        con.unregister("frame")
                 else:
                     con.execute(query, params)
             if not single:
@@ -589,12 +635,12 @@ class DuckDBStore:
         return con
 
     def records(self) -> list[InstanceRecord]:
-        with self._lock:
+        with self._lock, self._guard():
             rows = self._read().execute(_INSTANCE_SELECT + " ORDER BY ordinal").fetchall()
         return [row_record(row) for row in rows]
 
     def record(self, instance_id: str) -> InstanceRecord | None:
-        with self._lock:
+        with self._lock, self._guard():
             row = (
                 self._read()
                 .execute(_INSTANCE_SELECT + " WHERE instance_id = ?", [instance_id])
@@ -611,7 +657,7 @@ class DuckDBStore:
                 self._recent.move_to_end(instance_id)
                 return cached[max(start, 0) : None if stop is None else max(stop, 0)]
         query, params = _history_query(_STORED_COLUMNS, instance_id, start, stop)
-        with self._lock, gc_paused():
+        with self._lock, self._guard(), gc_paused():
             return _stored_events(self._read().execute(query, params))
 
     def histories(self, instance_ids: Iterable[str]) -> dict[str, list[StoredEvent]]:
@@ -619,7 +665,7 @@ class DuckDBStore:
         out: dict[str, list[StoredEvent]] = {i: [] for i in ids}
         if not ids:
             return out
-        with self._lock, gc_paused():
+        with self._lock, self._guard(), gc_paused():
             result = self._read().execute(
                 f"SELECT {_STORED_COLUMNS} FROM history "
                 "WHERE instance_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY instance_id, seq",
@@ -649,7 +695,7 @@ class DuckDBStore:
         self, instance_id: str, *, start: int = 0, stop: int | None = None
     ) -> pandas.DataFrame:
         query, params = _history_query(", ".join(HISTORY_COLUMNS), instance_id, start, stop)
-        with self._lock:
+        with self._lock, self._guard():
             return self._read().execute(query, params).df()
 
     def instances_frame(
@@ -663,7 +709,7 @@ class DuckDBStore:
         if names is not None:
             query += " AND name IN (SELECT unnest(?::VARCHAR[]))"
             params.append(names)
-        with self._lock:
+        with self._lock, self._guard():
             return self._read().execute(query + " ORDER BY ordinal", params).df()
 
     # ------------------------------------------------------------------ closing
@@ -684,6 +730,9 @@ class DuckDBStore:
             con, self._con = self._con, None
             _open_stores.discard(self)
             con.close()
+            if self._fd is not None:  # after DuckDB has closed the file and released it
+                os.close(self._fd)
+                self._fd = None
             if self._snapshot is not None:
                 self._snapshot.cleanup()
                 self._snapshot = None
@@ -715,79 +764,82 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
         raise
 
 
-def _check_duckdb_file(path: Path) -> None:
-    """Refuse a file that is not a DuckDB database before DuckDB opens it."""
-    with open(path, "rb") as f:
-        head = f.read(12)
-    if len(head) < 12 or head[8:12] != b"DUCK":
-        raise StoreFormatError(
-            f"{str(path)!r} is not a wfkit store (not a DuckDB database file); it was left "
-            "untouched. Pass the path of a wfkit store, or a new path to create one."
+def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """A connection to a store file, with :data:`CONFIG`; DuckDB's refusal as wfkit's."""
+    import duckdb
+
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=CONFIG)
+    except duckdb.Error as exc:
+        raise open_error(path, exc, read_only=read_only) from None
+
+
+def _probe_write(con: duckdb.DuckDBPyConnection) -> None:
+    """Write a row to each table and roll it back: a file whose indexes or tables are
+    damaged is refused when it is opened, not at the engine's first write."""
+    key = f"wfkit-open-probe-{uuid.uuid4().hex}"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO instances (instance_id, name, status, created_at, last_updated_at, "
+            "ordinal) VALUES (?, '', '', TIMESTAMP '1970-01-01', TIMESTAMP '1970-01-01', -1)",
+            [key],
         )
+        con.execute(
+            "INSERT INTO history (instance_id, seq, event_id, kind, ts, wall_ts) "
+            "VALUES (?, 0, 0, '', TIMESTAMP '1970-01-01', TIMESTAMP '1970-01-01')",
+            [key],
+        )
+    finally:
+        con.execute("ROLLBACK")
+
+
+def _held_here(key: str, asking: DuckDBStore) -> DuckDBStore | None:
+    """Another store of this process with a connection to the file ``key`` itself."""
+    for store in list(_open_stores):
+        if (
+            store is not asking
+            and store._con is not None
+            and store._snapshot is None
+            and store.path is not None
+            and str(store.path.resolve()) == key
+        ):
+            return store
+    return None
+
+
+def _copy_from(fd: int, target: Path) -> None:
+    """Copy the whole file open as ``fd`` to ``target`` without opening it again."""
+    offset = 0
+    with open(target, "wb") as out:
+        while chunk := os.pread(fd, 1 << 20, offset):
+            out.write(chunk)
+            offset += len(chunk)
+
+
+def _register(con: duckdb.DuckDBPyConnection, name: str, data: Any) -> None:
+    complete = getattr(con, "complete", None)  # DuckDB 2 registers only once the last
+    if complete is not None:  # result was run to its end (a read may have stopped early)
+        complete()
+    con.register(name, data)
 
 
 def _check_schema(con: duckdb.DuckDBPyConnection, path: Path, *, allow_empty: bool = False) -> Any:
-    """The file's schema version; raises StoreFormatError unless it is a wfkit store this
-    version reads. With ``allow_empty``, an empty database gives None."""
-    tables = {
-        name
-        for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-            "UNION ALL SELECT view_name FROM duckdb_views() "
-            "WHERE database_name = current_database() AND NOT internal"
-        ).fetchall()
-    }
-    if not tables and allow_empty:
-        return None
-    missing = [t for t in _INDICATIVE_TABLES if t not in tables]
-    if missing:
-        found = ", ".join(sorted(tables)[:5]) or "none"
-        raise StoreFormatError(
-            f"{str(path)!r} is a DuckDB database but not a wfkit store (no "
-            f"{', '.join(missing)} table; its tables: {found}); it was left untouched. "
-            "Pass the path of a wfkit store, or a new path to create one."
-        )
-    try:
-        row = con.execute(
-            "SELECT max(version) FROM schema_version WHERE application = ?", [APPLICATION]
-        ).fetchone()
-    except Exception:
-        row = None
-    version = row[0] if row else None
-    if version is None:
-        raise StoreFormatError(
-            f"{str(path)!r} has a schema_version table that does not name wfkit; it is not a "
-            "wfkit store and was left untouched."
-        )
-    if version > SCHEMA_VERSION:
-        raise StoreFormatError(
-            f"{str(path)!r} was written by a newer wfkit (store schema version {version}; this "
-            f"wfkit reads up to version {SCHEMA_VERSION}); it was left untouched. Upgrade wfkit "
-            "to open it."
-        )
-    return version
+    return check_layout(
+        con,
+        path,
+        schema_version=SCHEMA_VERSION,
+        application=APPLICATION,
+        allow_empty=allow_empty,
+    )
 
 
-def _open_error(path: Path, exc: Exception) -> StoreError:
-    message = str(exc)
-    if "lock" in message.lower() or "different configuration" in message:
-        holder = ""
-        if "(PID" in message:
-            holder = " (" + message[message.index("(PID") + 1 :].split(")")[0] + ")"
-        return StoreLockedError(
-            f"the wfkit store {str(path)!r} is open for writing in another process{holder}; "
-            "only one process can write it at a time. To read it from here, open it "
-            f"read-only (a snapshot as of now): WorkflowRuntime(store=DuckDBStore("
-            f"{str(path)!r}, read_only=True)), then wfr.sql(...), wfr.instances(), "
-            "wfr.history(id). To run its instances here, stop the other runtime first "
-            "(wfr.shutdown() closes the file)."
-        )
-    if "not a valid DuckDB database" in message or "version number" in message:
-        return StoreFormatError(
-            f"{str(path)!r} is not a wfkit store this version can read ({message}); it was "
-            "left untouched."
-        )
-    return StoreError(f"cannot open the wfkit store {str(path)!r}: {message}")
+def _shadow_views(con: duckdb.DuckDBPyConnection) -> None:
+    """wfkit's views as temporary views: they take precedence over the file's own views of
+    those names, so reading ``timers`` or ``tasks`` never runs SQL stored in the file."""
+    for statement in _SCHEMA:
+        if statement.startswith("CREATE VIEW"):
+            con.execute(statement.replace("CREATE VIEW", "CREATE OR REPLACE TEMP VIEW", 1))
 
 
 def _history_query(

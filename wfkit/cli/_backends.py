@@ -57,7 +57,14 @@ class HttpBackend:
     """A runtime served with ``wfr.serve_http()`` or ``wfkit serve``."""
 
     def __init__(self, url: str, *, token: str | None = None, timeout: float = 30.0):
-        split = urlsplit(url if "://" in url else "http://" + url)
+        try:
+            split = urlsplit(url if "://" in url else "http://" + url)
+        except ValueError as exc:  # e.g. an unclosed [ of an IPv6 address
+            raise CliError(
+                f"--url is not a valid URL ({exc}): {url!r}; e.g. http://127.0.0.1:3500 or "
+                "http://[::1]:3500",
+                code=2,
+            ) from None
         if split.scheme not in ("http", "https") or not split.hostname:
             raise CliError(
                 f"--url must be an http(s) URL such as http://127.0.0.1:3500, not {url!r}", code=2
@@ -229,7 +236,7 @@ class DbBackend:
 
     def _open(self, *, read_only: bool) -> tuple[Any, Any]:
         from .._client import DaprWorkflowClient
-        from .._errors import StoreError, StoreLockedError
+        from .._errors import StoreError, StoreFormatError, StoreLockedError
         from .._runtime import WorkflowRuntime
 
         DuckDBStore = _duckdb_store()
@@ -242,6 +249,8 @@ class DbBackend:
                 "HTTP (in the notebook: wfr.serve_http(port=3500)) and run this command with "
                 "--url http://127.0.0.1:3500"
             ) from None
+        except StoreFormatError as exc:  # not a wfkit store, damaged, or too new
+            raise CliError(str(exc), code=2) from None
         except (StoreError, OSError) as exc:
             raise CliError(str(exc)) from None
         with warnings.catch_warnings():  # about instances this code cannot resume: none run

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .._errors import StoreFormatError, WfkitError
 from ._backends import TERMINAL, Backend, DbBackend, HttpBackend
 from ._errors import CliError
 from ._output import (
@@ -29,6 +30,7 @@ from ._output import (
     humanize,
     instance_rows,
     render,
+    terminal_safe,
 )
 
 DEFAULT_URL = "http://127.0.0.1:3500"
@@ -56,14 +58,18 @@ def _json_text(text: str | None, option: str) -> str | None:
     if text is None:
         return None
     try:
-        json.loads(text)
-    except ValueError as exc:
+        json.loads(text, parse_constant=_not_json)
+    except (ValueError, RecursionError) as exc:
         raise CliError(
             f"{option} is not valid JSON ({exc}): {text!r}. Strings need JSON quotes, e.g. "
             f"{option} '\"text\"'; objects: {option} '{{\"approved\": true}}'",
             code=2,
         ) from None
     return text
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _json_value(text: str | None, option: str) -> Any:
@@ -113,7 +119,7 @@ def _backend(args: argparse.Namespace) -> Backend:
 
 
 def _print(text: str) -> None:
-    sys.stdout.write(text + ("\n" if not text.endswith("\n") else ""))
+    sys.stdout.write(terminal_safe(text) + ("\n" if not text.endswith("\n") else ""))
 
 
 # --------------------------------------------------------------------------- verbs
@@ -213,6 +219,13 @@ def _event_arg(text: str) -> tuple[str, Any]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     if ":" not in args.target:
+        if args.target.endswith(".py") or "/" in args.target or Path(args.target).exists():
+            raise CliError(
+                f"which workflow of {args.target}? write FILE:WORKFLOW, e.g. "
+                f"wfkit run {args.target}:my_workflow (a name alone starts a workflow in the "
+                "runtime served at --url)",
+                code=2,
+            )
         return _run_remote(args)
     if getattr(args, "url", None) or getattr(args, "db", None):
         raise CliError(
@@ -221,7 +234,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             code=2,
         )
     from .._client import DaprWorkflowClient
-    from .._errors import WfkitError
     from .._views import event_json, instance_json
     from ._load import load_module, runtime_for_workflow, split_target
 
@@ -230,8 +242,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     events = [_event_arg(e) for e in args.event or []]
     if args.wait_timeout < 0:
         raise CliError("--timeout must be >= 0 seconds (0: wait forever)", code=2)
+    inputs = _inputs(args)
     module = load_module(source)
     runtime, name = runtime_for_workflow(module, source, workflow)
+    if inputs is not None:
+        return _run_inputs(args, runtime, name, inputs)
     try:
         if not runtime.is_running:
             runtime.start()
@@ -277,6 +292,74 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if state.runtime_status.name == "COMPLETED" else 1
 
 
+def _inputs(args: argparse.Namespace) -> list[Any] | None:
+    """The values of --inputs FILE: a JSON array, or one JSON value per line."""
+    if args.inputs is None:
+        return None
+    if args.input is not None or args.instance_id or args.event:
+        raise CliError(
+            "--inputs runs one instance per value: leave out --input, --instance-id and --event",
+            code=2,
+        )
+    try:
+        text = Path(args.inputs).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read --inputs {args.inputs}: {exc.strerror}", code=2) from None
+    if text.lstrip().startswith("["):
+        values = _json_value(text, "--inputs")
+        return list(values)
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    return [_json_value(line, f"--inputs line {n}") for n, line in lines]
+
+
+def _run_inputs(args: argparse.Namespace, runtime: Any, name: str, inputs: list[Any]) -> int:
+    """One instance per input, with a progress bar on a terminal; Ctrl-C stops waiting and
+    leaves the store consistent (unfinished instances resume when it is opened again)."""
+    from .._errors import WfkitError
+    from .._many import run_many
+    from .._views import instance_json
+    from ._progress import TerminalBar
+
+    bar = TerminalBar()
+    try:
+        if not runtime.is_running:
+            runtime.start()
+        states = run_many(
+            runtime,
+            [(name, value) for value in inputs],
+            on_progress=bar.show,
+            timeout_in_seconds=args.wait_timeout,
+        )
+    except KeyboardInterrupt:
+        bar.close()
+        print(
+            "wfkit: interrupted; the instances scheduled so far are stored and resume when "
+            "their runtime starts again",
+            file=sys.stderr,
+        )
+        raise
+    except TimeoutError as exc:
+        raise CliError(str(exc)) from None
+    except (WfkitError, ValueError, TypeError) as exc:
+        raise CliError(f"{type(exc).__name__}: {exc}") from None
+    finally:
+        bar.close()
+        runtime.shutdown()
+    views = [instance_json(state) for state in states]
+    now = max((v["lastUpdatedAt"] for v in views), default=None)
+    rows = instance_rows(now, views)
+    counts: dict[str, int] = {}
+    for state in states:
+        counts[state.runtime_status.name] = counts.get(state.runtime_status.name, 0) + 1
+    if args.output in ("json", "yaml"):
+        _print(render(rows, args.output))
+    else:
+        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        _print(f"Workflow {name!r}: {len(states)} instances, {summary}")
+        _print(render(rows, args.output, short=LIST_SHORT, wide=LIST_WIDE))
+    return 0 if counts.get("COMPLETED", 0) == len(states) else 1
+
+
 def _seconds(value: float) -> Any:
     from datetime import timedelta
 
@@ -284,6 +367,8 @@ def _seconds(value: float) -> Any:
 
 
 def _run_remote(args: argparse.Namespace) -> int:
+    if args.inputs:
+        raise CliError("--inputs works with run FILE:WORKFLOW (the code runs here)", code=2)
     if args.event:
         raise CliError(
             "--event works with run FILE:WORKFLOW; over --url use wfkit raise-event", code=2
@@ -346,7 +431,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .._errors import WfkitError
     from ._load import find_runtime, load_module
 
     module = load_module(args.app)
@@ -360,6 +444,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             token=_token(args),
             allow_remote=args.allow_remote,
             poll_wait=args.poll_wait,
+            allowed_hosts=args.allowed_hosts or (),
+            stack_traces=args.stack_traces,
         )
     except ValueError as exc:
         runtime.shutdown()
@@ -543,6 +629,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("target", metavar="FILE_OR_MODULE:WORKFLOW", help="e.g. app.py:order_workflow")
     p.add_argument("--input", metavar="JSON", help="the workflow's input, as JSON")
+    p.add_argument(
+        "--inputs",
+        metavar="FILE",
+        help="run one instance per input: a JSON array, or one JSON value per line "
+        "(a progress bar on a terminal; Ctrl-C stops, the store stays consistent)",
+    )
     p.add_argument("-i", "--instance-id", dest="instance_id", help="id of the new instance")
     p.add_argument(
         "--event",
@@ -597,6 +689,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-remote", action="store_true", help="allow a --host reachable from other machines"
     )
     p.add_argument(
+        "--allowed-host",
+        dest="allowed_hosts",
+        action="append",
+        metavar="NAME",
+        help="another name clients reach the server by (repeatable; localhost and the "
+        "address are always accepted)",
+    )
+    p.add_argument(
+        "--stack-traces",
+        action="store_true",
+        help="include failures' stack traces (file paths of this machine) in answers",
+    )
+    p.add_argument(
         "--poll-wait",
         type=float,
         default=0.25,
@@ -606,6 +711,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, where=False)
     p.set_defaults(func=cmd_serve)
     return parser
+
+
+def _error(message: str, code: int) -> int:
+    sys.stdout.flush()
+    one_line = " ".join(message.split("\n"))
+    print(f"wfkit: error: {terminal_safe(one_line)}", file=sys.stderr)
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -621,9 +733,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except CliError as exc:
-        sys.stdout.flush()
-        print(f"wfkit: error: {exc.message}", file=sys.stderr)
-        return exc.code
+        return _error(exc.message, exc.code)
+    except WfkitError as exc:  # e.g. a store file found damaged while reading it
+        return _error(f"{type(exc).__name__}: {exc}", 2 if isinstance(exc, StoreFormatError) else 1)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

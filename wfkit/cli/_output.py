@@ -215,6 +215,23 @@ HISTORY_WIDE = [
 
 
 # --------------------------------------------------------------------------- rendering
+# Characters a terminal acts on instead of showing (ESC starts escape sequences that can
+# rewrite the screen or the window title; C1 controls, carriage returns, bidirectional
+# overrides), which payloads, ids and messages may carry.
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control character but the newline shown as an escape
+    (``\\x1b``), so that printing it cannot drive the terminal."""
+    return _CONTROL.sub(_escape, text)
+
+
 def _cell(value: Any) -> str:
     if value is None or value == "":
         return "-"
@@ -339,8 +356,9 @@ def render(
     short: list[tuple[str, str]] | None = None,
     wide: list[tuple[str, str]] | None = None,
 ) -> str:
-    if fmt == "json":
-        return json.dumps(data, indent=2, ensure_ascii=False)
+    if fmt == "json":  # JSON escapes C0 controls itself; the others as \\uXXXX too
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+        return _CONTROL.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
     if fmt == "yaml":
         return to_yaml(data)
     columns = wide if fmt == "wide" and wide else short

@@ -51,6 +51,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .._errors import UnknownHistoryEventError
 from .._history import (
     OPTIONAL_TIMER_FIRE_AT,
     ChildWorkflowInstanceCompleted,
@@ -326,7 +327,7 @@ def _protos() -> tuple[Any, Any]:
         from google.protobuf import json_format
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "protobuf messages need Dapr's SDK and protobuf: pip install 'wfkit[dev]' "
+            "protobuf messages need Dapr's SDK and protobuf: pip install 'wfkit[dapr]' "
             f"(or dapr[workflow]) ({exc})"
         ) from None
     return json_format, protos
@@ -564,6 +565,48 @@ def from_dapr(data: Any) -> list[HistoryEvent]:
         parsed = _event_from_json(item)
         if parsed is not None:
             out.append(parsed)
+    return out
+
+
+#: Dapr's events that wfkit has no counterpart for and reads past (see above).
+IGNORED_KINDS = frozenset(
+    {
+        "eventSent",
+        "continueAsNew",
+        "workflowCompleted",
+        "orchestratorCompleted",
+        "executionStalled",
+        "detachedWorkflowInstanceCreated",
+    }
+)
+
+
+def from_engine_messages(
+    messages: Iterable[Any], *, instance_id: str, start: int = 0
+) -> list[HistoryEvent]:
+    """``HistoryEvent`` messages read from an engine, as wfkit events; unlike
+    :func:`from_dapr`, an event of a kind wfkit does not know (a newer engine's) raises
+    :class:`UnknownHistoryEventError` naming it, rather than being left out.
+
+    Args:
+        start: the position of the first message in the instance's history (for errors).
+    """
+    json_format, _ = _protos()
+    out = []
+    for position, message in enumerate(messages, start):
+        item = json_format.MessageToDict(message)
+        parsed = _event_from_json(item)
+        if parsed is not None:
+            out.append(parsed)
+            continue
+        kind = next((k for k in item if k not in _NOT_KINDS), None)
+        if kind not in IGNORED_KINDS:
+            raise UnknownHistoryEventError(
+                f"event {position} of the history of {instance_id!r} is of a kind wfkit "
+                f"cannot read ({kind or 'a field this protocol version does not define'}); "
+                "the engine is probably newer than this wfkit: upgrade wfkit, or read this "
+                "instance with the engine's own tools"
+            )
     return out
 
 

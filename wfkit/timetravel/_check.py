@@ -473,11 +473,14 @@ def check_histories(
     lookup = _lookup(workflows)
     results = []
     for path in paths:
+        if path.is_dir():
+            continue
         try:
             history = load_history(path)
-        except (OSError, ValueError, TypeError, KeyError) as exc:
+        except Exception as exc:  # any file can be in the folder: report it, go on
+            reason = str(exc) if isinstance(exc, OSError | ValueError) else repr(exc)
             results.append(
-                ReplayResult(False, None, None, 0, error=f"unreadable: {exc}", path=str(path))
+                ReplayResult(False, None, None, 0, error=f"unreadable: {reason}", path=str(path))
             )
             continue
         code = lookup(history.workflow) if history.workflow else None
@@ -493,7 +496,19 @@ def check_histories(
                 )
             )
             continue
-        results.append(check_replay(history, code))
+        try:
+            results.append(check_replay(history, code))
+        except Exception as exc:  # a history this code cannot even start on: report, go on
+            results.append(
+                ReplayResult(
+                    False,
+                    history.instance_id,
+                    history.workflow,
+                    len(history.events),
+                    error=f"could not replay: {exc!r}",
+                    path=str(path),
+                )
+            )
     return results
 
 

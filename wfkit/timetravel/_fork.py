@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import _serde
-from .._errors import InvalidInstanceStateError, NonDeterminismError, WfkitError
+from .._errors import EngineError, InvalidInstanceStateError, NonDeterminismError, WfkitError
 from .._history import (
     ChildWorkflowInstanceCompleted,
     ChildWorkflowInstanceFailed,
@@ -177,7 +177,13 @@ def start_fork(
         not isinstance(new_instance_id, str) or not new_instance_id
     ):
         raise ValueError("new_instance_id must be None or a non-empty string")
-    new_id = new_instance_id or str(uuid.uuid4())
+    new_id = new_instance_id or uuid.uuid4().hex
+    if not hasattr(engine, "start_from_history"):  # a copy of another engine's instances
+        raise EngineError(
+            "a fork starts a new instance and runs it in this process, so it works on the "
+            "instances of a WorkflowRuntime, not on those read from another engine; step "
+            "through them with open_cursor and check edited code with check_replay"
+        )
     with engine._lock:
         source: InstanceRecord = engine._require(instance_id)
         if finished_only:

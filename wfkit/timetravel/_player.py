@@ -36,6 +36,9 @@ def _bundle() -> tuple[str, str]:
             esm = f"const GraphView = (() => {{\n{wrapped}\n}})();\n\n{esm}"
             if graph_css.exists():
                 css = graph_css.read_text(encoding="utf-8") + "\n" + css
+    theme_css = GRAPH_STATIC / "theme.css"
+    if theme_css.exists():
+        css = theme_css.read_text(encoding="utf-8") + "\n" + css
     return esm, css
 
 

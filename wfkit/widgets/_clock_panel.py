@@ -14,7 +14,8 @@ from typing import Any
 import ipywidgets as w
 
 from .._store import Batch
-from ._live import engine_of, hub_for
+from ._live import control_of, engine_of, hub_for
+from ._theme import theme_style
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|w|d|h|m|s)", re.IGNORECASE)
@@ -81,18 +82,16 @@ class ClockPanel(w.VBox):
     you type) and pause / resume / terminate for the chosen instance.
 
     Args:
-        runtime: the ``WorkflowRuntime``.
+        runtime: the ``WorkflowRuntime`` (or a ``Connection`` to an engine: its clock is
+            the engine's wall clock, which cannot be moved).
         instance_id: the instance the event form and buttons act on first.
     """
 
     def __init__(
         self, runtime: Any, instance_id: str | None = None, *, live: bool = True, **kwargs: Any
     ):
-        from .._client import DaprWorkflowClient
-
-        self._runtime = getattr(runtime, "runtime", runtime)
         self._engine = engine_of(runtime)
-        self._client = DaprWorkflowClient(runtime=self._runtime)
+        self._client = control_of(runtime)
         self._clock = self._engine.clock
         self._dirty = True
         self._name_typed = False
@@ -196,6 +195,7 @@ class ClockPanel(w.VBox):
         )
         super().__init__(
             [
+                theme_style(),
                 w.HTML("<b>Clock</b>"),
                 self.time_label,
                 clock_row,
@@ -237,7 +237,7 @@ class ClockPanel(w.VBox):
             skip = " · auto-skip on" if getattr(clock, "auto_skip", False) else ""
             self.time_label.value = (
                 f"<span style='font-size:15px;font-weight:600' class='wfkit-now'>{_fmt(now)}</span>"
-                f" <span style='opacity:.7'>UTC, {kind} time{skip}</span>"
+                f" <span class='wfkit-muted-text'>UTC, {kind} time{skip}</span>"
             )
             if self.auto_skip.value != bool(getattr(clock, "auto_skip", False)):
                 self.auto_skip.value = bool(getattr(clock, "auto_skip", False))
@@ -248,7 +248,7 @@ class ClockPanel(w.VBox):
 
     def _timers_table(self, timers: list[Any], now: datetime) -> str:
         if not timers:
-            return "<div class='wfkit-no-timers' style='opacity:.7'>no pending timers</div>"
+            return "<div class='wfkit-no-timers wfkit-muted-text'>no pending timers</div>"
         rows = []
         for t in timers[:MAX_TIMER_ROWS]:
             guard = _GUARDS.get(t.origin, t.origin)
@@ -262,10 +262,9 @@ class ClockPanel(w.VBox):
             ]
             rows.append("<tr>" + "".join(f"<td style='{_PAD}'>{c}</td>" for c in cells) + "</tr>")
         more = len(timers) - MAX_TIMER_ROWS
-        tail = f"<div style='opacity:.7'>… and {more:,} more</div>" if more > 0 else ""
+        tail = f"<div class='wfkit-muted-text'>… and {more:,} more</div>" if more > 0 else ""
         return (
-            "<table class='wfkit-timer-table' style='border-collapse:collapse;font-size:12px'>"
-            "<tr style='text-align:left'>"
+            "<table class='wfkit-timer-table'><tr>"
             + "".join(f"<th style='{_PAD}'>{h}</th>" for h in _TIMER_HEAD)
             + "</tr>"
             + "".join(rows)
@@ -332,7 +331,7 @@ class ClockPanel(w.VBox):
             parse_payload(change["new"])
         except ValueError as exc:
             self.payload_error.value = (
-                f"<span style='color:#d32f2f'>JSON error: {html.escape(str(exc))}</span>"
+                f"<span class='wfkit-error-text'>JSON error: {html.escape(str(exc))}</span>"
             )
             self.raise_button.disabled = True
         else:
@@ -355,7 +354,7 @@ class ClockPanel(w.VBox):
             except Exception as exc:
                 error = f"{what}: {type(exc).__name__}: {exc}"
                 self.message.value = (
-                    f"<span style='color:#d32f2f'>{html.escape(error, quote=False)}</span>"
+                    f"<span class='wfkit-error-text'>{html.escape(error, quote=False)}</span>"
                 )
             else:
                 done = html.escape(text or what, quote=False)

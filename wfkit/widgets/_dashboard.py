@@ -14,6 +14,7 @@ import pandas as pd
 from .._state import InstanceRecord, WorkflowStatus
 from .._store import Batch
 from ._live import engine_of, hub_for
+from ._theme import theme_style
 
 ALL = "all"
 STATUS_COLOURS = {
@@ -88,12 +89,12 @@ def _table(data: pd.DataFrame, total: int) -> str:
     rows = []
     for r in data.head(MAX_LIST).itertuples():
         duration = "" if pd.isna(r.duration_s) else f"{r.duration_s:,.1f} s"
-        colour = STATUS_COLOURS.get(r.status, "#444")
         rows.append(
-            "<tr class='wfkit-dashboard-row' style='border-bottom:1px solid #eee'>"
+            "<tr class='wfkit-dashboard-row'>"
             f"<td style='padding:1px 8px'><code>{html.escape(r.instance_id)}</code></td>"
             f"<td style='padding:1px 8px'>{html.escape(r.workflow)}</td>"
-            f"<td style='padding:1px 8px;color:{colour};font-weight:600'>{r.status}</td>"
+            f"<td style='padding:1px 8px' class='wfkit-status-text' data-status='{r.status}'>"
+            f"{r.status}</td>"
             f"<td style='padding:1px 8px'>{r.created_at.isoformat(sep=' ')}</td>"
             f"<td style='padding:1px 8px'>{duration}</td></tr>"
         )
@@ -102,9 +103,8 @@ def _table(data: pd.DataFrame, total: int) -> str:
         f" (first {shown:,} listed)" if len(data) > shown else ""
     )
     return (
-        f"<div class='wfkit-dashboard-count' style='margin:4px 0;opacity:.8'>{note}</div>"
-        "<table class='wfkit-dashboard-list' style='border-collapse:collapse;font-size:12px'>"
-        "<tr style='text-align:left;border-bottom:1px solid #ccc'>"
+        f"<div class='wfkit-dashboard-count wfkit-muted-text' style='margin:4px 0'>{note}</div>"
+        "<table class='wfkit-dashboard-list'><tr>"
         + "".join(f"<th style='padding:1px 8px'>{h}</th>" for h in head)
         + "</tr>"
         + "".join(rows)
@@ -213,7 +213,7 @@ class Dashboard(w.VBox):
         self._connect_clicks()
         self._update_filters()
         self._show_list()
-        super().__init__([self.figure, self.workflow, self.status, self.list])
+        super().__init__([theme_style(), self.figure, self.workflow, self.status, self.list])
         self.add_class("wfkit-dashboard")
         self._hub = hub_for(self._engine) if live else None
         if self._hub is not None:

@@ -17,6 +17,7 @@ from ._graph_model import graph_model, layout, node_detail
 from ._live import EventTap, engine_of, hub_for
 from ._protocols import GraphMessage
 from ._replay import HistorySource, ReplayedInstance, source_for
+from ._theme import stylesheet
 
 STATIC = pathlib.Path(__file__).parent / "static"
 
@@ -65,7 +66,7 @@ class GraphWidget(anywidget.AnyWidget):
     """
 
     _esm = STATIC / "graph.js"
-    _css = STATIC / "graph.css"
+    _css = stylesheet("graph.css")
 
     instance_id = traitlets.Unicode("").tag(sync=True)
     graph = traitlets.Dict().tag(sync=True)

@@ -20,6 +20,7 @@ from .._history import EVENT_TYPES
 from .._store import Batch, StoredEvent
 from .._store._rows import NO_TASK, event_row
 from ._live import engine_of, hub_for
+from ._theme import theme_style
 
 ALL = "(all)"
 PAYLOAD_PREVIEW = 60
@@ -189,7 +190,8 @@ def _payload_cell(text: str) -> str:
     return (
         "<details class='wfkit-payload'><summary><code>"
         f"{html.escape(text[:PAYLOAD_PREVIEW])}…</code></summary>"
-        f"<pre style='max-height:240px;overflow:auto;margin:2px 0'>{html.escape(pretty)}</pre>"
+        f"<pre style='max-height:240px;overflow:auto;margin:2px 0;padding:2px 4px'>"
+        f"{html.escape(pretty)}</pre>"
         "</details>"
     )
 
@@ -199,8 +201,8 @@ def render_rows(rows: list[dict[str, Any]], *, show_instance: bool) -> str:
     if show_instance:
         head.insert(0, "instance")
     out = [
-        "<table class='wfkit-history' style='border-collapse:collapse;font-size:12px;width:100%'>",
-        "<thead><tr style='text-align:left;border-bottom:1px solid #ccc'>",
+        "<table class='wfkit-history' style='width:100%'>",
+        "<thead><tr>",
         *(f"<th style='padding:2px 8px'>{h}</th>" for h in head),
         "</tr></thead><tbody>",
     ]
@@ -217,12 +219,12 @@ def render_rows(rows: list[dict[str, Any]], *, show_instance: bool) -> str:
         if show_instance:
             cells.insert(0, f"<code>{_cell(r['instance_id'])}</code>")
         out.append(
-            "<tr class='wfkit-history-row' style='border-bottom:1px solid #eee;vertical-align:top'>"
+            "<tr class='wfkit-history-row' style='vertical-align:top'>"
             + "".join(f"<td style='padding:2px 8px'>{c}</td>" for c in cells)
             + "</tr>"
         )
     if not rows:
-        out.append(f"<tr><td colspan='{len(head)}' style='opacity:.7'>no events</td></tr>")
+        out.append(f"<tr><td colspan='{len(head)}' class='wfkit-muted-text'>no events</td></tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
@@ -299,6 +301,7 @@ class HistoryTable(w.VBox):
             control.observe(lambda _c: self.go(0), names="value")
         super().__init__(
             [
+                theme_style(),
                 w.HTML("<b>History</b>"),
                 w.HBox(
                     [self.instance, self.kind, self.name, self.page_size],

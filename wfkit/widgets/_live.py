@@ -14,14 +14,77 @@ import logging
 import threading
 import time
 import weakref
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .._store import Batch, StoredEvent
+
+if TYPE_CHECKING:
+    from .._engine import PendingTimer
+    from .._orchestration import Orchestration
+    from .._state import InstanceRecord
+    from ..interop._mirror import FollowState
 
 log = logging.getLogger("wfkit.widgets")
 
 #: Seconds between two refreshes of one widget.
 REFRESH_SECONDS = 0.25
+
+
+@runtime_checkable
+class EngineView(Protocol):
+    """What the widgets read of an engine: wfkit's own (``WorkflowRuntime``), or the local
+    copy of a remote one (``wfkit.connect``)."""
+
+    store: Any
+    #: workflow code by name (``Registry.workflow``), for replays of finished instances
+    registry: Any
+    clock: Any
+
+    def record(self, instance_id: str) -> InstanceRecord | None: ...
+
+    def records(self) -> list[InstanceRecord]: ...
+
+    def subscribe(self, callback: Callable[[Batch], None]) -> Callable[[], None]:
+        """Call ``callback(batch)`` after every commit; returns the unsubscribe function."""
+        ...
+
+    def executing(self, instance_id: str) -> set[int]: ...
+
+    def orchestration(self, instance_id: str) -> Orchestration | None:
+        """The live executor of a running instance, if this process runs it."""
+        ...
+
+    def waiting_for_events(self, instance_id: str) -> list[str]: ...
+
+    def pending_timers(self) -> list[PendingTimer]: ...
+
+
+@runtime_checkable
+class PolledEngine(EngineView, Protocol):
+    """An engine whose instances are read by polling (a remote one): a view asks it to
+    follow the instance it shows, and shows how that goes."""
+
+    def follow(self, instance_id: str, interval: float) -> Callable[[], None]:
+        """Poll ``instance_id`` every ``interval`` seconds; returns the function that stops."""
+        ...
+
+    def follow_state(self, instance_id: str) -> FollowState | None: ...
+
+
+@runtime_checkable
+class WorkflowControl(Protocol):
+    """What the events panel's buttons call (``DaprWorkflowClient``'s method names)."""
+
+    def raise_workflow_event(
+        self, instance_id: str, event_name: str, *, data: Any = None
+    ) -> None: ...
+
+    def pause_workflow(self, instance_id: str) -> None: ...
+
+    def resume_workflow(self, instance_id: str) -> None: ...
+
+    def terminate_workflow(self, instance_id: str) -> None: ...
 
 
 class Listener(Protocol):
@@ -169,9 +232,22 @@ def hub_for(engine: Any) -> LiveHub:
 
 
 def engine_of(runtime: Any) -> Any:
-    """The engine behind a ``WorkflowRuntime`` (or a client of one)."""
-    runtime = getattr(runtime, "runtime", runtime)
+    """The engine behind a ``WorkflowRuntime``, a client of one, or a ``Connection``."""
+    if not isinstance(runtime, WorkflowControl):  # a client's runtime may be unstarted
+        runtime = getattr(runtime, "runtime", runtime)
     engine = getattr(runtime, "_engine", None)
-    if engine is None:
-        raise TypeError(f"expected a wfkit WorkflowRuntime, not {type(runtime).__name__}")
+    if not isinstance(engine, EngineView):
+        raise TypeError(
+            f"expected a wfkit WorkflowRuntime or Connection, not {type(runtime).__name__}"
+        )
     return engine
+
+
+def control_of(runtime: Any) -> WorkflowControl:
+    """The client the events panel acts through: a connection or a client as given, or a
+    client of the runtime."""
+    if isinstance(runtime, WorkflowControl):
+        return runtime
+    from .._client import DaprWorkflowClient
+
+    return DaprWorkflowClient(runtime=getattr(runtime, "runtime", runtime))

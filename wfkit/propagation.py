@@ -1,0 +1,19 @@
+"""Dapr's module path ``dapr.ext.workflow.propagation``: history propagation types."""
+
+from ._propagation import (
+    ActivityResult,
+    ChildWorkflowResult,
+    PropagatedHistory,
+    PropagationNotFoundError,
+    PropagationScope,
+    WorkflowResult,
+)
+
+__all__ = [
+    "ActivityResult",
+    "ChildWorkflowResult",
+    "PropagatedHistory",
+    "PropagationNotFoundError",
+    "PropagationScope",
+    "WorkflowResult",
+]
