@@ -5,9 +5,11 @@ Each scenario that moves no time by hand runs on a fresh sidecar (its own SQLite
 fixed instance ids never meet) with a fresh SDK runtime registered with the suite's
 functions, and must report what Dapr's executor reports offline: statuses, results,
 failures, custom statuses and every action, with timer fire times counted from the
-instance's first episode. The scenarios that move virtual time, or wait for timers of
-minutes to days, stay with the offline targets. The deliberate differences that can be
-played in real time are asserted on the real engine too.
+instance's first episode (for continue-as-new, whose history the engine restarts, all
+but the actions). The scenarios that move virtual time, wait for timers of half a minute
+to days, or need an event delivered before the first episode stay with the offline
+targets (``OFFLINE_ONLY`` says why). The deliberate differences that can be played in
+real time are asserted on the real engine too: it behaves as Dapr's executor offline.
 """
 
 from __future__ import annotations
