@@ -63,7 +63,7 @@ def run_wfkit(report: Report, sizes: dict[str, list[int]], repeat: int) -> None:
         "first sql() after a chain",
         n,
         "wfkit default",
-        median_of(_wfkit.first_sql_after, None, _wfkit.chain, n, repeat=repeat),
+        median_of(_wfkit.first_sql_after, ":memory:", _wfkit.chain, n, repeat=repeat),
         "writes the rows held back",
     )
     for n in sizes["schedule"]:
@@ -73,7 +73,7 @@ def run_wfkit(report: Report, sizes: dict[str, list[int]], repeat: int) -> None:
                 n,
                 "wfkit default",
                 median_of(
-                    lambda m=n, go=started: _wfkit.schedule_many(None, m, started=go),
+                    lambda m=n, go=started: _wfkit.schedule_many(":memory:", m, started=go),
                     repeat=repeat,
                 ),
                 "until every instance waits on its timer" if started else "",
@@ -121,7 +121,7 @@ def run_dapr(report: Report, quick: bool, repeat: int) -> None:
                 "chain",
                 n,
                 REFERENCE,
-                median_of(_wfkit.run_one, None, _wfkit.chain, n, repeat=repeat),
+                median_of(_wfkit.run_one, ":memory:", _wfkit.chain, n, repeat=repeat),
             )
         report.add(
             "chain",

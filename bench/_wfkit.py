@@ -62,7 +62,7 @@ def request_escalation_workflow(ctx, order_str):
 
 
 def runtime(store: object) -> wf.WorkflowRuntime:
-    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(START), store=store)
+    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(START, flow=False), store=store)
     for fn in (noop, auto_approve_activity, handle_timeout_activity, process_approval_activity):
         wfr.register_activity(fn)
     for fn in (chain, fan_out, week_timer, request_escalation_workflow):
@@ -88,7 +88,8 @@ class Stores:
         if label == "memory":
             return "memory"
         if label == "default":
-            return None  # what WorkflowRuntime() uses: DuckDB in memory
+            # what WorkflowRuntime() uses (DuckDB in memory), a fresh one for each run
+            return ":memory:"
         if label != "file":
             raise ValueError(f"store label must be 'default', 'memory' or 'file', not {label!r}")
         self._count += 1

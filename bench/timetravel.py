@@ -65,7 +65,7 @@ def median(fn: Callable[[], Any], repeat: int) -> float:
 
 
 def run(workflow: Callable[..., Any], n: int, store: Any) -> tuple[wf.WorkflowRuntime, str]:
-    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(START), store=store)
+    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(START, flow=False), store=store)
     wfr.register_workflow(workflow)
     wfr.register_activity(inc)
     wfr.start()

@@ -87,7 +87,7 @@ class CountingReads:
 
 def run(n: int, *, widget: bool, store: str | None = None) -> dict[str, Any]:
     gc.collect()
-    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(START), store=store)
+    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(START, flow=False), store=store)
     wfr.register_activity(noop)
     wfr.register_workflow(fan_out)
     wfr.start()

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from . import _serde
-from ._errors import InstanceNotFoundError, RuntimeNotStartedError
+from . import _apps, _serde
+from ._errors import AppNotFoundError, InstanceNotFoundError, RuntimeNotStartedError
 from ._history import (
     EventRaised,
     ExecutionResumed,
@@ -62,6 +62,21 @@ class DaprWorkflowClient:
     def _engine(self) -> Any:
         return self.runtime._engine
 
+    def _engine_for(self, app_id: str | None) -> Any:
+        """The engine of the app that hosts the instance: this runtime's, or (``app_id``)
+        that of the runtime serving another app in this process."""
+        runtime = self.runtime
+        if app_id is None or app_id == runtime.app_id:
+            return runtime._engine
+        other = _apps.serving(app_id)
+        if other is None:
+            raise AppNotFoundError(
+                f"no runtime serves app {app_id!r} in this process: create one with "
+                f"WorkflowRuntime(app_id={app_id!r}). For apps in other processes, use "
+                "Dapr's engine (wfkit.interop.sidecar)."
+            )
+        return other._engine
+
     # ------------------------------------------------------------------ starting
     def schedule_new_workflow(
         self,
@@ -81,7 +96,7 @@ class DaprWorkflowClient:
             if not isinstance(start_at, datetime):
                 raise TypeError(f"start_at takes a datetime, not {type(start_at).__name__}")
             start_at = to_naive_utc(start_at)
-        engine = self._engine
+        engine = self._engine_for(app_id)
         encoded = _serde.encode(input, what=f"input of workflow {name!r}", limit=engine.limit)
         return engine.schedule(name, encoded, instance_id or uuid.uuid4().hex, start_at)
 
@@ -90,7 +105,7 @@ class DaprWorkflowClient:
         self, instance_id: str, *, fetch_payloads: bool = True, app_id: str | None = None
     ) -> WorkflowState | None:
         """The instance's current state, or None if there is no such instance."""
-        record = self._engine.record(instance_id)
+        record = self._engine_for(app_id).record(instance_id)
         return WorkflowState(record, fetch_payloads=fetch_payloads) if record else None
 
     def _wait(
@@ -99,8 +114,10 @@ class DaprWorkflowClient:
         done: Callable[[InstanceRecord], bool],
         timeout_in_seconds: float,
         fetch_payloads: bool,
+        app_id: str | None = None,
     ) -> WorkflowState:
-        record = self._engine.wait(instance_id, done, timeout_in_seconds or None)
+        engine = self._engine_for(app_id)
+        record = engine.wait(instance_id, done, timeout_in_seconds or None)
         if record is None:
             raise InstanceNotFoundError(
                 f"no workflow instance with id {instance_id!r} to wait for (never scheduled, "
@@ -122,6 +139,7 @@ class DaprWorkflowClient:
             lambda r: r.status is not WorkflowStatus.PENDING,
             timeout_in_seconds,
             fetch_payloads,
+            app_id,
         )
 
     def wait_for_workflow_completion(
@@ -138,7 +156,7 @@ class DaprWorkflowClient:
         Raises TimeoutError when ``timeout_in_seconds`` (wall time) pass first.
         """
         return self._wait(
-            instance_id, lambda r: r.status.is_terminal, timeout_in_seconds, fetch_payloads
+            instance_id, lambda r: r.status.is_terminal, timeout_in_seconds, fetch_payloads, app_id
         )
 
     def list_workflow_instance_ids(
@@ -175,7 +193,7 @@ class DaprWorkflowClient:
         """Send an event to an instance (names are case-insensitive; early events are buffered)."""
         if not isinstance(event_name, str) or not event_name:
             raise ValueError("event_name must be a non-empty string")
-        engine = self._engine
+        engine = self._engine_for(app_id)
         encoded = _serde.encode(data, what=f"data of event {event_name!r}", limit=engine.limit)
         engine.command(
             instance_id,
@@ -192,7 +210,7 @@ class DaprWorkflowClient:
         app_id: str | None = None,
     ) -> None:
         """Terminate a running instance (and, by default, its child workflows)."""
-        engine = self._engine
+        engine = self._engine_for(app_id)
         encoded = _serde.encode(output, what="terminate output", limit=engine.limit)
         engine.command(
             instance_id,
@@ -202,7 +220,7 @@ class DaprWorkflowClient:
 
     def pause_workflow(self, instance_id: str, *, app_id: str | None = None) -> None:
         """Suspend an instance: events are kept and applied when it is resumed."""
-        self._engine.command(
+        self._engine_for(app_id).command(
             instance_id,
             lambda now: ExecutionSuspended(timestamp=now),
             verb="pause",
@@ -211,7 +229,7 @@ class DaprWorkflowClient:
 
     def resume_workflow(self, instance_id: str, *, app_id: str | None = None) -> None:
         """Resume a suspended instance; on any other instance it changes nothing."""
-        self._engine.command(
+        self._engine_for(app_id).command(
             instance_id,
             lambda now: ExecutionResumed(timestamp=now),
             verb="resume",
@@ -223,7 +241,7 @@ class DaprWorkflowClient:
         self, instance_id: str, recursive: bool = True, *, app_id: str | None = None
     ) -> int:
         """Delete a finished instance and its history (and its children's); returns the count."""
-        return self._engine.purge(instance_id, recursive)
+        return self._engine_for(app_id).purge(instance_id, recursive)
 
     def rerun_workflow_from_event(
         self,

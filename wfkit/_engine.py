@@ -2,9 +2,10 @@
 
 A turn runs one episode for every instance that is ready, commits everything the turn
 wrote in one store transaction, and only then dispatches side effects (activities to the
-thread pool or event loop, timers to the heap). Between turns it fires due timers and,
-with a virtual clock and auto-skip on, jumps to the next timer when someone is waiting
-for a result and nothing else can progress.
+thread pool or event loop, timers to the heap). Between turns it fires due timers (waking
+itself when the next one is due while time flows) and, with a virtual clock and auto-skip
+on, jumps to the next timer when someone is waiting for a result and nothing else can
+progress.
 
 One lock guards all engine state; client calls take it briefly, and callers that wait
 (for completion, or for their command to be applied) wait on a condition of that lock.
@@ -27,9 +28,10 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
-from . import _serde
+from . import _apps, _serde
 from ._clock import Clock
 from ._errors import (
+    AppNotFoundError,
     InstanceExistsError,
     InstanceNotFoundError,
     InvalidInstanceStateError,
@@ -55,7 +57,7 @@ from ._history import (
     WorkflowStarted,
 )
 from ._orchestration import Orchestration, Outcome
-from ._propagation import DEFAULT_APP_ID, PropagatedHistory, PropagationScope
+from ._propagation import PropagatedHistory, PropagationScope
 from ._registry import Registered, Registry, VersionedWorkflow
 from ._state import InstanceRecord, WorkflowStatus
 from ._store import Batch, HistoryStore, StoredEvent
@@ -93,6 +95,8 @@ class ActivityCall:
     generation: int
     decision: TaskScheduled
     propagated: PropagatedHistory | None = None
+    #: The engine the result goes to, when this one runs it for another app's instance
+    origin: Any = None
 
 
 @dataclass
@@ -110,6 +114,7 @@ class Live:
     propagated: str | None = None  # history handed down by the caller, for ExecutionStarted
     added: int = 0  # inbox events ever added
     applied: int = 0  # inbox events committed in an episode
+    stale: bool = False  # its workflow was registered again: replay before the next event
 
 
 _RECORD_FIELDS = tuple(f.name for f in fields(InstanceRecord))
@@ -213,7 +218,14 @@ class Engine:
         max_payload_bytes: int | None,
         max_workers: int | None = None,
         warm_instances: int | None = None,
+        app_id: str = _apps.DEFAULT_APP_ID,
     ):
+        self.app_id = app_id
+        #: Children run here for instances of other apps: child id -> the parent's engine
+        self._parents: dict[str, Engine] = {}
+        #: Commands for stalled instances, applied once their version is registered
+        self._held: dict[str, list[HistoryEvent]] = {}
+        self._told: set[str] = set()  # instances a warning said wait for their workflow
         self.registry = registry
         self.store = store
         self.clock = clock
@@ -235,7 +247,11 @@ class Engine:
         self._timers: list[tuple[datetime, int, str, int, int]] = []
         self._timer_order = itertools.count()
         self._inflight = 0
+        #: Instances that callers wait for and allow to jump time (auto-skip)
         self._awaited: Counter[str] = Counter()
+        #: What auto-skip decided over an event wait, for the waiters to warn about
+        self._races: collections.deque[str] = collections.deque(maxlen=32)
+        self._race_count = 0
         self._batch = Batch()
         self._dispatch: list[ActivityCall] = []
         #: finished activity calls not yet delivered, and whether a thread is delivering
@@ -308,13 +324,21 @@ class Engine:
             self._loop.close()
             self._loop = None
 
+    def hand_over(self) -> None:
+        """Stop for good, leaving the store to another engine: what was committed is what
+        the other engine resumes (activities not yet reported run again, as after a
+        restart)."""
+        self.shutdown()
+        with self._lock:
+            self._commit()  # the virtual time reached, for the next engine's clock
+
     def _run(self) -> None:
         with self._lock:
             while not self._stopping:
                 if self._turn():
                     continue
                 timeout = None
-                if not self.clock.is_virtual and self._timers:
+                if self.clock.flows and self._timers:
                     timeout = max(0.0, (self._timers[0][0] - self.clock.now()).total_seconds())
                     timeout = min(timeout, 1.0)
                 self._wake.wait(timeout)
@@ -370,6 +394,9 @@ class Engine:
                     propagated=live.propagated,
                 )
             )
+        elif live.stale or self.workflow_code(record.instance_id, record.name).delegates:
+            live.stale = False
+            live.orchestration = self._replayed(record.instance_id)
         events.extend(live.inbox)
         live.inbox = []
         orchestration = live.orchestration
@@ -428,6 +455,25 @@ class Engine:
         live = self._live.get(instance_id)
         return live is None or bool(live.inbox) or instance_id in self._ready
 
+    def _replayed(self, instance_id: str) -> Orchestration:
+        """A new executor for a running instance, with its history replayed (cold path):
+        the code now registered takes over, and a change it cannot replay fails the
+        instance with NonDeterminismError, as on Dapr."""
+        history = [s.event for s in self.store.history(instance_id)]
+        history += [s.event for s in self._batch.events if s.instance_id == instance_id]
+        orchestration = self._new_orchestration(instance_id)
+        for position, event in enumerate(history):
+            orchestration.apply(event, replaying=True, position=position)
+        return orchestration
+
+    def code_replaced(self, name: str) -> None:
+        """Running instances of workflow ``name`` replay with the code registered now at
+        their next event, as on Dapr (which replays at every event)."""
+        with self._lock:
+            for instance_id, live in self._live.items():
+                if live.record.name == name and live.started and instance_id not in self._code:
+                    live.stale = True
+
     def _new_orchestration(self, instance_id: str) -> Orchestration:
         code = self._code.get(instance_id)
         resolve = self.registry.workflow if code is None else (lambda name: code)
@@ -478,6 +524,12 @@ class Engine:
                     self._start_child(live, decision)
 
     def _start_child(self, parent: Live, decision: ChildWorkflowInstanceCreated) -> None:
+        propagated = self._propagation(parent, decision)
+        handed = propagated.to_json() if propagated is not None else None
+        if decision.app_id not in (None, self.app_id):
+            parent_id = parent.record.instance_id
+            _apps.post(functools.partial(_apps.start_child, self, parent_id, decision, handed))
+            return
         existing = self._live.get(decision.instance_id)
         if existing is not None:
             failure = FailureDetails(
@@ -491,7 +543,6 @@ class Engine:
                 ),
             )
             return
-        propagated = self._propagation(parent, decision)
         child = self._create(
             decision.instance_id,
             decision.workflow_name,
@@ -499,7 +550,7 @@ class Engine:
             None,
             parent=(parent.record.instance_id, decision.task_id),
         )
-        child.propagated = propagated.to_json() if propagated is not None else None
+        child.propagated = handed
 
     def _propagation(
         self, live: Live, decision: TaskScheduled | ChildWorkflowInstanceCreated
@@ -516,7 +567,7 @@ class Engine:
             scope,
             events[: end + 1],
             received,
-            app_id=DEFAULT_APP_ID,
+            app_id=self.app_id,
             instance_id=live.record.instance_id,
         )
 
@@ -530,7 +581,7 @@ class Engine:
             received.scope,
             [*self._history_so_far(live), *episode],
             received,
-            app_id=DEFAULT_APP_ID,
+            app_id=self.app_id,
             instance_id=live.record.instance_id,
         )
         live.propagated = handed.to_json() if handed is not None else None
@@ -587,12 +638,13 @@ class Engine:
                 child = self._live.get(child_id)
                 if child is not None:
                     self._enqueue(child, ExecutionTerminated(timestamp=now, output=outcome.result))
-        parent = self._live.get(live.record.parent_instance_id or "")
-        if parent is None or live.record.parent_task_id is None:
+        parent_id, task_id = live.record.parent_instance_id, live.record.parent_task_id
+        parent = self._live.get(parent_id or "")
+        elsewhere = self._parents.pop(instance_id, None)  # a parent of another app
+        if task_id is None or (parent is None and elsewhere is None):
             return
-        if parent.children.get(instance_id) != live.record.parent_task_id:
+        if parent is not None and parent.children.get(instance_id) != task_id:
             return
-        task_id = live.record.parent_task_id
         event: HistoryEvent
         if status is WorkflowStatus.COMPLETED:
             event = ChildWorkflowInstanceCompleted(
@@ -605,7 +657,77 @@ class Engine:
             event = ChildWorkflowInstanceFailed(
                 timestamp=now, task_scheduled_id=task_id, failure=failure
             )
-        self._deliver(parent, event)
+        if parent is not None:
+            self._deliver(parent, event)
+        elif elsewhere is not None and parent_id is not None:
+            _apps.post(functools.partial(elsewhere.child_done, parent_id, instance_id, event))
+
+    # ------------------------------------------------------------------ calls between apps
+    def run_for(self, call: ActivityCall) -> None:
+        """Run an activity call another app's instance made here (``call.origin`` gets the
+        result)."""
+        with self._lock:
+            if self.running:
+                self._submit([call])
+                return
+        stopped = AppNotFoundError(
+            f"app {self.app_id!r} stopped before it could run activity "
+            f"{call.decision.activity_name!r}; start its runtime again"
+        )
+        call.origin._activities_done([(call, None, stopped)])
+
+    def adopt_child(
+        self,
+        origin: Engine,
+        parent_id: str,
+        call: ChildWorkflowInstanceCreated,
+        propagated: str | None = None,
+    ) -> None:
+        """Run a child workflow here for a parent of another app (``origin``); a parent
+        replayed after a restart asks again, and finds its child running or its result."""
+        with self._lock:
+            self._ensure_recovered()
+            self._parents[call.instance_id] = origin
+            record = self._records.get(call.instance_id)
+            if call.instance_id in self._live:
+                return
+            if (
+                record is not None
+                and record.status.is_terminal
+                and (record.parent_instance_id, record.parent_task_id) == (parent_id, call.task_id)
+            ):  # a replayed parent asking for what it was owed (a retry has a new task id)
+                event = self._child_result(record, call.task_id, self.clock.now())
+                self._parents.pop(call.instance_id)
+                _apps.post(functools.partial(origin.child_done, parent_id, call.instance_id, event))
+                return
+            child = self._create(
+                call.instance_id,
+                call.workflow_name,
+                call.input,
+                None,
+                parent=(parent_id, call.task_id),
+            )
+            child.propagated = propagated
+            self._commit()
+            self._wake.notify()
+
+    def child_done(self, parent_id: str, child_id: str, event: HistoryEvent) -> None:
+        """The result of a child workflow that ran on another app."""
+        with self._lock:
+            live = self._live.get(parent_id)
+            if live is not None and live.children.get(child_id) == event.task_scheduled_id:  # type: ignore[attr-defined]
+                self._enqueue(live, event)
+
+    def child_failed(
+        self, parent_id: str, call: ChildWorkflowInstanceCreated, error: Exception
+    ) -> None:
+        """A child workflow that could not start on another app."""
+        event = ChildWorkflowInstanceFailed(
+            timestamp=self.clock.now(),
+            task_scheduled_id=call.task_id,
+            failure=FailureDetails.of(error),
+        )
+        self.child_done(parent_id, call.instance_id, event)
 
     def _deliver(self, live: Live, event: HistoryEvent) -> None:
         """Engine-internal delivery (timer, activity or child result)."""
@@ -710,7 +832,7 @@ class Engine:
             heapq.heappop(self._timers)
         return self._timers[0][0] if self._timers else None
 
-    def _fire_due_timers(self) -> bool:
+    def _fire_due_timers(self, *, jumped: bool = False) -> bool:
         fired = False
         now = self.clock.now()
         while self._timers and self._timers[0][0] <= now:
@@ -724,6 +846,8 @@ class Engine:
             if task_id == _START:
                 self._ready[live.record.instance_id] = None
             else:
+                if jumped:
+                    self._note_race(live, timer)
                 self._deliver(
                     live, TimerFired(timestamp=now, timer_id=task_id, fire_at=timer.fire_at)
                 )
@@ -738,7 +862,24 @@ class Engine:
         if when is None:
             return False
         self.clock._set(when)
-        return self._fire_due_timers()
+        return self._fire_due_timers(jumped=True)
+
+    def _note_race(self, live: Live, timer: PendingTimer) -> None:
+        """Auto-skip fired a timer while the instance also waited for an event: the timer
+        wins a race that, in real time, the event might have won."""
+        orchestration = live.orchestration
+        events = orchestration.waiting_for_events if orchestration is not None else []
+        if not events:
+            return
+        names = ", ".join(repr(e) for e in events)
+        self._races.append(
+            f"auto-skip jumped virtual time to {timer.fire_at.isoformat()} and fired a timer "
+            f"of workflow instance {live.record.instance_id!r} while it was waiting for event "
+            f"{names}: the timer won the race. If someone is about to raise that event, wait "
+            "without jumping: `with wfr.clock.no_auto_skip(): client.wait_for_...(...)`, or "
+            "turn jumping off for the runtime: `wfr.clock.auto_skip = False`."
+        )
+        self._race_count += 1
 
     def pending_timers(self) -> list[PendingTimer]:
         with self._lock:
@@ -787,6 +928,11 @@ class Engine:
         to the event loop, unknown names straight back as failures."""
         sync: list[ActivityCall] = []
         for call in calls:
+            if call.decision.app_id not in (None, self.app_id) and call.origin is None:
+                self._inflight += 1  # until the other app reports back
+                call.origin = self
+                _apps.post(functools.partial(_apps.run_activity, call))
+                continue
             try:
                 activity = self.registry.activity(call.decision.activity_name)
             except Exception as exc:
@@ -860,11 +1006,23 @@ class Engine:
     ) -> None:
         """Deliver finished activity calls: (call, encoded result, error). With ``run_turn``
         (an activity worker), run the turn they make ready here instead of waking the engine.
+        Calls run here for another app's instances go back to its engine.
 
         One thread delivers at a time; results that arrive meanwhile (while it waits for
         the lock, or runs a turn and its store commit, durable on a file) are left for it,
         and the thread that brought them goes back to its work. The deliverer takes them
         all at once: one turn and one commit serve them all (a group commit)."""
+        foreign = [d for d in done if d[0].origin not in (None, self)]
+        if foreign:
+            with self._lock:
+                self._inflight -= len(foreign)
+                if not self._inflight:
+                    self._changed.notify_all()
+            for item in foreign:
+                item[0].origin._activities_done([item])
+            done = [d for d in done if d[0].origin in (None, self)]
+            if not done:
+                return
         with self._arrival:
             self._arrived.extend(done)
             if self._delivering:
@@ -980,6 +1138,11 @@ class Engine:
         with self._lock:
             record = self._require(instance_id)
             live = self._live.get(instance_id)
+            if live is None and record.status is WorkflowStatus.STALLED:
+                # as on Dapr, a stalled instance takes commands; it applies them once the
+                # version it runs is registered
+                self._held.setdefault(instance_id, []).append(make(self.clock.now()))
+                return
             if live is None and self._unrecovered(record):
                 raise RuntimeNotStartedError(
                     f"cannot {verb} workflow instance {instance_id!r} yet: it was restored from "
@@ -1009,13 +1172,35 @@ class Engine:
     def wait(
         self, instance_id: str, done: Callable[[InstanceRecord], bool], timeout: float | None
     ) -> InstanceRecord | None:
-        """Block until ``done(record)`` or ``timeout`` wall seconds (None: forever)."""
+        """Block until ``done(record)`` or ``timeout`` wall seconds (None: forever).
+
+        The wait lets auto-skip jump time unless the clock says no for this thread; a
+        timer it fired over an event wait meanwhile is reported as a WfkitWarning."""
+        skip = self.clock.skips_here()
+        races = self._race_count
+        record = self._wait(instance_id, done, timeout, skip)
+        new = self._race_count - races
+        if skip and new:
+            with self._lock:
+                fresh = list(self._races)[-new:]
+            for message in fresh:
+                warnings.warn(message, WfkitWarning, stacklevel=4)
+        return record
+
+    def _wait(
+        self,
+        instance_id: str,
+        done: Callable[[InstanceRecord], bool],
+        timeout: float | None,
+        skip: bool,
+    ) -> InstanceRecord | None:
         deadline = None if not timeout else time.monotonic() + timeout
         with self._lock:
             if instance_id not in self._records:
                 return None
-            self._awaited[instance_id] += 1
-            self._wake.notify()
+            if skip:
+                self._awaited[instance_id] += 1
+                self._wake.notify()
             try:
                 while True:
                     record = self._records.get(instance_id)
@@ -1035,9 +1220,10 @@ class Engine:
                         )
                     self._changed.wait(remaining if remaining is not None else 1.0)
             finally:
-                self._awaited[instance_id] -= 1
-                if not self._awaited[instance_id]:
-                    del self._awaited[instance_id]
+                if skip:
+                    self._awaited[instance_id] -= 1
+                    if not self._awaited[instance_id]:
+                        del self._awaited[instance_id]
 
     def purge(self, instance_id: str, recursive: bool) -> int:
         with self._lock:
@@ -1171,11 +1357,19 @@ class Engine:
             history = [s.event for s in histories[record.instance_id]]
             code = self.registry.workflows[record.name]
             if isinstance(code, VersionedWorkflow) and not code.runs(history):
-                waiting.append(record)  # its version is not registered: it waits, as on Dapr
+                waiting.append(record)  # its version is not registered: it stalls, as on Dapr
+                if record.status is not WorkflowStatus.STALLED:
+                    self._put(replace(record, status=WorkflowStatus.STALLED))
                 continue
-            self.restore(record, history)
+            live = self.restore(record, history)
+            for event in self._held.pop(record.instance_id, []):
+                self._deliver(live, event)
+            if record.status is WorkflowStatus.STALLED:
+                self._update(live, self.clock.now(), status=WorkflowStatus.RUNNING)
         # children that finished before their parent's history recorded the result
         self._commit()
+        waiting = [r for r in waiting if r.instance_id not in self._told]
+        self._told.update(r.instance_id for r in waiting)  # told once, not at each register
         if waiting:
             names = ", ".join(sorted({repr(r.name) for r in waiting}))
             warnings.warn(

@@ -59,6 +59,11 @@ class RuntimeNotStartedError(WfkitError, RuntimeError):
     """A client call that needs a started WorkflowRuntime, when none is."""
 
 
+class AppNotFoundError(WfkitError, LookupError):
+    """A call routed to an app (``app_id=``) that no started runtime of this process
+    serves."""
+
+
 class StoreError(WfkitError, RuntimeError):
     """The history store cannot do what was asked (read-only, closed, or SQL on a store
     that has none)."""

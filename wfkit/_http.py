@@ -20,14 +20,12 @@ web page of another site sends it).
 
 Status polls and the virtual clock
 ----------------------------------
-A virtual clock moves on its own only while someone waits for a result (auto-skip). A
-status poll therefore counts as a short wait: a ``GET`` of an instance that has not
-finished waits on it for up to ``poll_wait`` seconds of wall time (default 0.25) before it
-answers, exactly as ``wait_for_workflow_completion`` would, so timers are fast-forwarded
-whenever nothing else can progress, and the poll answers at once when the instance
-finishes. ``?wait=0`` reads without waiting (time stays put); ``?wait=N`` waits up to N
-seconds (at most 30) with any clock. With a system clock, or auto-skip off, polls do not
-wait unless they ask.
+Reading a status never moves time, as on Dapr: a ``GET`` answers at once, and the virtual
+clock flows with wall time meanwhile, so a client that polls every second sees a 2 s
+timer fire after about 2 s. ``?wait=N`` (wfkit's own) is a long poll: it waits up to N
+seconds (at most 30) for the instance to finish, as ``wait_for_workflow_completion``
+would, so auto-skip may jump time while it waits. ``serve_http(poll_wait=N)`` makes every
+poll such a wait.
 """
 
 from __future__ import annotations
@@ -73,7 +71,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("wfkit.http")
 
 #: Default wall seconds a status poll waits on an unfinished instance (auto-skip clocks).
-POLL_WAIT = 0.25
+POLL_WAIT = 0.0
 #: Seconds a connection may stall (reading a request line, headers or body) before it is
 #: dropped; also how long an idle keep-alive connection is kept.
 SOCKET_TIMEOUT = 10.0
@@ -606,8 +604,7 @@ class WorkflowHTTPServer:
 
     # ------------------------------------------------------------------ operations
     def _default_wait(self) -> float:
-        clock = self.runtime.clock
-        return self.poll_wait if clock.is_virtual and clock.auto_skip else 0.0
+        return self.poll_wait
 
     def openapi(self) -> dict[str, Any]:
         from . import __version__

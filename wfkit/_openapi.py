@@ -141,7 +141,7 @@ def _dapr_paths(version: str, suffix: str, workflows: list[str]) -> dict[str, An
                             "Seconds (wall time) to wait for the instance to finish before "
                             "answering, as a waiter on it: with a virtual clock and auto-skip, "
                             "timers are fast-forwarded meanwhile. Default: the server's "
-                            "poll_wait (auto-skip clocks) or 0."
+                            "poll_wait (0: read at once, time never moves)."
                         ),
                         "schema": {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS},
                     },

@@ -35,9 +35,6 @@ from ._history import (
     event_fields,
 )
 
-#: The app a chunk names when the runtime has no app id of its own.
-DEFAULT_APP_ID = "wfkit"
-
 
 class PropagationScope(Enum):
     """How much history a call hands to its callee (values as Dapr's protobuf enum)."""

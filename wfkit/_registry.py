@@ -27,9 +27,13 @@ class Registered:
     input_class: Any
     #: ``async def`` (run on the event loop rather than a worker thread); asked per call
     is_async: bool = field(init=False)
+    #: A workflow function that is not itself a generator function returns the generator
+    #: of code it picks when called; Dapr calls it again at every event (asked per event).
+    delegates: bool = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "is_async", inspect.iscoroutinefunction(self.fn))
+        object.__setattr__(self, "delegates", not inspect.isgeneratorfunction(self.fn))
 
     @classmethod
     def of(cls, fn: Callable[..., Any], name: str) -> Registered:
@@ -65,6 +69,10 @@ class VersionedWorkflow:
             if isinstance(event, WorkflowStarted) and event.version_name:
                 return event.version_name
         return self.latest
+
+    @property
+    def delegates(self) -> bool:
+        return any(v.delegates for v in self.versions.values())
 
     def runs(self, history: Sequence[HistoryEvent]) -> bool:
         """Whether the version an instance with ``history`` runs is registered."""

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import threading
-import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import _serde
+from . import _apps, _serde
 from ._clock import Clock, make_clock
 from ._engine import Engine
-from ._errors import InstanceNotFoundError, StoreError, WfkitWarning
+from ._errors import InstanceNotFoundError, StoreError
 from ._orchestration import registered_name
 from ._propagation import PropagatedHistory
 from ._registry import Registry
@@ -71,8 +70,6 @@ class WorkflowActivityContext:
 
 
 def _make_store(spec: Any) -> HistoryStore:
-    if spec is None:
-        return DuckDBStore(":memory:")
     if isinstance(spec, str) and spec == "memory":
         return MemoryStore()
     if isinstance(spec, str | os.PathLike):
@@ -82,8 +79,9 @@ def _make_store(spec: Any) -> HistoryStore:
     if hasattr(spec, "commit") and hasattr(spec, "history"):
         return spec  # type: ignore[no-any-return]
     raise ValueError(
-        "store must be None (DuckDB in memory), a file path (a DuckDB file), 'memory' (plain "
-        f"Python structures, fastest, no SQL) or a store object, not {spec!r}"
+        "store must be None (the app's store in this process), ':memory:' (a DuckDB store of "
+        "its own, in memory), a file path (a DuckDB file), 'memory' (plain Python structures, "
+        f"fastest, no SQL) or a store object, not {spec!r}"
     )
 
 
@@ -91,16 +89,26 @@ class WorkflowRuntime:
     """Registers workflows and activities and runs their instances in this process.
 
     The arguments before ``*`` are Dapr's (accepted so Dapr code runs unchanged; those
-    about the sidecar connection have no meaning here). wfkit's own:
+    about the sidecar connection have no meaning here). The process plays Dapr's sidecar:
+    a runtime created without a store uses its app's store, so a new runtime sees the
+    instances of the one before; a new runtime on the store of an earlier one takes over
+    from it (the earlier engine stops, and the earlier object becomes a view of the new
+    one). wfkit's own arguments:
 
     Args:
-        clock: ``"virtual"`` (default: time moves only when told, or by auto-skip),
-            ``"system"`` (wall time), or a clock object.
-        store: where instances and histories live: ``None`` (default) DuckDB in memory
-            (queryable with ``wfr.sql``); a path (``str`` or ``pathlib.Path``) a DuckDB
-            file, which survives the process (reopen it to resume unfinished instances);
-            ``"memory"`` plain Python structures (fastest, no SQL); or a store object such
-            as ``DuckDBStore(path, read_only=True)``.
+        app_id: the app this runtime serves (Dapr takes it from ``dapr run --app-id``);
+            default ``$APP_ID``, else ``"wfkit"``. ``call_activity(..., app_id=...)`` and
+            ``call_child_workflow(..., app_id=...)`` run on the runtime serving that app.
+        clock: ``"virtual"`` (default: flows with wall time, jumps when told or while a
+            caller waits for a result), ``"frozen"`` (moves only when told),
+            ``"system"`` (wall time), or a clock object (``VirtualClock(...)``).
+        store: where instances and histories live: ``None`` (default) the app's store in
+            this process, DuckDB in memory (queryable with ``wfr.sql``); ``":memory:"`` a
+            DuckDB store in memory of this runtime's own (isolation, as in tests); a path
+            (``str`` or ``pathlib.Path``) a DuckDB file, which survives the process (reopen
+            it to resume unfinished instances); ``"memory"`` plain Python structures
+            (fastest, no SQL); or a store object such as
+            ``DuckDBStore(path, read_only=True)``.
         max_payload_bytes: ceiling for one serialized input, output or event payload.
 
     Of Dapr's arguments, ``history_cache_max_instances`` has its meaning here too: how many
@@ -125,21 +133,39 @@ class WorkflowRuntime:
         history_cache_max_instances: int | None = None,
         history_cache_max_bytes: int | None = None,
         *,
+        app_id: str | None = None,
         clock: Any = "virtual",
         store: Any = None,
         max_payload_bytes: int | None = _serde.DEFAULT_MAX_PAYLOAD_BYTES,
     ):
+        self._app_id = _apps.app_id_of(app_id)
         self._registry = Registry()
         self._clock: Clock = make_clock(clock)
-        self._store = _make_store(store)
-        self._engine = Engine(
+        self._store = _apps.app_store(self._app_id) if store is None else _make_store(store)
+        earlier = _apps.owner(self._store)
+        if earlier is not None:
+            earlier._engine.hand_over()  # one engine runs a store at a time
+        self._engine: Engine = Engine(
             self._registry,
             self._store,
             self._clock,
             max_payload_bytes=max_payload_bytes,
             max_workers=maximum_thread_pool_workers,
             warm_instances=history_cache_max_instances,
+            app_id=self._app_id,
         )
+        if earlier is not None:
+            earlier._become_view_of(self)
+        _apps.serve(self)
+
+    def _become_view_of(self, successor: WorkflowRuntime) -> None:
+        """After a newer runtime took over this one's store: act as that runtime, so code
+        still holding this object reaches the instances and the engine that runs them."""
+        self._app_id = successor._app_id
+        self._registry = successor._registry
+        self._clock = successor._clock
+        self._store = successor._store
+        self._engine = successor._engine
 
     # ------------------------------------------------------------------ registration
     def register_workflow(self, fn: Callable[..., Any], *, name: str | None = None) -> None:
@@ -162,6 +188,7 @@ class WorkflowRuntime:
         version it started with (its history records it), and waits if that version is not
         registered."""
         self._registry.add_version(fn, name, version_name, is_latest)
+        self._engine.code_replaced(name)
         self._engine.recover()  # unfinished instances of the store that waited for it
 
     def versioned_workflow(
@@ -185,16 +212,8 @@ class WorkflowRuntime:
     def _register(self, kind: str, fn: Callable[..., Any], name: str | None) -> None:
         entry = self._registry.add(kind, fn, name)
         if kind == "workflow":
-            running = self._engine.running_instances(entry.name)
-            if running:
-                warnings.warn(
-                    f"workflow {entry.name!r} was registered again while {len(running)} "
-                    f"instance(s) of the previous code are running ({', '.join(running[:3])}"
-                    f"{', ...' if len(running) > 3 else ''}); they keep running the old code "
-                    "until they finish or are replayed.",
-                    WfkitWarning,
-                    stacklevel=3,
-                )
+            # as on Dapr, running instances replay with the new code at their next event
+            self._engine.code_replaced(entry.name)
             # unfinished instances of the store that waited for this workflow
             self._engine.recover()
 
@@ -252,6 +271,11 @@ class WorkflowRuntime:
 
     # ------------------------------------------------------------------ wfkit's own
     @property
+    def app_id(self) -> str:
+        """The app this runtime serves (calls with ``app_id=`` route by it)."""
+        return self._app_id
+
+    @property
     def clock(self) -> Any:
         """The runtime's clock (``now()``, ``advance(...)``, ``pending_timers()``, ``auto_skip``)."""
         return self._clock
@@ -275,7 +299,7 @@ class WorkflowRuntime:
         host: str = "127.0.0.1",
         token: str | None = None,
         allow_remote: bool = False,
-        poll_wait: float = 0.25,
+        poll_wait: float = 0.0,
         allowed_hosts: list[str] | tuple[str, ...] = (),
         stack_traces: bool = False,
         request_timeout: float = 10.0,
@@ -293,9 +317,10 @@ class WorkflowRuntime:
             host: interface; loopback only unless ``allow_remote=True``.
             token: if set, every request must carry it (``dapr-api-token: <token>`` as
                 Dapr, or ``Authorization: Bearer <token>``).
-            poll_wait: with a virtual clock on auto-skip, a status poll (``GET`` of an
-                unfinished instance) waits on it this many wall seconds before answering,
-                so its timers are fast-forwarded; ``?wait=`` overrides it per request.
+            poll_wait: a status poll (``GET`` of an unfinished instance) waits on it this
+                many wall seconds before answering, as a short wait would (auto-skip may
+                jump time meanwhile); default 0: reading a status never moves time, as on
+                Dapr. ``?wait=`` sets it per request.
             allowed_hosts: more names the ``Host`` header may carry (``"box.lan"``, or
                 ``"box.lan:8080"`` behind a proxy; ``"*"``: any). The server's address,
                 ``localhost``, ``127.0.0.1`` and ``[::1]`` are always accepted; others are

@@ -21,7 +21,7 @@ CELLS = [
 from datetime import datetime, timedelta
 import wfkit as wf
 
-wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1), auto_skip=False))
+wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1), auto_skip=False, flow=False))
 
 @wfr.activity
 def greet(ctx, name: str) -> str:

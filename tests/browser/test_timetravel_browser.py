@@ -17,7 +17,7 @@ from datetime import datetime
 import wfkit as wf
 from wfkit.timetravel import check_replay, open_cursor
 
-wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1)))
+wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1), flow=False))
 
 
 @wfr.activity

@@ -28,7 +28,7 @@ GATE = pathlib.Path("GATE_PATH")
 
 
 def new_runtime(auto_skip):
-    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1), auto_skip=auto_skip))
+    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1), auto_skip=auto_skip, flow=False))
     calls = {}
 
     @wfr.activity

@@ -641,7 +641,7 @@ def test_decisions_recorded_after_a_suspension_are_not_issued_again() -> None:
     use(wfkit)
     CALLS.clear()
     store = MemoryStore()
-    first = wfkit.WorkflowRuntime(clock=wfkit.VirtualClock(START), store=store)
+    first = wfkit.WorkflowRuntime(clock=wfkit.VirtualClock(START, flow=False), store=store)
     first.register_workflow(two_steps)
     first.register_activity(recorded_double)
     client = wfkit.DaprWorkflowClient(first)
@@ -651,7 +651,7 @@ def test_decisions_recorded_after_a_suspension_are_not_issued_again() -> None:
     first.clock.advance(timedelta(0))
     first.shutdown()
     assert CALLS == [3]
-    second = wfkit.WorkflowRuntime(clock=wfkit.VirtualClock(START), store=store)
+    second = wfkit.WorkflowRuntime(clock=wfkit.VirtualClock(START, flow=False), store=store)
     second.register_workflow(two_steps)
     second.register_activity(recorded_double)
     client = wfkit.DaprWorkflowClient(second)

@@ -39,11 +39,11 @@ class RuntimeTarget:
         activities: Iterable[Callable[..., Any]],
         start: datetime,
         *,
-        store: Any = None,
+        store: Any = ":memory:",
         warm: int | None = None,
     ):
         self.wfr = wfkit.WorkflowRuntime(
-            clock=wfkit.VirtualClock(start, auto_skip=False),
+            clock=wfkit.VirtualClock(start, auto_skip=False, flow=False),
             maximum_thread_pool_workers=1,
             store=store,
             history_cache_max_instances=max(warm, 1) if warm is not None else None,

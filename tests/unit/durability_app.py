@@ -48,7 +48,9 @@ DELAYED = "delayed-0"  # scheduled to start DELAY after the virtual time it was 
 def build(directory: Path) -> wf.WorkflowRuntime:
     # Every process starts its clock at START: a reopened store must move it on to where
     # the history left it (or new episodes would go back in time).
-    wfr = wf.WorkflowRuntime(store=directory / "wf.duckdb", clock=wf.VirtualClock(START))
+    wfr = wf.WorkflowRuntime(
+        store=directory / "wf.duckdb", clock=wf.VirtualClock(START, flow=False)
+    )
     log = os.open(directory / "activities.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT)
 
     def done(ctx: wf.WorkflowActivityContext) -> None:

@@ -7,6 +7,8 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 import wfkit as wf
 from wfkit._history import HistoryEvent
 
@@ -42,6 +44,13 @@ def complete(client: wf.DaprWorkflowClient, instance_id: str) -> wf.WorkflowStat
 def output(state: wf.WorkflowState) -> Any:
     text = state.serialized_output
     return None if text is None else json.loads(text)
+
+
+def complete_by_timeout(client: wf.DaprWorkflowClient, instance_id: str) -> wf.WorkflowState:
+    """Wait for an instance whose event wait loses to a timer that auto-skip fires, which
+    wfkit reports with a warning naming the instance."""
+    with pytest.warns(wf.WfkitWarning, match=f"instance '{instance_id}'.*won the race"):
+        return complete(client, instance_id)
 
 
 def snapshot(wfr: wf.WorkflowRuntime) -> dict[str, Any]:

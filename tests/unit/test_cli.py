@@ -446,7 +446,8 @@ def test_run_a_file_without_a_runtime(cli, tmp_path):
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_serve_a_file_and_use_the_seeds_curl_commands(tmp_path):
     process = subprocess.Popen(
-        [*wfkit_command(), "serve", str(APP), "--port", "0"],
+        # polls that wait let auto-skip fire the seed's 36 h timer
+        [*wfkit_command(), "serve", str(APP), "--port", "0", "--poll-wait", "2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -286,7 +286,7 @@ def test_another_process_writing_the_file_locks_it(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- SQL views
 def retrying_runtime(store: object) -> wf.WorkflowRuntime:
-    wfr = wf.WorkflowRuntime(store=store, clock=wf.VirtualClock(T0))
+    wfr = wf.WorkflowRuntime(store=store, clock=wf.VirtualClock(T0, flow=False))
     attempts: dict[str, int] = {}
     policy = wf.RetryPolicy(first_retry_interval=timedelta(seconds=5), max_number_of_attempts=3)
 
@@ -322,7 +322,7 @@ def retrying_runtime(store: object) -> wf.WorkflowRuntime:
 
 
 def test_tasks_view_groups_attempts_and_timers_view_shows_due_times() -> None:
-    wfr = retrying_runtime(None)
+    wfr = retrying_runtime(":memory:")
     wfr.start()
     client = wf.DaprWorkflowClient(wfr)
     iid = client.schedule_new_workflow("parent", instance_id="p")
@@ -360,7 +360,9 @@ def test_tasks_view_groups_attempts_and_timers_view_shows_due_times() -> None:
 
 
 def test_pending_and_canceled_tasks_and_timers() -> None:
-    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(T0, auto_skip=False))
+    wfr = wf.WorkflowRuntime(
+        clock=wf.VirtualClock(T0, auto_skip=False, flow=False), store=":memory:"
+    )
 
     @wfr.workflow
     def waits(ctx: wf.DaprWorkflowContext, _: None):  # type: ignore[no-untyped-def]
@@ -381,7 +383,7 @@ def test_pending_and_canceled_tasks_and_timers() -> None:
 
 # --------------------------------------------------------------------------- runtime queries
 def chain_runtime(store: object) -> wf.WorkflowRuntime:
-    wfr = wf.WorkflowRuntime(store=store, clock=wf.VirtualClock(T0))
+    wfr = wf.WorkflowRuntime(store=store, clock=wf.VirtualClock(T0, flow=False))
 
     @wfr.activity
     def inc(ctx: wf.WorkflowActivityContext, x: int) -> int:
@@ -424,7 +426,7 @@ def test_store_argument_picks_the_backend(tmp_path: Path) -> None:
             wf.WorkflowRuntime(store=bad)
 
 
-@pytest.mark.parametrize("store", ["memory", None, "file"])
+@pytest.mark.parametrize("store", ["memory", ":memory:", "file"])
 def test_history_and_instances_frames(store: str | None, tmp_path: Path) -> None:
     wfr = chain_runtime(tmp_path / "wf.duckdb" if store == "file" else store)
     wfr.start()
@@ -477,7 +479,7 @@ def test_history_and_instances_frames(store: str | None, tmp_path: Path) -> None
     wfr.shutdown()
 
 
-@pytest.mark.parametrize("store", ["memory", None, "file"])
+@pytest.mark.parametrize("store", ["memory", ":memory:", "file"])
 def test_purge_deletes_children_and_finished_instances_stay_until_purged(
     store: str | None, tmp_path: Path
 ) -> None:
@@ -508,7 +510,7 @@ def test_a_file_runtime_resumes_after_a_restart_with_its_clock(tmp_path: Path) -
     path = tmp_path / "wf.duckdb"
 
     def build() -> wf.WorkflowRuntime:
-        wfr = wf.WorkflowRuntime(store=path, clock=wf.VirtualClock(auto_skip=False))
+        wfr = wf.WorkflowRuntime(store=path, clock=wf.VirtualClock(auto_skip=False, flow=False))
 
         @wfr.workflow
         def sleeper(ctx: wf.DaprWorkflowContext, days: int):  # type: ignore[no-untyped-def]
@@ -549,7 +551,7 @@ def test_a_file_runtime_resumes_after_a_restart_with_its_clock(tmp_path: Path) -
 
 def test_instances_of_unregistered_workflows_wait_for_registration(tmp_path: Path) -> None:
     path = tmp_path / "wf.duckdb"
-    wfr = wf.WorkflowRuntime(store=path, clock=wf.VirtualClock(T0, auto_skip=False))
+    wfr = wf.WorkflowRuntime(store=path, clock=wf.VirtualClock(T0, auto_skip=False, flow=False))
 
     @wfr.workflow
     def sleeper(ctx: wf.DaprWorkflowContext, _: None):  # type: ignore[no-untyped-def]
@@ -562,7 +564,7 @@ def test_instances_of_unregistered_workflows_wait_for_registration(tmp_path: Pat
     client.wait_for_workflow_start("s", timeout_in_seconds=WAIT)
     wfr.shutdown()
 
-    again = wf.WorkflowRuntime(store=path, clock=wf.VirtualClock(T0, auto_skip=False))
+    again = wf.WorkflowRuntime(store=path, clock=wf.VirtualClock(T0, auto_skip=False, flow=False))
 
     @again.workflow
     def other(ctx: wf.DaprWorkflowContext) -> None:
@@ -598,7 +600,9 @@ def test_a_forks_origin_survives_reopening_the_file(tmp_path):
         return b
 
     def runtime():
-        wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1)), store=str(path))
+        wfr = wf.WorkflowRuntime(
+            clock=wf.VirtualClock(datetime(2025, 1, 1), flow=False), store=str(path)
+        )
         wfr.register_activity(noop)
         wfr.register_workflow(two_steps)
         return wfr
@@ -640,7 +644,9 @@ def test_recent_histories_read_the_same_as_rows_and_stay_bounded(monkeypatch):
             yield ctx.call_activity(noop, input=i)
         return n
 
-    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1)))
+    wfr = wf.WorkflowRuntime(
+        clock=wf.VirtualClock(datetime(2025, 1, 1), flow=False), store=":memory:"
+    )
     wfr.register_activity(noop)
     wfr.register_workflow(chain)
     wfr.start()

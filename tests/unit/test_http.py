@@ -75,10 +75,11 @@ def raw_request(server: Any, data: bytes, *, read_timeout: float = WAIT) -> byte
 
 
 def poll(url: str, *, limit: int = 100) -> tuple[list[str], dict[str, Any]]:
-    """GET ``url`` until the instance finishes; the statuses seen and the last state."""
+    """GET ``url`` as a long poll until the instance finishes; the statuses seen and the
+    last state (a long poll lets auto-skip fire timers while it waits)."""
     seen = []
     for _ in range(limit):
-        status, _headers, state = call("GET", url)
+        status, _headers, state = call("GET", f"{url}?wait=5")
         assert status == 200, state
         seen.append(state["runtimeStatus"])
         if state["runtimeStatus"] in TERMINAL:
@@ -111,16 +112,26 @@ def test_the_seeds_curl_commands_work_as_written(wfr, server):
     ).stdout
     assert json.loads(out) == {"instanceID": "12345678"}
 
-    seen = []
-    for _ in range(100):
-        out = subprocess.run(
-            status, shell=True, capture_output=True, text=True, timeout=WAIT, check=True, env=LOCAL
-        ).stdout
-        state = json.loads(out)
-        seen.append(state["runtimeStatus"])
-        if state["runtimeStatus"] == "COMPLETED":
-            break
-    assert seen[-1] == "COMPLETED"
+    def read() -> dict[str, Any]:
+        return json.loads(
+            subprocess.run(
+                status,
+                shell=True,
+                capture_output=True,
+                text=True,
+                timeout=WAIT,
+                check=True,
+                env=LOCAL,
+            ).stdout
+        )
+
+    # polls read, they never move time: the order waits for its truck (a 36 h timer)
+    until(lambda: wfr.clock.pending_timers())
+    assert [read()["runtimeStatus"] for _ in range(3)] == ["RUNNING"] * 3
+    assert wfr.clock.now() == START
+    wfr.clock.advance(timedelta(hours=36))
+    state = read()
+    assert state["runtimeStatus"] == "COMPLETED"
     # the seed's completed example, field by field
     assert set(state) == {
         "instanceID",
@@ -157,20 +168,25 @@ def test_curl_with_the_v1_prefix_and_a_generated_instance_id(server):
     assert json.loads(state["properties"]["dapr.workflow.output"]) == [1, 2]
 
 
-def test_polling_until_completed_fast_forwards_the_virtual_clock(wfr, server):
+def test_polls_never_move_time_and_a_long_poll_fast_forwards(wfr, server):
     base = f"{server.url}/v1.0/workflows/dapr"
     status, _h, reply = call(
         "POST", f"{base}/OrderProcessingWorkflow/start?instanceID=order-1", SEED_BODY
     )
     assert (status, reply) == (202, {"instanceID": "order-1"})
     wall = time.monotonic()
-    # a read that does not wait leaves time alone: the instance waits on its timer
+    # reading leaves time alone, as on Dapr: the instance waits on its timer
     until(lambda: wfr.clock.pending_timers())
-    status, _h, state = call("GET", f"{base}/order-1?wait=0")
-    assert state["runtimeStatus"] == "RUNNING"
+    for _ in range(5):
+        status, _h, state = call("GET", f"{base}/order-1")
+        assert state["runtimeStatus"] == "RUNNING"
+        # nor do the routes behind the command line's list and history
+        assert call("GET", f"{server.url}/wfkit/v1/instances")[0] == 200
+        assert call("GET", f"{server.url}/wfkit/v1/instances/order-1/history")[0] == 200
     assert wfr.clock.now() == START
-    seen, state = poll(f"{base}/order-1")
-    assert seen[-1] == "COMPLETED"
+    # a long poll (wfkit's ?wait=) is a wait: auto-skip fires the timer
+    status, _h, state = call("GET", f"{base}/order-1?wait=5")
+    assert state["runtimeStatus"] == "COMPLETED"
     assert json.loads(state["properties"]["dapr.workflow.output"]) == {"Processed": True}
     assert wfr.clock.now() == START + timedelta(hours=36)
     assert time.monotonic() - wall < 5  # 36 virtual hours, not wall hours
@@ -185,16 +201,16 @@ def test_a_poll_answers_as_soon_as_the_instance_finishes(wfr, server):
     assert time.monotonic() - started < 5
 
 
-def test_polls_do_not_move_time_while_the_poll_wait_is_zero(wfr, calls):
-    with wfr.serve_http(poll_wait=0) as srv:
+def test_a_poll_wait_makes_every_poll_a_short_wait(wfr, calls):
+    with wfr.serve_http(poll_wait=5) as srv:
         base = f"{srv.url}/v1.0/workflows/dapr"
         call("POST", f"{base}/OrderProcessingWorkflow/start?instanceID=o3", SEED_BODY)
         until(lambda: wfr.clock.pending_timers())
-        for _ in range(3):
-            assert call("GET", f"{base}/o3")[2]["runtimeStatus"] == "RUNNING"
+        # ?wait=0 still only reads
+        assert call("GET", f"{base}/o3?wait=0")[2]["runtimeStatus"] == "RUNNING"
         assert wfr.clock.now() == START
-        # asking to wait still works, per request
-        assert call("GET", f"{base}/o3?wait=5")[2]["runtimeStatus"] == "COMPLETED"
+        assert call("GET", f"{base}/o3")[2]["runtimeStatus"] == "COMPLETED"
+        assert wfr.clock.now() == START + timedelta(hours=36)
 
 
 def test_a_system_clock_poll_does_not_wait_unless_asked():
@@ -258,7 +274,7 @@ def test_a_failed_instance_reports_its_failure(server):
 def test_every_api_version_prefix(server, prefix):
     base = f"{server.url}/{prefix}/workflows/dapr"
     assert call("POST", f"{base}/echo/start?instanceID=p", '"hi"')[0] == 202
-    state = call("GET", f"{base}/p")[2]
+    state = call("GET", f"{base}/p?wait=5")[2]
     assert state["properties"]["dapr.workflow.output"] == '"hi"'
     assert call("POST", f"{base}/p/purge")[0] == 202
 
@@ -267,7 +283,7 @@ def test_reusing_the_id_of_a_finished_instance_starts_it_again(server):
     base = f"{server.url}/v1.0/workflows/dapr"
     for value in ("1", "2"):
         assert call("POST", f"{base}/echo/start?instanceID=again", value)[0] == 202
-        assert call("GET", f"{base}/again")[2]["properties"]["dapr.workflow.output"] == value
+        assert call("GET", f"{base}/again?wait=5")[2]["properties"]["dapr.workflow.output"] == value
 
 
 def test_wfkit_routes_list_history_rerun_and_info(wfr, server):
@@ -290,7 +306,7 @@ def test_wfkit_routes_list_history_rerun_and_info(wfr, server):
         json.dumps({"eventId": scheduled["eventId"], "newInstanceId": "a2", "input": {"x": 1}}),
     )
     assert (status, reply) == (202, {"instanceID": "a2"})
-    assert call("GET", f"{base}/a2")[2]["runtimeStatus"] == "COMPLETED"
+    assert call("GET", f"{base}/a2?wait=5")[2]["runtimeStatus"] == "COMPLETED"
     info = call("GET", f"{server.url}/wfkit/v1/info")[2]
     assert "OrderProcessingWorkflow" in info["workflows"]
     assert "process_order" in info["activities"]
@@ -421,7 +437,9 @@ def test_conflicting_states_are_409(wfr, server):
 
 
 def test_an_oversize_body_is_refused_unread(calls):
-    runtime = wf.WorkflowRuntime(clock=wf.VirtualClock(START), max_payload_bytes=1000)
+    runtime = wf.WorkflowRuntime(
+        clock=wf.VirtualClock(START, flow=False), store=":memory:", max_payload_bytes=1000
+    )
     build(runtime)
     runtime.start()
     try:
@@ -551,7 +569,7 @@ def test_the_server_shows_where_it_listens(wfr):
 
 
 def test_a_runtime_that_is_not_started_answers_reads_and_queues_starts(calls):
-    runtime = wf.WorkflowRuntime(clock=wf.VirtualClock(START))
+    runtime = wf.WorkflowRuntime(clock=wf.VirtualClock(START, flow=False), store=":memory:")
     build(runtime)
     with runtime.serve_http() as srv:
         base = f"{srv.url}/v1.0/workflows/dapr"
@@ -589,16 +607,17 @@ def test_a_read_only_store_is_served_for_reading(tmp_path):
     reader.shutdown()
 
 
-def test_concurrent_clients(wfr, server):
+def test_concurrent_clients(wfr, calls):
     from concurrent.futures import ThreadPoolExecutor
 
+    server = wfr.serve_http(poll_wait=5)  # polls wait, so auto-skip fires the timers
     base = f"{server.url}/v1.0/workflows/dapr"
 
     def one(i: int) -> str:
         call("POST", f"{base}/OrderProcessingWorkflow/start?instanceID=c{i}", json.dumps({"i": i}))
         return poll(f"{base}/c{i}")[1]["runtimeStatus"]
 
-    with ThreadPoolExecutor(16) as pool:
+    with server, ThreadPoolExecutor(16) as pool:
         assert list(pool.map(one, range(32))) == ["COMPLETED"] * 32
 
 

@@ -36,7 +36,9 @@ MAX_WAIT = 0.5
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Any]:
-    runtime = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1)), store="memory")
+    runtime = wf.WorkflowRuntime(
+        clock=wf.VirtualClock(datetime(2025, 1, 1), flow=False), store="memory"
+    )
     build(runtime)
     runtime.start()
     with pytest.MonkeyPatch.context() as patch:
@@ -126,7 +128,9 @@ HEADER_TEXT = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max
 @pytest.fixture(scope="module")
 def quiet_server() -> Iterator[Any]:
     """A server whose runtime changes only when a request changes it (no polls wait)."""
-    runtime = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1)), store="memory")
+    runtime = wf.WorkflowRuntime(
+        clock=wf.VirtualClock(datetime(2025, 1, 1), flow=False), store="memory"
+    )
     build(runtime)
     runtime.start()
     server = runtime.serve_http(poll_wait=0)

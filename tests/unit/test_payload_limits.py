@@ -16,10 +16,10 @@ BIG = "x" * (LIMIT + 1)
 T0 = datetime(2025, 1, 1)
 
 
-@pytest.fixture(params=["memory", None])
+@pytest.fixture(params=["memory", ":memory:"])
 def wfr(request: pytest.FixtureRequest) -> Any:
     runtime = wf.WorkflowRuntime(
-        store=request.param, clock=wf.VirtualClock(T0), max_payload_bytes=LIMIT
+        store=request.param, clock=wf.VirtualClock(T0, flow=False), max_payload_bytes=LIMIT
     )
 
     @runtime.activity

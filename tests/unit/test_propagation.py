@@ -81,7 +81,7 @@ def test_own_history_gives_the_child_its_parents_events_up_to_the_call(wfr, clie
     iid = client.schedule_new_workflow(parent, input="m-42")
     assert json.loads(complete(client, iid).serialized_output) == "paid"
     assert seen["validated"] == (True, {"merchant": "m-42", "valid": True})
-    assert seen["parent"] == ("parent", "wfkit")
+    assert seen["parent"] == ("parent", wfr.app_id)
     assert seen["scope"] is OWN
     # the caller's history up to and including the event that creates the child
     assert seen["kinds"] == [
@@ -124,12 +124,12 @@ def test_lineage_hands_down_the_ancestors_chunks_first_own_history_does_not(wfr,
     out = json.loads(complete(client, iid).serialized_output)
     assert out["lineage"] == {
         "scope": "LINEAGE",
-        "apps": ["wfkit"],
+        "apps": [wfr.app_id],
         "workflows": [["parent", "root"], ["child", "kid"]],
     }
     assert out["own"] == {
         "scope": "OWN_HISTORY",
-        "apps": ["wfkit"],
+        "apps": [wfr.app_id],
         "workflows": [["child", "kid"]],
     }
 
@@ -265,7 +265,7 @@ def test_received_history_survives_a_restart_of_a_file_backed_runtime(tmp_path):
         return (yield ctx.call_child_workflow(child, instance_id="kid", propagation=OWN))
 
     def runtime() -> wf.WorkflowRuntime:
-        wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(START), store=str(path))
+        wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(START, flow=False), store=str(path))
         wfr.register_workflow(child)
         wfr.register_workflow(parent)
         wfr.start()

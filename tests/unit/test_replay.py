@@ -323,7 +323,7 @@ def test_a_restart_replays_running_instances_and_edited_code_fails_them():
         def changing(ctx: wf.DaprWorkflowContext, n: int):
             return (yield from code(ctx, n))
 
-        clock = wf.VirtualClock(datetime(2025, 1, 1), auto_skip=auto_skip)
+        clock = wf.VirtualClock(datetime(2025, 1, 1), auto_skip=auto_skip, flow=False)
         wfr = wf.WorkflowRuntime(clock=clock, store=store)
         wfr.register_workflow(stable)
         wfr.register_workflow(changing)
@@ -374,7 +374,9 @@ def test_commands_before_start_reach_instances_restored_from_the_store():
     store = MemoryStore()
 
     def make_runtime() -> wf.WorkflowRuntime:
-        wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1)), store=store)
+        wfr = wf.WorkflowRuntime(
+            clock=wf.VirtualClock(datetime(2025, 1, 1), flow=False), store=store
+        )
         wfr.register_workflow(waiting_workflow)
         return wfr
 

@@ -51,7 +51,7 @@ def order_after(ctx, x: int):
 
 
 def runtime(store: Any, workflow: Any, name: str = "order") -> wf.WorkflowRuntime:
-    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(START), store=store)
+    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(START, flow=False), store=store)
     for activity in (charge, validate, notify):
         wfr.register_activity(activity)
     if workflow is not None:

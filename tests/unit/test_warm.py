@@ -18,7 +18,7 @@ def collect(ctx, n):
     return seen
 
 
-@pytest.mark.parametrize("store", [None, "memory"])
+@pytest.mark.parametrize("store", [":memory:", "memory"])
 def test_evicted_instances_take_their_events_as_warm_ones(store):
     wfr = wf.WorkflowRuntime(
         clock=wf.VirtualClock(datetime(2025, 1, 1)), store=store, history_cache_max_instances=3

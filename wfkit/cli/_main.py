@@ -704,9 +704,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--poll-wait",
         type=float,
-        default=0.25,
+        default=0.0,
         metavar="SECONDS",
-        help="how long a status poll waits on an unfinished instance (default 0.25)",
+        help="how long a status poll waits on an unfinished instance, letting auto-skip "
+        "jump time (default 0: reading a status never moves time)",
     )
     _common(p, where=False)
     p.set_defaults(func=cmd_serve)
