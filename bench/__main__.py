@@ -13,9 +13,10 @@ import tempfile
 from pathlib import Path
 
 from . import _wfkit
-from ._table import HEADER, Row, median_of, median_time, render, render_row
+from ._table import HEADER, REFERENCE, Row, median_of, median_time, render, render_row
 
-WFKIT_STORES = ["memory", "duckdb memory", "duckdb file"]
+#: ``default`` is what ``WorkflowRuntime()`` uses (DuckDB in memory); ``file`` a DuckDB file.
+WFKIT_STORES = ["default", "memory", "file"]
 
 
 def _has(module: str) -> bool:
@@ -36,14 +37,14 @@ class Report:
             (
                 r.seconds
                 for r in self.rows
-                if r.engine == "wfkit memory" and (r.workload, r.n) == (workload, n)
+                if r.engine == REFERENCE and (r.workload, r.n) == (workload, n)
             ),
             None,
         )
-        print(render_row(row, ref if engine != "wfkit memory" else None), flush=True)
+        print(render_row(row, ref if engine != REFERENCE else None), flush=True)
 
     def has(self, workload: str, n: int) -> bool:
-        return any((r.workload, r.n, r.engine) == (workload, n, "wfkit memory") for r in self.rows)
+        return any((r.workload, r.n, r.engine) == (workload, n, REFERENCE) for r in self.rows)
 
 
 def run_wfkit(report: Report, sizes: dict[str, list[int]], repeat: int) -> None:
@@ -51,19 +52,50 @@ def run_wfkit(report: Report, sizes: dict[str, list[int]], repeat: int) -> None:
     labels = [label for label in WFKIT_STORES if stores.supported(label)]
     for workload, workflow in (("chain", _wfkit.chain), ("fan-out/fan-in", _wfkit.fan_out)):
         for n in sizes[workload]:
-            for label in labels if n <= 10_000 else ["memory"]:
+            for label in labels if n <= 10_000 else ["default", "memory"]:
                 seconds = median_of(
                     lambda s=label, m=n, w=workflow: _wfkit.run_one(stores.make(s), w, m),
                     repeat=repeat,
                 )
                 report.add(workload, n, f"wfkit {label}", seconds)
+    n = sizes["chain"][-1]
+    report.add(
+        "first sql() after a chain",
+        n,
+        "wfkit default",
+        median_of(_wfkit.first_sql_after, ":memory:", _wfkit.chain, n, repeat=repeat),
+        "writes the rows held back",
+    )
+    for n in sizes["schedule"]:
+        for started in (False, True):
+            report.add(
+                "schedule + start" if started else "schedule (not started)",
+                n,
+                "wfkit default",
+                median_of(
+                    lambda m=n, go=started: _wfkit.schedule_many(":memory:", m, started=go),
+                    repeat=repeat,
+                ),
+                "until every instance waits on its timer" if started else "",
+            )
     for n in sizes["timers"]:
-        report.add(
-            "7-day timers (instances)",
-            n,
-            "wfkit memory",
-            median_of(_wfkit.run_timers, "memory", n, repeat=repeat),
-        )
+        for label in ("default", "memory"):
+            report.add(
+                "7-day timers (instances)",
+                n,
+                f"wfkit {label}",
+                median_of(_wfkit.run_timers, stores.make(label), n, repeat=repeat),
+            )
+    instances, steps = sizes["file chains"]
+    report.add(
+        f"{steps}-step chains on a file",
+        instances,
+        "wfkit file",
+        median_of(
+            lambda: _wfkit.chains_on_file(stores.make("file"), instances, steps), repeat=repeat
+        ),
+        "durable commit per turn",
+    )
     for label in labels:
         seconds = median_of(
             lambda s=label: _wfkit.escalation(stores.make(s)), repeat=max(repeat, 5)
@@ -74,7 +106,7 @@ def run_wfkit(report: Report, sizes: dict[str, list[int]], repeat: int) -> None:
         report.add(
             "cold replay (activities)",
             n,
-            "wfkit memory",
+            REFERENCE,
             median_of(_wfkit.cold_replay, events, repeat=repeat),
             f"{len(events)} events",
         )
@@ -88,8 +120,8 @@ def run_dapr(report: Report, quick: bool, repeat: int) -> None:
             report.add(
                 "chain",
                 n,
-                "wfkit memory",
-                median_of(_wfkit.run_one, "memory", _wfkit.chain, n, repeat=repeat),
+                REFERENCE,
+                median_of(_wfkit.run_one, ":memory:", _wfkit.chain, n, repeat=repeat),
             )
         report.add(
             "chain",
@@ -150,7 +182,7 @@ def run_temporal(report: Report, quick: bool, repeat: int) -> None:
             report.add(
                 "cold replay (activities)",
                 n,
-                "wfkit memory",
+                REFERENCE,
                 median_of(_wfkit.cold_replay, events, repeat=repeat),
                 f"{len(events)} events",
             )
@@ -158,7 +190,7 @@ def run_temporal(report: Report, quick: bool, repeat: int) -> None:
         bench.close()
 
 
-def run_dbos(report: Report, quick: bool) -> None:
+def run_dbos(report: Report, quick: bool, sizes: dict[str, list[int]]) -> None:
     from . import _dbos
 
     n = 100 if quick else 1_000
@@ -168,6 +200,13 @@ def run_dbos(report: Report, quick: bool) -> None:
         )
         report.add(
             "fan-out/fan-in", n, "DBOS SQLite", _dbos.measure("fan", n, str(Path(tmp) / "b.sqlite"))
+        )
+        instances, steps = sizes["file chains"]
+        report.add(
+            f"{steps}-step chains on a file",
+            instances,
+            "DBOS SQLite",
+            _dbos.measure("chains", instances, str(Path(tmp) / "c.sqlite"), steps),
         )
 
 
@@ -183,6 +222,8 @@ def main() -> None:
         "chain": [100] if args.quick else [1_000, 10_000],
         "fan-out/fan-in": [100] if args.quick else [1_000, 10_000, 100_000],
         "timers": [100] if args.quick else [10_000],
+        "schedule": [1_000] if args.quick else [100_000],
+        "file chains": [20, 10] if args.quick else [1_000, 10],
         "replay": [100] if args.quick else [1_000, 33_334],
     }
     report = Report()
@@ -197,7 +238,7 @@ def main() -> None:
             if server_path():
                 run_temporal(report, args.quick, repeat)
         if _has("dbos"):
-            run_dbos(report, args.quick)
+            run_dbos(report, args.quick, sizes)
     print()
     print(render(report.rows))
     if args.json:

@@ -1,5 +1,6 @@
 """DBOS Transact on its default SQLite system database, run in a child process (DBOS is a
-process-wide singleton). ``python -m bench._dbos chain|fan N DBFILE`` prints seconds."""
+process-wide singleton). ``python -m bench._dbos chain|fan|chains N DBFILE [STEPS]`` prints
+seconds (``chains``: N workflows started together, each a chain of STEPS steps)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import sys
 import time
 
 
-def measure(kind: str, n: int, db_file: str) -> float:
-    """Seconds for one run of ``kind`` (``chain`` or ``fan``) of ``n`` no-op steps."""
+def measure(kind: str, n: int, db_file: str, steps: int = 0) -> float:
+    """Seconds for one run of ``kind`` (``chain`` or ``fan``) of ``n`` no-op steps, or
+    (``chains``) of ``n`` chains of ``steps`` steps started together."""
     out = subprocess.run(
-        [sys.executable, "-m", "bench._dbos", kind, str(n), db_file],
+        [sys.executable, "-m", "bench._dbos", kind, str(n), db_file, str(steps)],
         capture_output=True,
         text=True,
         check=True,
@@ -21,7 +23,7 @@ def measure(kind: str, n: int, db_file: str) -> float:
     return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
 
 
-def _main(kind: str, n: int, db_file: str) -> None:
+def _main(kind: str, n: int, db_file: str, steps: int) -> None:
     import logging
 
     from dbos import DBOS, DBOSConfig
@@ -53,12 +55,15 @@ def _main(kind: str, n: int, db_file: str) -> None:
     DBOS.launch()
     DBOS.register_queue("fan", worker_concurrency=8, polling_interval_sec=0.01)
     start = time.perf_counter()
-    result = (chain if kind == "chain" else fan)(n)
+    if kind == "chains":
+        handles = [DBOS.start_workflow(chain, steps) for _ in range(n)]
+        assert all(h.get_result() == steps for h in handles)
+    else:
+        assert (chain if kind == "chain" else fan)(n) == n
     seconds = time.perf_counter() - start
-    assert result == n
     print(json.dumps({"seconds": seconds}))
     DBOS.destroy()
 
 
 if __name__ == "__main__":
-    _main(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+    _main(sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))

@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import wfkit as wf
 from bench import _wfkit
 
-STORES = ["memory", "duckdb memory", "duckdb file"]
+#: ``default``: DuckDB in memory (what ``WorkflowRuntime()`` uses); ``file``: a DuckDB file
+STORES = ["memory", "default", "file"]
 
 
 def resume_time(directory: Path, steps: int) -> tuple[float, int]:
@@ -75,7 +76,7 @@ def main() -> None:
             for label in STORES:
                 seconds = _wfkit.run_one(stores.make(label), workflow, n)
                 results.setdefault((name, label), []).append(seconds)
-        seconds = _wfkit.run_one(stores.make("duckdb file"), _wfkit.chain, args.file_chain)
+        seconds = _wfkit.run_one(stores.make("file"), _wfkit.chain, args.file_chain)
         results.setdefault(("file chain", "duckdb file"), []).append(seconds)
     print(f"medians of {args.repeat} runs")
     for name, _, n in workloads:

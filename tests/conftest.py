@@ -1,9 +1,11 @@
 """Shared fixtures: a started runtime on a virtual clock that stands still between jumps
 (every timestamp is then a function of the test alone), with a store of its own, and a
-client for it."""
+client for it; Dapr's real engine (durabletask-go's sidecar) for the tests that compare
+with it."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -12,6 +14,7 @@ import pytest
 
 import wfkit as wf
 from wfkit import _apps
+from wfkit.interop.sidecar import BUILD_HINT, Sidecar, sidecar_path, start_sidecar
 
 START = datetime(2025, 1, 1)
 
@@ -42,3 +45,29 @@ def app_of_its_own(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("APP_ID", app_id)
     yield
     _apps._stores.pop(app_id, None)
+
+
+# --------------------------------------------------------------------------- Dapr's real engine
+def _engine_or_skip() -> None:
+    """Skip (or, where CI sets WFKIT_REQUIRE_SIDECAR, fail) when the engine is not built."""
+    if sidecar_path() is None:
+        reason = f"Dapr's workflow engine is not built: {BUILD_HINT}"
+        if os.environ.get("WFKIT_REQUIRE_SIDECAR"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def sidecar() -> Iterator[Sidecar]:
+    """One engine process for the session (tests use instance ids of their own)."""
+    _engine_or_skip()
+    with start_sidecar() as engine:
+        yield engine
+
+
+@pytest.fixture
+def fresh_sidecar() -> Iterator[Sidecar]:
+    """An engine process of the test's own, with an empty SQLite file."""
+    _engine_or_skip()
+    with start_sidecar() as engine:
+        yield engine

@@ -25,7 +25,7 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -66,6 +66,7 @@ from ._propagation import PropagatedHistory, PropagationScope
 from ._registry import Registered, Registry, VersionedWorkflow
 from ._state import InstanceRecord, WorkflowStatus
 from ._store import Batch, HistoryStore, StoredEvent
+from ._warm import WarmInstances
 from ._watchdog import Limits, Watchdog, where
 from ._workers import ActivityWorkers
 
@@ -171,6 +172,25 @@ def _apply_all(
         orchestration.fail(exc)
 
 
+_RECORD_FIELDS = tuple(f.name for f in fields(InstanceRecord))
+
+
+def _updated(record: InstanceRecord, changes: dict[str, Any]) -> InstanceRecord:
+    """``dataclasses.replace(record, **changes)`` at about half the cost (once per episode):
+    the frozen record is filled slot by slot rather than through keyword arguments."""
+    new = object.__new__(InstanceRecord)
+    for name in _RECORD_FIELDS:
+        object.__setattr__(new, name, changes[name] if name in changes else getattr(record, name))
+    return new
+
+
+@functools.cache
+def _activity_context_class() -> Any:
+    from ._runtime import WorkflowActivityContext  # the runtime imports the engine
+
+    return WorkflowActivityContext
+
+
 def _now_wall() -> float:
     return time.time()
 
@@ -185,6 +205,7 @@ class Engine:
         max_payload_bytes: int | None,
         max_workers: int | None = None,
         limits: Limits | None = None,
+        warm_instances: int | None = None,
         app_id: str = _apps.DEFAULT_APP_ID,
     ):
         self.app_id = app_id
@@ -217,6 +238,8 @@ class Engine:
         #: Instances that run code of their own instead of the registered workflow (forks)
         self._code: dict[str, Registered] = {}
         self._ready: dict[str, None] = {}
+        #: running instances whose executor is in memory (the others replay when needed)
+        self._warm = WarmInstances(warm_instances)
         self._timers: list[tuple[datetime, int, str, int, int]] = []
         self._timer_order = itertools.count()
         self._inflight = 0
@@ -227,6 +250,11 @@ class Engine:
         self._race_count = 0
         self._batch = Batch()
         self._dispatch: list[ActivityCall] = []
+        #: finished activity calls not yet delivered, and whether a thread is delivering
+        #: them (see ``_activities_done``); guarded by ``_arrival``
+        self._arrival = threading.Lock()
+        self._arrived: list[tuple[ActivityCall, Any, BaseException | None]] = []
+        self._delivering = False
         self._thread: threading.Thread | None = None
         self._workers: ActivityWorkers[ActivityCall] | None = None
         self._watchdog: Watchdog | None = None
@@ -361,6 +389,8 @@ class Engine:
         if self._active_turn is not None:
             return
         turn = self._active_turn = Turn(threading.current_thread(), self._guard)
+        if self._warm.evictions:  # some executors were dropped: rebuild those needed
+            self._warm_up([self._live[i] for i in self._ready if i in self._live])
         for instance_id in self._ready:
             live = self._live.get(instance_id)
             if live is not None and live.stuck is None:
@@ -370,6 +400,7 @@ class Engine:
                 ):
                     live.stale = False
                     live.orchestration = self._replayed(instance_id)
+                self._warm.ran(instance_id)
                 turn.steps.append(Step(live, live.added, not live.started, live.inbox))
                 live.started = True
                 live.inbox = []
@@ -401,6 +432,7 @@ class Engine:
             self._commit()
             for step in steps:  # what command waiters wait for (not on a refused write)
                 step.live.applied = step.added
+            self._evict_idle()
         finally:
             if self._ready:
                 self._wake.notify()
@@ -595,6 +627,33 @@ class Engine:
         finally:  # recorded once warned (even when warnings are errors)
             self._problem(message)
 
+    def _warm_up(self, lives: list[Live]) -> None:
+        """Rebuild the executors of evicted instances among ``lives`` by replaying their
+        histories, read from the store together."""
+        cold = [live for live in lives if live.started and live.orchestration is None]
+        if not cold:
+            return
+        histories = self.store.histories([live.record.instance_id for live in cold])
+        for live in cold:
+            instance_id = live.record.instance_id
+            history = [stored.event for stored in histories[instance_id]]
+            orchestration = self._new_orchestration(instance_id)
+            _apply_all(orchestration, history, replaying=True)
+            live.orchestration = orchestration
+            self._warm.ran(instance_id)
+
+    def _evict_idle(self) -> None:
+        """Drop the executors of the least recently run instances beyond the warm limit
+        (after the commit: their histories are in the store to replay from)."""
+        for instance_id in self._warm.over_limit(self._busy):
+            self._live[instance_id].orchestration = None
+
+    def _busy(self, instance_id: str) -> bool:
+        live = self._live.get(instance_id)
+        return (
+            live is None or bool(live.inbox) or instance_id in self._ready or live.stuck is not None
+        )
+
     def _replayed(self, instance_id: str) -> Orchestration:
         """A new executor for a running instance, with its history replayed (cold path):
         the code now registered takes over, and a change it cannot replay fails the
@@ -628,9 +687,13 @@ class Engine:
         live.history_len = base + len(events)
 
     def _update(self, live: Live, now: datetime, **changes: Any) -> None:
-        if changes.get("status", live.record.status) is not live.record.status:
+        record = live.record
+        if changes.get("status", record.status) is not record.status:
             self._status_changed = True
-        live.record = replace(live.record, last_updated_at=now, **changes)
+        changes["last_updated_at"] = now
+        if not all(getattr(record, name) == value for name, value in changes.items()):
+            live.record = _updated(record, changes)
+        # put even when unchanged: observers take a record in the batch as progress
         self._put(live.record)
 
     def _put(self, record: InstanceRecord) -> None:
@@ -740,6 +803,7 @@ class Engine:
         live.history_len = 0
         live.started = False
         live.orchestration = None
+        self._warm.forget(instance_id)
         live.children.clear()
         live.inbox = [
             EventRaised(timestamp=now, event_name=name, input=_serde.encode(value))
@@ -765,6 +829,7 @@ class Engine:
             else live.record.custom_status,
         )
         del self._live[instance_id]
+        self._warm.forget(instance_id)
         self._ready.pop(instance_id, None)
         if status is WorkflowStatus.TERMINATED and recursive:
             for child_id in live.children:
@@ -903,7 +968,7 @@ class Engine:
             if batch:
                 for subscriber in self._subscribers:
                     subscriber(batch)
-        if self.running and self._dispatch:
+        if self._dispatch and self.running:
             dispatch, self._dispatch = self._dispatch, []
             self._submit(dispatch)
 
@@ -1129,10 +1194,8 @@ class Engine:
             self._workers.submit(sync)
 
     def _activity_context(self, call: ActivityCall) -> Any:
-        from ._runtime import WorkflowActivityContext
-
         d = call.decision
-        return WorkflowActivityContext(
+        return _activity_context_class()(
             call.instance_id, d.task_id, d.task_execution_id, propagated=call.propagated
         )
 
@@ -1187,7 +1250,12 @@ class Engine:
     ) -> None:
         """Deliver finished activity calls: (call, encoded result, error). With ``run_turn``
         (an activity worker), run the turn they make ready here instead of waking the engine.
-        Calls run here for another app's instances go back to its engine."""
+        Calls run here for another app's instances go back to its engine.
+
+        One thread delivers at a time; results that arrive meanwhile (while it waits for
+        the lock, or runs a turn and its store commit, durable on a file) are left for it,
+        and the thread that brought them goes back to its work. The deliverer takes them
+        all at once: one turn and one commit serve them all (a group commit)."""
         foreign = [d for d in done if d[0].origin not in (None, self)]
         if foreign:
             with self._lock:
@@ -1199,28 +1267,45 @@ class Engine:
             done = [d for d in done if d[0].origin in (None, self)]
             if not done:
                 return
-        with self._lock:
-            self._inflight -= len(done)
-            now = self.clock.now()
-            for call, encoded, error in done:
-                live = self._live.get(call.instance_id)
-                if live is None or live.generation != call.generation:
-                    continue  # the instance finished or started over meanwhile
-                task_id = call.decision.task_id
-                event: HistoryEvent
-                if error is None:
-                    event = TaskCompleted(timestamp=now, task_scheduled_id=task_id, result=encoded)
-                else:
-                    event = TaskFailed(
-                        timestamp=now, task_scheduled_id=task_id, failure=FailureDetails.of(error)
-                    )
-                self._deliver(live, event)
-            if run_turn and self._ready and self.running:
-                self._run_ready()
-            if self._ready or not self._inflight:  # the engine thread has work, or timers
-                self._wake.notify()
-            if not self._inflight:
-                self._changed.notify_all()
+        with self._arrival:
+            self._arrived.extend(done)
+            if self._delivering:
+                return
+            self._delivering = True
+        while True:
+            with self._lock:
+                with self._arrival:
+                    done = self._arrived
+                    self._arrived = []
+                    if not done:
+                        self._delivering = False
+                        return
+                self._deliver_results(done, run_turn=run_turn)
+
+    def _deliver_results(
+        self, done: list[tuple[ActivityCall, Any, BaseException | None]], *, run_turn: bool
+    ) -> None:
+        self._inflight -= len(done)
+        now = self.clock.now()
+        for call, encoded, error in done:
+            live = self._live.get(call.instance_id)
+            if live is None or live.generation != call.generation:
+                continue  # the instance finished or started over meanwhile
+            task_id = call.decision.task_id
+            event: HistoryEvent
+            if error is None:
+                event = TaskCompleted(timestamp=now, task_scheduled_id=task_id, result=encoded)
+            else:
+                event = TaskFailed(
+                    timestamp=now, task_scheduled_id=task_id, failure=FailureDetails.of(error)
+                )
+            self._deliver(live, event)
+        if run_turn and self._ready and self.running:
+            self._run_ready()
+        if self._ready or not self._inflight:  # the engine thread has work, or timers
+            self._wake.notify()
+        if not self._inflight:
+            self._changed.notify_all()
 
     # ------------------------------------------------------------------ observers
     def subscribe(self, callback: Callable[[Batch], None]) -> Callable[[], None]:
@@ -1245,7 +1330,10 @@ class Engine:
         yielded); None before its first episode and once it has finished."""
         with self._lock:
             live = self._live.get(instance_id)
-            return live.orchestration if live is not None else None
+            if live is None:
+                return None
+            self._warm_up([live])
+            return live.orchestration
 
     def code_epoch(self, instance_id: str) -> int:
         """Odd while the instance's workflow code runs; it changes with every episode.
@@ -1256,10 +1344,8 @@ class Engine:
 
     def waiting_for_events(self, instance_id: str) -> list[str]:
         """Names of the external events a live instance is waiting for now."""
-        with self._lock:
-            live = self._live.get(instance_id)
-            orchestration = live.orchestration if live is not None else None
-            return orchestration.waiting_for_events if orchestration is not None else []
+        orchestration = self.orchestration(instance_id)
+        return orchestration.waiting_for_events if orchestration is not None else []
 
     # ------------------------------------------------------------------ client commands
     def running_instances(self, workflow_name: str) -> list[str]:
@@ -1510,6 +1596,7 @@ class Engine:
         _apply_all(orchestration, history, replaying=True)
         live.started = True
         live.orchestration = orchestration
+        self._warm.ran(record.instance_id)
         open_calls: dict[int, HistoryEvent] = {}
         for event in history:
             if event.is_scheduling:

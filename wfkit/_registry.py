@@ -25,21 +25,20 @@ class Registered:
     fn: Callable[..., Any]
     takes_input: bool
     input_class: Any
+    #: ``async def`` (run on the event loop rather than a worker thread); asked per call
+    is_async: bool = field(init=False)
+    #: A workflow function that is not itself a generator function returns the generator
+    #: of code it picks when called; Dapr calls it again at every event (asked per event).
+    delegates: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_async", inspect.iscoroutinefunction(self.fn))
+        object.__setattr__(self, "delegates", not inspect.isgeneratorfunction(self.fn))
 
     @classmethod
     def of(cls, fn: Callable[..., Any], name: str) -> Registered:
         takes_input, input_class = _serde.resolve_input(fn)
         return cls(name, fn, takes_input, input_class)
-
-    @property
-    def is_async(self) -> bool:
-        return inspect.iscoroutinefunction(self.fn)
-
-    @property
-    def delegates(self) -> bool:
-        """A workflow function that is not itself a generator function returns the
-        generator of code it picks when called; Dapr calls it again at every event."""
-        return not inspect.isgeneratorfunction(self.fn)
 
     def invoke(self, ctx: Any, encoded_input: str | None) -> Any:
         if not self.takes_input:

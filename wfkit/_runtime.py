@@ -117,6 +117,11 @@ class WorkflowRuntime:
         stalled_activity_seconds: an activity running this long is reported (None: never).
         shutdown_seconds: ``shutdown()`` returns after at most this long; code still
             running then is left behind and runs again at the next start.
+
+    Of Dapr's arguments, ``history_cache_max_instances`` has its meaning here too: how many
+    running instances keep their executor in memory between events (default 100,000). The
+    least recently run idle ones beyond it are evicted and replay their history from the
+    store when their next event arrives, which the workflow cannot tell.
     """
 
     def __init__(
@@ -167,6 +172,7 @@ class WorkflowRuntime:
             max_payload_bytes=max_payload_bytes,
             max_workers=maximum_thread_pool_workers,
             limits=limits,
+            warm_instances=history_cache_max_instances,
             app_id=self._app_id,
         )
         if earlier is not None:

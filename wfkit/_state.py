@@ -16,6 +16,7 @@ from ._history import (
     HistoryEvent,
     TaskCompleted,
     TaskFailed,
+    TimerCreated,
 )
 
 
@@ -214,7 +215,9 @@ class WorkflowHistoryEvent:
             event_id=event.event_id,
             timestamp=event.timestamp,
             event_type=WorkflowHistoryEventType.of(event),
-            name=event.name,
+            # Dapr's SDK sends no name with a timer (an event wait's timer keeps the
+            # event's name in its origin), so Dapr's engine reports none
+            name=None if isinstance(event, TimerCreated) else event.name,
             task_scheduled_id=scheduled,
             failure_details=getattr(event, "failure", None),
         )

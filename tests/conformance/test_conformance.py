@@ -338,8 +338,8 @@ def on_wfkit_engine(scenario: Scenario) -> Played:
     return play(Sidecar(WfkitEngine(WORKFLOWS, ACTIVITIES), START), scenario)
 
 
-def on_wfkit_runtime(scenario: Scenario) -> tuple[Played, RuntimeTarget]:
-    target = RuntimeTarget(WORKFLOWS, ACTIVITIES, START)
+def on_wfkit_runtime(scenario: Scenario, warm: int | None = None) -> tuple[Played, RuntimeTarget]:
+    target = RuntimeTarget(WORKFLOWS, ACTIVITIES, START, warm=warm)
     try:
         return play(target, scenario), target
     finally:
@@ -426,6 +426,22 @@ def test_same_behaviour_as_dapr(scenario: Scenario) -> None:
         assert summaries(engine_snap) == summaries(dapr_snap)
         assert summaries(runtime_snap) == summaries(dapr_snap)
     check_cold_replays(target, runtime.reports)
+
+
+@pytest.mark.parametrize("warm", [1, 0])
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
+def test_evicted_instances_behave_as_warm_ones(scenario: Scenario, warm: int) -> None:
+    # Instances beyond the warm limit drop their executor and replay their history when
+    # their next event arrives; nothing of it shows. With 1 the multi-instance scenarios
+    # evict; with 0 every instance replays at every event.
+    warm_run, _ = on_wfkit_runtime(scenario)
+    cold_run, target = on_wfkit_runtime(scenario, warm=warm)
+    assert summaries(cold_run.reports) == summaries(warm_run.reports)
+    for cold_snap, warm_snap in zip(cold_run.snapshots, warm_run.snapshots, strict=True):
+        assert summaries(cold_snap) == summaries(warm_snap)
+    check_cold_replays(target, cold_run.reports)
+    if warm == 0 and len(target.history(ROOT)) > 4:  # more than one episode
+        assert target.wfr._engine._warm.evictions > 0
 
 
 # --------------------------------------------------------------------------- spot checks

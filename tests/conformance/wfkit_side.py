@@ -40,12 +40,16 @@ class RuntimeTarget:
         start: datetime,
         *,
         store: Any = ":memory:",
+        warm: int | None = None,
     ):
         self.wfr = wfkit.WorkflowRuntime(
             clock=wfkit.VirtualClock(start, auto_skip=False, flow=False),
             maximum_thread_pool_workers=1,
             store=store,
+            history_cache_max_instances=max(warm, 1) if warm is not None else None,
         )
+        if warm == 0:  # below what a user can ask for: every idle executor goes, every turn
+            self.wfr._engine._warm.limit = 0
         for fn in workflows:
             self.wfr.register_workflow(fn)
         for fn in activities:

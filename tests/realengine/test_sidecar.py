@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wfkit.interop.sidecar import Sidecar
+from wfkit.interop.sidecar import Sidecar, SidecarUnavailableError, start_sidecar
 
 wf = pytest.importorskip("dapr.ext.workflow")
 
@@ -31,3 +31,18 @@ def test_dapr_sdk_runs_a_workflow_on_the_engine(sidecar: Sidecar) -> None:
         assert state.serialized_output == "41"
     finally:
         runtime.shutdown()
+
+
+def test_a_port_taken_by_another_engine_is_a_clear_error(sidecar: Sidecar) -> None:
+    with pytest.raises(SidecarUnavailableError, match="address already in use"):
+        start_sidecar(port=sidecar.port)
+    assert sidecar.running()
+
+
+def test_the_engine_stops_and_cleans_up(fresh_sidecar: Sidecar) -> None:
+    engine = fresh_sidecar
+    folder = engine.db.parent
+    assert engine.running() and folder.exists()
+    engine.stop()
+    assert not engine.running()
+    assert not folder.exists()

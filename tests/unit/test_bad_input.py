@@ -253,3 +253,14 @@ def test_bad_schedule_arguments(wfr, client, busy):
     with pytest.raises(ValueError, match="cannot tell the name"):
         client.schedule_new_workflow(lambda ctx: None)
     unchanged(wfr, client, busy)
+
+
+@pytest.mark.parametrize("limit", [-1, 2.5, "many", True])
+def test_a_warm_instance_limit_that_is_not_a_count(limit):
+    with pytest.raises(ValueError, match="history_cache_max_instances must be a whole number"):
+        wf.WorkflowRuntime(history_cache_max_instances=limit)
+
+
+def test_a_warm_instance_limit_of_zero_means_the_default_as_on_dapr():
+    wfr = wf.WorkflowRuntime(store="memory", history_cache_max_instances=0)
+    assert wfr._engine._warm.limit == 100_000

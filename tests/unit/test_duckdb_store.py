@@ -673,6 +673,33 @@ def test_recent_histories_read_the_same_as_rows_and_stay_bounded(monkeypatch):
     wfr.shutdown()
 
 
+@pytest.mark.parametrize("flush_rows", [5, 1_000_000])
+def test_an_in_memory_store_answers_records_before_writing_and_sql_sees_everything(
+    monkeypatch, flush_rows
+):
+    # Write-behind: records come from memory while batches wait; a write every few rows
+    # (a small bound) and one held until the first SQL read (a large one) read alike.
+    monkeypatch.setattr(duckdb_store, "FLUSH_ROWS", flush_rows)
+    store = DuckDBStore()
+    store.commit(Batch(records={"a": record("a"), "b": record("b")}, events=events("a", 3)))
+    store.commit(Batch(records={"a": record("a", status=WorkflowStatus.COMPLETED)}))
+    store.commit(Batch(purges={"b"}))
+    store.commit(Batch(records={"c": record("c", created_at=T0 + timedelta(days=1))}))
+    assert store.record("a") == record("a", status=WorkflowStatus.COMPLETED)
+    assert store.record("b") is None
+    assert store.record("c").created_at == T0 + timedelta(days=1)  # type: ignore[union-attr]
+    frame = store.sql("SELECT instance_id, status, created_at FROM instances ORDER BY ordinal")
+    assert frame.values.tolist() == [
+        ["a", "COMPLETED", T0],
+        ["c", "RUNNING", T0 + timedelta(days=1)],
+    ]
+    assert [s.seq for s in store.history("a")] == [0, 1, 2]
+    assert store.sql("SELECT count(*) AS n, min(ts) AS ts FROM history").values.tolist() == [
+        [3, T0]
+    ]
+    assert [r.instance_id for r in store.records()] == ["a", "c"]
+
+
 # --------------------------------------------------------------------------- untrusted files
 SECRET = "wfkit-secret-7f3a9c"
 

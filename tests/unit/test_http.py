@@ -180,6 +180,9 @@ def test_polls_never_move_time_and_a_long_poll_fast_forwards(wfr, server):
     for _ in range(5):
         status, _h, state = call("GET", f"{base}/order-1")
         assert state["runtimeStatus"] == "RUNNING"
+        # nor do the routes behind the command line's list and history
+        assert call("GET", f"{server.url}/wfkit/v1/instances")[0] == 200
+        assert call("GET", f"{server.url}/wfkit/v1/instances/order-1/history")[0] == 200
     assert wfr.clock.now() == START
     # a long poll (wfkit's ?wait=) is a wait: auto-skip fires the timer
     status, _h, state = call("GET", f"{base}/order-1?wait=5")

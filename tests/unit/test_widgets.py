@@ -415,7 +415,7 @@ def test_large_group_counts_follow_retries_live(manual: wf.WorkflowRuntime) -> N
     graph = GraphWidget(manual, "rr")
 
     def group() -> dict[str, Any]:
-        return graph.graph.get("groups", [{}])[0]
+        return (graph.graph.get("groups") or [{}])[0]  # none until the live graph catches up
 
     def settled(counts: dict[str, int]) -> None:
         until(lambda: group().get("counts") == counts)

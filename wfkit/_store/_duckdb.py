@@ -10,8 +10,10 @@ moved, in one transaction.
   commits one batch per turn (every instance that was ready at once) before it dispatches
   a side effect, so what a user or an activity sees is on disk.
 * An in-memory store has nothing to lose to a crash, so it validates each batch at once
-  (a bad batch is refused whole) and writes batches to DuckDB in groups: before any read,
-  and whenever enough rows are waiting. Reads therefore always see every committed batch.
+  (a bad batch is refused whole) and writes batches to DuckDB in groups, off the engine's
+  path: when SQL or a DataFrame is asked for, and whenever many rows are waiting. Instance
+  records and recent histories are answered from memory; every read sees every committed
+  batch.
 
 Only one process may have a store file open for writing. Opening it read-only while
 another process writes reads a snapshot (a copy of the file taken when it is opened).
@@ -30,7 +32,7 @@ import uuid
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +41,7 @@ from .._gc import gc_paused
 from .._state import InstanceRecord
 from ._base import Batch, StoredEvent, check_batch
 from ._duckdb_file import CONFIG, check_is_duckdb, check_layout, first_line, open_error
+from ._pending import PendingWrites
 from ._rows import (
     HISTORY_COLUMNS,
     INSTANCE_COLUMNS,
@@ -59,8 +62,9 @@ APPLICATION = "wfkit"
 
 #: Up to this many rows go in one multi-row VALUES statement; more come from a DataFrame.
 SMALL = 8
-#: In-memory stores write their waiting batches once this many rows are waiting.
-FLUSH_ROWS = 50_000
+#: In-memory stores write their waiting batches once this many rows are waiting (a run of
+#: a few hundred thousand events never waits for DuckDB; memory stays bounded beyond).
+FLUSH_ROWS = 400_000
 #: Events of the histories committed last that stay in memory, so that reading them back
 #: in this process (a time-travel cursor, a widget) skips decoding rows.
 RECENT_EVENTS = 200_000
@@ -194,11 +198,16 @@ _SCHEMA = [
 ]
 
 _HISTORY_SELECT = (
-    "SELECT instance_id, seq, event_id, kind, name, ts, make_timestamp(wall_ts), "
+    "SELECT instance_id, seq, event_id, kind, name, make_timestamp(ts), make_timestamp(wall_ts), "
     "nullif(task_id, -1), payload, failure, fields"
+)
+_INSTANCE_FRAME_SELECT = "SELECT " + ", ".join(
+    f"make_timestamp({c})" if c in ("created_at", "last_updated_at") else c
+    for c in (*INSTANCE_COLUMNS, "ordinal")
 )
 _EVENT_PLACEHOLDERS = "(" + ", ".join(["?"] * len(HISTORY_COLUMNS)) + ")"
 _EPOCH = datetime(1970, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
 _TERMINAL = ("COMPLETED", "FAILED", "TERMINATED")
 _RECORD_PLACEHOLDERS = "(" + ", ".join(["?"] * (len(INSTANCE_COLUMNS) + 1)) + ")"
 _EVENT_COLUMNS = "kind, ts, task_id, name, payload, failure, fields"
@@ -244,8 +253,7 @@ class DuckDBStore:
         # closing any descriptor of a file releases all of the process's locks on it,
         # DuckDB's included.
         self._fd: int | None = None
-        self._pending: list[tuple[Batch, dict[str, int]]] = []
-        self._pending_rows = 0
+        self._pending = PendingWrites()  # accepted, not yet written (in-memory stores)
         self._lengths: dict[str, int] = {}  # history length per instance (committed batches)
         self._order: dict[str, int] = {}  # creation ordinal per instance (committed batches)
         self._next_order = 0
@@ -417,8 +425,7 @@ class DuckDBStore:
         """Read what validating and numbering new batches needs."""
         con = self._con
         assert con is not None
-        self._pending = []
-        self._pending_rows = 0
+        self._pending = PendingWrites()
         self._lengths = dict(
             con.execute(
                 "SELECT instance_id, max(seq)::INTEGER + 1 FROM history GROUP BY instance_id"
@@ -453,10 +460,11 @@ class DuckDBStore:
                     next_order += 1
                 ordinals[instance_id] = ordinal
             if self.path is not None:
-                self._write([(batch, ordinals)])
+                single = PendingWrites()
+                single.add(batch, ordinals)
+                self._write(single)
             else:
-                self._pending.append((batch, ordinals))
-                self._pending_rows += len(batch.events) + len(batch.records) + 1
+                self._pending.add(batch, ordinals)
             # the batch is accepted: bring the bookkeeping up to date
             for instance_id in purged:
                 self._order.pop(instance_id, None)
@@ -470,28 +478,30 @@ class DuckDBStore:
             if batch.clock_time is not None:
                 self._clock = batch.clock_time
             self._remember(batch)
-            if self._pending_rows >= FLUSH_ROWS:
+            if self._pending.rows >= FLUSH_ROWS:
                 self._flush()
 
     def _remember(self, batch: Batch) -> None:
         """Keep an accepted batch's events in the recent histories (lock held)."""
         recent = self._recent
-        for instance_id in batch.purges | batch.resets:
-            self._recent_events -= len(recent.pop(instance_id, ()))
-        for instance_id in batch.resets:
-            recent[instance_id] = []
-        touched: set[str] = set()
+        if batch.purges or batch.resets:
+            for instance_id in batch.purges | batch.resets:
+                self._recent_events -= len(recent.pop(instance_id, ()))
+            for instance_id in batch.resets:
+                recent[instance_id] = []
+        last = None
         for stored in batch.events:
-            events = recent.get(stored.instance_id)
+            instance_id = stored.instance_id
+            events = recent.get(instance_id)
             if events is None:
                 if stored.seq != 0:
                     continue  # its history began before this store was opened, or was evicted
-                events = recent[stored.instance_id] = []
+                events = recent[instance_id] = []
             events.append(stored)
-            touched.add(stored.instance_id)
-        self._recent_events += sum(1 for s in batch.events if s.instance_id in touched)
-        for instance_id in touched:
-            recent.move_to_end(instance_id)
+            self._recent_events += 1
+            if instance_id != last:
+                recent.move_to_end(instance_id)
+                last = instance_id
         while self._recent_events > RECENT_EVENTS and recent:
             self._recent_events -= len(recent.popitem(last=False)[1])
 
@@ -499,34 +509,28 @@ class DuckDBStore:
         """Write the batches an in-memory store holds back (lock held)."""
         if self._pending:
             self._write(self._pending)
-            self._pending = []
-            self._pending_rows = 0
+            self._pending = PendingWrites()
 
-    def _write(self, items: list[tuple[Batch, dict[str, int]]]) -> None:
-        """Write ``items`` (batches, in order) in one transaction; on error, roll back."""
-        purged: set[str] = set()
-        dropped: set[str] = set()  # instances whose stored history is deleted
-        records: dict[str, tuple[Any, ...]] = {}
+    def _write(self, pending: PendingWrites) -> None:
+        """Write ``pending`` in one transaction; on error, roll back."""
+        with gc_paused():  # a bulk write builds a row per event, all kept until written
+            self._write_rows(pending)
+
+    def _write_rows(self, pending: PendingWrites) -> None:
+        purged = pending.purged
+        dropped = pending.dropped
+        records = {
+            instance_id: (*record_row(record), ordinal)
+            for instance_id, (record, ordinal) in pending.records.items()
+        }
+        # each instance's events together: the table is read an instance at a time
         events: dict[str, list[StoredEvent]] = {}
-        clock: datetime | None = None
-        for batch, ordinals in items:
-            for instance_id in batch.purges:
-                purged.add(instance_id)
-                dropped.add(instance_id)
-                records.pop(instance_id, None)
-                events.pop(instance_id, None)
-            for instance_id in batch.resets:
-                dropped.add(instance_id)
-                events.pop(instance_id, None)
-            for instance_id, record in batch.records.items():
-                records[instance_id] = (*record_row(record), ordinals[instance_id])
-            for stored in batch.events:
-                stream = events.get(stored.instance_id)
-                if stream is None:
-                    stream = events[stored.instance_id] = []
-                stream.append(stored)
-            if batch.clock_time is not None:
-                clock = batch.clock_time
+        for stored in pending.live_events():
+            stream = events.get(stored.instance_id)
+            if stream is None:
+                stream = events[stored.instance_id] = []
+            stream.append(stored)
+        clock = pending.clock
         statements: list[tuple[str, Any]] = []
         if dropped:
             statements.append(
@@ -601,7 +605,8 @@ class DuckDBStore:
 
     def _upsert(self, rows: dict[str, tuple[Any, ...]], purged: set[str]) -> tuple[str, Any]:
         """One statement writing instance rows: an UPDATE of what changed for one instance,
-        else an INSERT OR REPLACE of them all."""
+        an INSERT of new ones, else an INSERT OR REPLACE of them all (twice an INSERT's
+        cost, for the key lookups)."""
         if len(rows) == 1:
             ((instance_id, row),) = rows.items()
             if instance_id in self._in_db and instance_id not in purged:
@@ -616,14 +621,16 @@ class DuckDBStore:
                     f"UPDATE instances SET {assignments} WHERE instance_id = ?",
                     [*(row[i] for i in columns), instance_id],
                 )
+        in_db = self._in_db
+        new = all(i not in in_db or i in purged for i in rows)  # purged rows are deleted first
+        insert = "INSERT INTO" if new else "INSERT OR REPLACE INTO"
         if len(rows) <= SMALL:
             return (
-                "INSERT OR REPLACE INTO instances VALUES "
-                + ", ".join([_RECORD_PLACEHOLDERS] * len(rows)),
+                f"{insert} instances VALUES " + ", ".join([_RECORD_PLACEHOLDERS] * len(rows)),
                 [value for row in rows.values() for value in row],
             )
         return (
-            "INSERT OR REPLACE INTO instances SELECT * FROM frame",
+            f"{insert} instances {_INSTANCE_FRAME_SELECT} FROM frame",
             _frame([*INSTANCE_COLUMNS, "ordinal"], list(zip(*rows.values(), strict=True))),
         )
 
@@ -641,6 +648,8 @@ class DuckDBStore:
 
     def record(self, instance_id: str) -> InstanceRecord | None:
         with self._lock, self._guard():
+            if self._pending.knows(instance_id):
+                return self._pending.record(instance_id)
             row = (
                 self._read()
                 .execute(_INSTANCE_SELECT + " WHERE instance_id = ?", [instance_id])
@@ -714,18 +723,19 @@ class DuckDBStore:
 
     # ------------------------------------------------------------------ closing
     def close(self) -> None:
-        """Write what is held back; a file store also closes the file (releasing it for
-        other processes) and reopens it on its next use. An in-memory store stays as is."""
+        """A file store closes the file (releasing it for other processes) and reopens it
+        on its next use. An in-memory store stays as is."""
         self._close(final=False)
 
     def _close(self, *, final: bool) -> None:
         with self._lock:
             if self._con is None:
                 return
-            with contextlib.suppress(Exception):
-                self._flush()
             if self.path is None and not final:
-                return
+                return  # in memory: what waits is written when (if ever) it is read
+            if self.path is not None:
+                with contextlib.suppress(Exception):
+                    self._flush()
             self._final = final
             con, self._con = self._con, None
             _open_stores.discard(self)
@@ -894,18 +904,33 @@ def _insert_events(events: list[StoredEvent]) -> tuple[str, Any]:
 def _frame(names: list[str], columns: list[tuple[Any, ...]]) -> dict[str, Any]:
     """Columns for DuckDB to scan in bulk (a dict of NumPy arrays: DuckDB reads it as it
     reads a DataFrame, without importing pandas). Text and nullable columns stay Python
-    objects (None is NULL, never NaN); timestamps become datetime64."""
+    objects (None is NULL, never NaN); timestamps become integer microseconds (the SQL
+    makes them timestamps again: a tenth of the cost of NumPy converting datetimes)."""
     import numpy
 
     data: dict[str, Any] = {}
     for name, values in zip(names, columns, strict=True):
         if name in ("ts", "created_at", "last_updated_at"):
-            data[name] = numpy.array(values, dtype="datetime64[us]")
+            data[name] = numpy.array(_micros(values), dtype=numpy.int64)
         elif name in ("seq", "event_id", "wall_ts", "task_id", "ordinal"):
             data[name] = numpy.array(values, dtype=numpy.int64)
         else:
             data[name] = numpy.array(values, dtype=object)
     return data
+
+
+def _micros(times: Iterable[datetime]) -> list[int]:
+    """Naive UTC datetimes as microseconds since the epoch. Events of one turn share their
+    timestamp, so each distinct one is converted once."""
+    seen: dict[datetime, int] = {}
+    out = []
+    for when in times:
+        micros = seen.get(when)
+        if micros is None:
+            naive = when if when.tzinfo is None else when.astimezone(UTC).replace(tzinfo=None)
+            micros = seen[when] = (naive - _EPOCH) // _MICROSECOND
+        out.append(micros)
+    return out
 
 
 __all__ = ["SCHEMA_VERSION", "DuckDBStore"]

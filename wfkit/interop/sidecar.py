@@ -9,7 +9,6 @@ given), so nothing outside this machine can reach it.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import subprocess
@@ -21,7 +20,10 @@ from pathlib import Path
 from .._errors import WfkitError
 
 SIDECAR_VERSION = "v0.14.0"
-BUILD_HINT = "run `make sidecar` (needs a Go toolchain) or set WFKIT_SIDECAR to a binary"
+BUILD_HINT = (
+    "install Go (https://go.dev/dl/) and run `make sidecar`, which builds it once into "
+    "~/.cache/wfkit, or set WFKIT_SIDECAR to a durabletask-go sidecar binary"
+)
 
 
 class SidecarUnavailableError(WfkitError):
@@ -90,14 +92,35 @@ class Sidecar:
 def start_sidecar(
     *, port: int | None = None, db: str | os.PathLike[str] | None = None, timeout: float = 20.0
 ) -> Sidecar:
-    """Start the engine on 127.0.0.1 and return once it accepts connections."""
+    """Start the engine on 127.0.0.1 and return once it accepts connections.
+
+    Without a ``port``, a free one is picked; should another process take it before the
+    engine binds it, the engine is started again on another one.
+    """
     binary = sidecar_path()
     if binary is None or not binary.exists():
         raise SidecarUnavailableError(f"Dapr's workflow engine is not built here: {BUILD_HINT}")
+    for attempt in range(3):
+        try:
+            return _start(binary, port or free_port(), db, timeout)
+        except SidecarUnavailableError as error:
+            if port is not None or "address already in use" not in str(error) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), 0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _start(binary: Path, port: int, db: str | os.PathLike[str] | None, timeout: float) -> Sidecar:
     tmp = tempfile.TemporaryDirectory(prefix="wfkit-sidecar-")
     db_path = Path(db) if db is not None else Path(tmp.name) / "engine.sqlite"
     log = Path(tmp.name) / "engine.log"
-    port = port or free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
             [str(binary), "--host", "127.0.0.1", "--port", str(port), "--db", str(db_path)],
@@ -106,13 +129,16 @@ def start_sidecar(
             stdin=subprocess.DEVNULL,
         )
     sidecar = Sidecar(process, port, db_path, log, tmp)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not sidecar.running():
-            text = log.read_text(errors="replace")[-2000:]
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        text = log.read_text(errors="replace")
+        if not sidecar.running() or "address already in use" in text:
             sidecar.stop()
-            raise SidecarUnavailableError(f"the engine exited at start: {text}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            raise SidecarUnavailableError(f"the engine exited at start: {text[-2000:]}")
+        # a port that answers may be another process's: trust it once the engine says it
+        # listens (durabletask-go does), or has stayed up for a second
+        says = "server listening" in text or time.monotonic() - started > 1
+        if says and _answers(port):
             return sidecar
         time.sleep(0.05)
     sidecar.stop()
