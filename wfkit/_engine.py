@@ -521,6 +521,10 @@ class Engine:
             self._changed.notify_all()
         if restart and turn.thread is self._thread and not self._stopping:
             self._start_thread()
+        with self._arrival:  # if it was delivering activity results, another one takes over
+            self._delivering, arrived, self._arrived = False, self._arrived, []
+        if arrived:
+            self._deliver_results(arrived, run_turn=False)
         with contextlib.suppress(StoreError):  # recorded: write_error, problems
             self._settle(finished, self.clock.now())
         self._wake.notify()
