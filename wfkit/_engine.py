@@ -164,10 +164,12 @@ def _apply_all(
     """Apply events to an executor; a BaseException from the workflow code (SystemExit,
     KeyboardInterrupt, GeneratorExit) fails the instance, never the thread running it."""
     try:
-        for position, event in enumerate(events):
-            orchestration.apply(
-                event, replaying=replaying, position=position if replaying else None
-            )
+        if replaying:
+            for position, event in enumerate(events):
+                orchestration.apply(event, replaying=True, position=position)
+        else:
+            for event in events:
+                orchestration.apply(event, replaying=False)
     except BaseException as exc:  # user code must not end the engine
         orchestration.fail(exc)
 

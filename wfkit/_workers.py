@@ -90,16 +90,18 @@ class ActivityWorkers(Generic[Call]):
                 if call is not None:
                     self._running[me] = call
             if out:
-                self._deliver(out)
+                self._deliver(out)  # may queue the next call of a chain (taken just below)
             if call is None:
                 with cond:
-                    self._idle += 1
-                    while not queue and not self._stopping:
-                        cond.wait()
-                    self._idle -= 1
+                    if not queue and not self._stopping:
+                        self._idle += 1
+                        while not queue and not self._stopping:
+                            cond.wait()
+                        self._idle -= 1
                     if self._stopping:
                         return
-                continue
+                    call = queue.popleft()
+                    self._running[me] = call
             result = self._run(call)
 
     def _flush(self) -> None:
