@@ -158,6 +158,18 @@ class Turn:
         self.step_started = 0.0
 
 
+def _execution_started(live: Live, now: datetime) -> ExecutionStarted:
+    record = live.record
+    return ExecutionStarted(
+        timestamp=now,
+        workflow_name=record.name,
+        input=record.input,
+        parent_instance_id=record.parent_instance_id,
+        parent_task_id=record.parent_task_id,
+        propagated=live.propagated,
+    )
+
+
 def _apply_all(
     orchestration: Orchestration, events: list[HistoryEvent], *, replaying: bool
 ) -> None:
@@ -447,18 +459,8 @@ class Engine:
         live = step.live
         events: list[HistoryEvent] = [WorkflowStarted(timestamp=now)]
         if step.starting:
-            record = live.record
-            live.orchestration = self._new_orchestration(record.instance_id)
-            events.append(
-                ExecutionStarted(
-                    timestamp=now,
-                    workflow_name=record.name,
-                    input=record.input,
-                    parent_instance_id=record.parent_instance_id,
-                    parent_task_id=record.parent_task_id,
-                    propagated=live.propagated,
-                )
-            )
+            live.orchestration = self._new_orchestration(live.record.instance_id)
+            events.append(_execution_started(live, now))
         events.extend(step.inbox)
         orchestration = live.orchestration
         assert orchestration is not None
@@ -555,19 +557,7 @@ class Engine:
         or one that has not started (its code never runs)."""
         live.stuck = None
         now = self.clock.now()
-        started = []
-        if not live.started:
-            record = live.record
-            started = [
-                ExecutionStarted(
-                    timestamp=now,
-                    workflow_name=record.name,
-                    input=record.input,
-                    parent_instance_id=record.parent_instance_id,
-                    parent_task_id=record.parent_task_id,
-                    propagated=live.propagated,
-                )
-            ]
+        started = [] if live.started else [_execution_started(live, now)]
         self._append(
             live,
             [
