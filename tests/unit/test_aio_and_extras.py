@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +15,13 @@ import pytest
 import wfkit as wf
 from wfkit import aio
 from wfkit.logger import Logger, LoggerOptions
+
+
+def run_in_own_loop(coro: Any) -> Any:
+    """``asyncio.run`` on a thread of its own: the browser tests' Playwright keeps a loop
+    running on the main thread for the whole test session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def approval(ctx: wf.DaprWorkflowContext, order: Any):
@@ -48,7 +56,7 @@ def test_async_client_drives_an_instance_from_a_running_loop(wfr):
         gone = await client.get_workflow_state(iid)
         return started, paused, done, ids, history, gone
 
-    started, paused, done, ids, history, gone = asyncio.run(main())
+    started, paused, done, ids, history, gone = run_in_own_loop(main())
     assert started.runtime_status is not wf.WorkflowStatus.PENDING
     assert paused is wf.WorkflowStatus.SUSPENDED
     assert done.runtime_status is wf.WorkflowStatus.COMPLETED
@@ -88,7 +96,7 @@ def test_async_wait_does_not_block_the_loop(wfr):
         assert state.serialized_output == '"done"'
         return beats
 
-    assert asyncio.run(main()) >= 10  # the loop kept running while the wait lasted 0.3 s
+    assert run_in_own_loop(main()) >= 10  # the loop kept running while the wait lasted 0.3 s
 
 
 # --------------------------------------------------------------------------- MCP
@@ -108,7 +116,7 @@ def test_mcp_client_says_it_needs_daprs_sidecar():
 
 def test_async_mcp_client_says_it_needs_daprs_sidecar():
     with pytest.raises(wf.SidecarRequiredError, match="sidecar"):
-        asyncio.run(aio.DaprMCPClient().connect("weather"))
+        run_in_own_loop(aio.DaprMCPClient().connect("weather"))
 
 
 def test_mcp_tool_definitions_are_plain_data():
