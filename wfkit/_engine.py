@@ -430,6 +430,9 @@ class Engine:
                     turn.step_started = time.monotonic()
                 self._run_code(step, now)
         finally:
+            with turn.guard:
+                if not turn.detached:
+                    turn.current = None  # no code runs now: waiting for the lock is not stuck
             self._lock.acquire()
         if turn.detached:
             self._late(turn)
