@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import wfkit as wf
-from wfkit._orchestration import Orchestration
+from wfkit.core._orchestration import Orchestration
 
 START = datetime(2025, 1, 1)
 

@@ -13,8 +13,8 @@ from datetime import datetime
 import pytest
 
 import wfkit as wf
-from wfkit import _apps
 from wfkit.interop.sidecar import BUILD_HINT, Sidecar, sidecar_path, start_sidecar
+from wfkit.runtime import _apps
 
 START = datetime(2025, 1, 1)
 

@@ -5,9 +5,8 @@ Code written for ``dapr.ext.workflow`` runs here after changing only its import 
 queryable histories.
 """
 
-from ._client import DaprWorkflowClient
-from ._clock import SystemClock, VirtualClock
-from ._errors import (
+from wfkit.core._clock import SystemClock, VirtualClock
+from wfkit.core._errors import (
     ActivityNotRegisteredError,
     EngineAddressError,
     EngineError,
@@ -37,10 +36,9 @@ from ._errors import (
     WfkitWarning,
     WorkflowNotRegisteredError,
 )
-from ._history import FailureDetails
-from ._mcp import DaprMCPClient, MCPToolDef
-from ._orchestration import DaprWorkflowContext
-from ._propagation import (
+from wfkit.core._history import FailureDetails
+from wfkit.core._orchestration import DaprWorkflowContext
+from wfkit.core._propagation import (
     ActivityResult,
     ChildWorkflowResult,
     PropagatedHistory,
@@ -48,9 +46,8 @@ from ._propagation import (
     PropagationScope,
     WorkflowResult,
 )
-from ._registry import alternate_name
-from ._runtime import WorkflowActivityContext, WorkflowRuntime
-from ._state import (
+from wfkit.core._registry import alternate_name
+from wfkit.core._state import (
     UNSET,
     WorkflowFailedError,
     WorkflowHistoryEvent,
@@ -59,11 +56,13 @@ from ._state import (
     WorkflowState,
     WorkflowStatus,
 )
-from ._store import DuckDBStore, MemoryStore
-from ._task import RetryPolicy, TaskFailedError, when_all, when_any
-from .interop.connect import Connection, connect
-
-__version__ = "0.1.0"
+from wfkit.core._task import RetryPolicy, TaskFailedError, when_all, when_any
+from wfkit.core._version import __version__ as __version__
+from wfkit.interop.connect import Connection, connect
+from wfkit.runtime._client import DaprWorkflowClient
+from wfkit.runtime._mcp import DaprMCPClient, MCPToolDef
+from wfkit.runtime._runtime import WorkflowActivityContext, WorkflowRuntime
+from wfkit.store import DuckDBStore, MemoryStore
 
 # Subpackages with heavy dependencies load on first use: `wf.widgets.timeline(...)`.
 _LAZY_SUBMODULES = frozenset({"widgets", "timetravel", "interop", "aio", "logger"})

@@ -1,9 +1,9 @@
 """Dapr's module path ``dapr.ext.workflow.dapr_workflow_client``."""
 
-from ._client import DaprWorkflowClient
-from ._state import UNSET, WorkflowHistoryEvent, WorkflowInstanceIdPage, WorkflowState
-from .logger import Logger, LoggerOptions
-from .workflow_context import Workflow
+from wfkit.core._state import UNSET, WorkflowHistoryEvent, WorkflowInstanceIdPage, WorkflowState
+from wfkit.logger import Logger, LoggerOptions
+from wfkit.runtime._client import DaprWorkflowClient
+from wfkit.workflow_context import Workflow
 
 __all__ = [
     "UNSET",

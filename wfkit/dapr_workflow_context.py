@@ -1,11 +1,11 @@
 """Dapr's module path ``dapr.ext.workflow.dapr_workflow_context``."""
 
-from ._orchestration import DaprWorkflowContext
-from ._propagation import PropagatedHistory, PropagationScope
-from ._runtime import WorkflowActivityContext
-from ._task import RetryPolicy, when_all, when_any
-from .logger import Logger, LoggerOptions
-from .workflow_context import Workflow, WorkflowContext
+from wfkit.core._orchestration import DaprWorkflowContext
+from wfkit.core._propagation import PropagatedHistory, PropagationScope
+from wfkit.core._task import RetryPolicy, when_all, when_any
+from wfkit.logger import Logger, LoggerOptions
+from wfkit.runtime._runtime import WorkflowActivityContext
+from wfkit.workflow_context import Workflow, WorkflowContext
 
 __all__ = [
     "DaprWorkflowContext",

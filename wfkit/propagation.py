@@ -1,6 +1,6 @@
 """Dapr's module path ``dapr.ext.workflow.propagation``: history propagation types."""
 
-from ._propagation import (
+from wfkit.core._propagation import (
     ActivityResult,
     ChildWorkflowResult,
     PropagatedHistory,

@@ -1,5 +1,5 @@
 """Dapr's module path ``dapr.ext.workflow.retry_policy``."""
 
-from ._task import RetryPolicy
+from wfkit.core._task import RetryPolicy
 
 __all__ = ["RetryPolicy"]

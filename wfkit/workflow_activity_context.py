@@ -3,8 +3,8 @@
 from collections.abc import Callable
 from typing import Any
 
-from ._propagation import PropagatedHistory
-from ._runtime import WorkflowActivityContext
+from wfkit.core._propagation import PropagatedHistory
+from wfkit.runtime._runtime import WorkflowActivityContext
 
 #: An activity function: ``(ctx, input) -> result``.
 Activity = Callable[..., Any]

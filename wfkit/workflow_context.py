@@ -8,9 +8,9 @@ from abc import ABC
 from collections.abc import Callable, Generator
 from typing import Any
 
-from ._orchestration import DaprWorkflowContext
-from ._propagation import PropagatedHistory, PropagationScope
-from .workflow_activity_context import Activity
+from wfkit.core._orchestration import DaprWorkflowContext
+from wfkit.core._propagation import PropagatedHistory, PropagationScope
+from wfkit.workflow_activity_context import Activity
 
 
 class WorkflowContext(ABC):  # noqa: B024 - a marker for isinstance checks and annotations

@@ -1,7 +1,7 @@
 """Dapr's module path ``dapr.ext.workflow.workflow_management``."""
 
-from ._history import FailureDetails
-from ._state import (
+from wfkit.core._history import FailureDetails
+from wfkit.core._state import (
     UNSET,
     WorkflowHistoryEvent,
     WorkflowHistoryEventType,

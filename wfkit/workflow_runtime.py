@@ -1,10 +1,10 @@
 """Dapr's module path ``dapr.ext.workflow.workflow_runtime``."""
 
-from ._orchestration import DaprWorkflowContext
-from ._registry import alternate_name
-from ._runtime import WorkflowActivityContext, WorkflowRuntime
-from .logger import Logger, LoggerOptions
-from .workflow_context import Activity, Workflow
+from wfkit.core._orchestration import DaprWorkflowContext
+from wfkit.core._registry import alternate_name
+from wfkit.logger import Logger, LoggerOptions
+from wfkit.runtime._runtime import WorkflowActivityContext, WorkflowRuntime
+from wfkit.workflow_context import Activity, Workflow
 
 __all__ = [
     "Activity",

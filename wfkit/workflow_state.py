@@ -1,5 +1,5 @@
 """Dapr's module path ``dapr.ext.workflow.workflow_state``."""
 
-from ._state import WorkflowState, WorkflowStatus
+from wfkit.core._state import WorkflowState, WorkflowStatus
 
 __all__ = ["WorkflowState", "WorkflowStatus"]

@@ -14,7 +14,7 @@ The engine is pluggable:
   fed protobuf history (old events and new events, a fresh executor per episode, as
   Dapr's worker does), with workflows registered through Dapr's real
   ``WorkflowRuntime.register_workflow`` wrapper so the code sees ``DaprWorkflowContext``.
-* :class:`WfkitEngine` is wfkit's pure executor (``wfkit._orchestration.Orchestration``)
+* :class:`WfkitEngine` is wfkit's pure executor (``wfkit.core._orchestration.Orchestration``)
   kept warm between episodes, with the history it would store, for cold replays.
 
 Both see exactly the same deliveries when driven with the same schedule, so whatever
@@ -40,10 +40,10 @@ from dapr.ext.workflow._durabletask.internal import shared as dapr_shared
 from dapr.ext.workflow.logger import LoggerOptions
 
 import wfkit
-from wfkit import _history as wh
-from wfkit import _serde
-from wfkit._orchestration import Orchestration
-from wfkit._registry import Registry
+from wfkit.core import _history as wh
+from wfkit.core import _serde
+from wfkit.core._orchestration import Orchestration
+from wfkit.core._registry import Registry
 
 #: Fire time of the optional timer an indefinite wait reserves; it never fires.
 SENTINEL = datetime(9999, 12, 31, 23, 59, 59, 999999)

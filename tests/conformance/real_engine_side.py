@@ -24,7 +24,7 @@ from conformance_script import Advance, Scenario
 from dapr.ext.workflow.logger import LoggerOptions
 from dapr_driver import SENTINEL, Action, Failure, Report, decode, wfkit_action
 
-from wfkit import _history as wh
+from wfkit.core import _history as wh
 from wfkit.interop.dapr import from_dapr
 from wfkit.interop.sidecar import Sidecar
 

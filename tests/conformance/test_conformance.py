@@ -46,7 +46,7 @@ from dapr_driver import DaprEngine, Failure, Report, Sidecar, WfkitEngine
 from wfkit_side import RuntimeTarget, assert_cold_replay_matches, cold_replay
 
 import wfkit
-from wfkit._store import MemoryStore
+from wfkit.store import MemoryStore
 
 #: The workflow API the code below uses for when_all, when_any, RetryPolicy and
 #: TaskFailedError: Dapr's module or wfkit's, set before each engine runs the code.

@@ -17,15 +17,15 @@ import pytest
 from dapr.ext.workflow._durabletask import worker as dapr_worker
 from dapr.ext.workflow.logger import LoggerOptions
 
-from wfkit._history import (
+from wfkit.core._history import (
     ExecutionStarted,
     HistoryEvent,
     TaskCompleted,
     TaskScheduled,
     WorkflowStarted,
 )
-from wfkit._orchestration import Orchestration
-from wfkit._registry import Registry
+from wfkit.core._orchestration import Orchestration
+from wfkit.core._registry import Registry
 from wfkit.interop.dapr import to_protobuf
 
 NOW = datetime(2025, 1, 1)

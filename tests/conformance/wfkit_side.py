@@ -22,9 +22,9 @@ from typing import Any
 from dapr_driver import Action, Failure, Report, decode, wfkit_action
 
 import wfkit
-from wfkit import _history as wh
-from wfkit._orchestration import Orchestration
-from wfkit._store import StoredEvent
+from wfkit.core import _history as wh
+from wfkit.core._orchestration import Orchestration
+from wfkit.store import StoredEvent
 
 
 class RuntimeTarget:

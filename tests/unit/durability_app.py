@@ -181,7 +181,7 @@ def completed_calls(path: Path) -> set[tuple[str, int]]:
 
 
 def check(directory: Path, completed_at_kill: set[tuple[str, int]], resumed_pid: int) -> Report:
-    from wfkit._history import (
+    from wfkit.core._history import (
         EventRaised,
         ExecutionStarted,
         TimerCreated,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import wfkit as wf
-from wfkit._history import HistoryEvent
+from wfkit.core._history import HistoryEvent
 
 #: Every wait in the tests is bounded, so a bug cannot hang the suite.
 WAIT = 10

@@ -8,15 +8,16 @@ default, in the same order; wfkit may add keyword-only parameters of its own aft
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import importlib
 import inspect
 import json
+import os
+import shutil
 import subprocess
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -547,79 +548,32 @@ def test_import_wfkit_leaves_heavy_dependencies_unimported() -> None:
     assert result.stdout.strip() == "", f"import wfkit imported {result.stdout.strip()}"
 
 
-PACKAGE = Path(wfkit.__file__).parent
-CORE = ["_orchestration", "_task", "_history", "_serde", "_clock"]
-IO_MODULES = {"_engine", "_runtime", "_store", "_client"}
+PROJECT = Path(wfkit.__file__).parent.parent
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
-def is_type_checking_block(node: ast.AST) -> bool:
-    if not isinstance(node, ast.If):
-        return False
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    """Run the layers contract of pyproject.toml over the package found under ``root``."""
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--config", str(root / "pyproject.toml"), "--no-cache"],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
-def runtime_nodes(tree: ast.AST) -> Iterator[ast.AST]:
-    """Every node of ``tree`` except the bodies of ``if TYPE_CHECKING:`` (never run)."""
-    todo = [tree]
-    while todo:
-        node = todo.pop()
-        yield node
-        if is_type_checking_block(node):
-            assert isinstance(node, ast.If)
-            todo.extend(node.orelse)
-            continue
-        todo.extend(ast.iter_child_nodes(node))
+def test_layers_contract_holds() -> None:
+    result = lint_imports(PROJECT)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
-def wfkit_imports(module: str) -> Iterator[str]:
-    """The wfkit modules ``module`` imports at run time (at any depth), as top-level names."""
-    path = PACKAGE / f"{module}.py"
-    if not path.exists():
-        path = PACKAGE / module / "__init__.py"
-    for node in runtime_nodes(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                if node.module:
-                    yield node.module.split(".")[0]
-                else:
-                    yield from (alias.name.split(".")[0] for alias in node.names)
-            elif node.module and (node.module + ".").startswith("wfkit."):
-                parts = node.module.split(".")
-                if len(parts) > 1:
-                    yield parts[1]
-                else:
-                    yield from (alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                parts = alias.name.split(".")
-                if parts[0] == "wfkit" and len(parts) > 1:
-                    yield parts[1]
-
-
-@pytest.mark.parametrize("module", CORE)
-def test_core_module_stays_off_threads_and_io(module: str) -> None:
-    seen: set[str] = set()
-    chains: dict[str, list[str]] = {module: [module]}
-    todo = [module]
-    while todo:
-        current = todo.pop()
-        for imported in wfkit_imports(current):
-            if imported in seen or imported == current:
-                continue
-            seen.add(imported)
-            chains[imported] = [*chains[current], imported]
-            if imported not in IO_MODULES:
-                todo.append(imported)
-    bad = sorted(seen & IO_MODULES)
-    assert not bad, "; ".join(" -> ".join(chains[b]) for b in bad)
-
-
-def test_layering_check_sees_imports() -> None:
-    assert "_history" in set(wfkit_imports("_orchestration"))
-    assert "_engine" in set(wfkit_imports("_runtime"))
-    source = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ._engine import E\n"
-    imported = [n for n in runtime_nodes(ast.parse(source)) if isinstance(n, ast.ImportFrom)]
-    assert [n.module for n in imported] == ["typing"]
+def test_layers_contract_fails_on_an_upward_import(tmp_path: Path) -> None:
+    shutil.copytree(PROJECT / "wfkit", tmp_path / "wfkit")
+    shutil.copy(PROJECT / "pyproject.toml", tmp_path)
+    history = tmp_path / "wfkit" / "core" / "_history.py"
+    history.write_text(history.read_text() + "\nfrom wfkit.runtime import _engine  # noqa\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "wfkit.core is not allowed to import wfkit.runtime" in result.stdout

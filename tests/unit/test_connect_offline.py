@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 
 import wfkit as wf
-from wfkit._history import EventRaised, TimerCreated, TimerFired
+from wfkit.core._history import EventRaised, TimerCreated, TimerFired
 from wfkit.interop._channel import parse_address
 from wfkit.interop._mirror import _Progress
 from wfkit.widgets._live import EngineView, PolledEngine, WorkflowControl, engine_of

@@ -17,10 +17,10 @@ import pytest
 from support import WAIT, complete, output
 
 import wfkit as wf
-from wfkit._history import WorkflowStarted
-from wfkit._state import InstanceRecord, WorkflowStatus
-from wfkit._store import Batch, DuckDBStore, MemoryStore, StoredEvent
-from wfkit._store import _duckdb as duckdb_store
+from wfkit.core._history import WorkflowStarted
+from wfkit.core._state import InstanceRecord, WorkflowStatus
+from wfkit.store import Batch, DuckDBStore, MemoryStore, StoredEvent
+from wfkit.store import _duckdb as duckdb_store
 
 T0 = datetime(2025, 3, 1)
 
@@ -216,7 +216,7 @@ def test_a_second_writer_in_this_process_is_refused(tmp_path: Path) -> None:
     second.close()
 
 
-OPEN_FOR_WRITING = "import sys\nfrom wfkit._store import DuckDBStore\nDuckDBStore(sys.argv[1])"
+OPEN_FOR_WRITING = "import sys\nfrom wfkit.store import DuckDBStore\nDuckDBStore(sys.argv[1])"
 
 
 def test_reading_a_file_this_process_writes_keeps_it_locked(tmp_path: Path) -> None:
@@ -246,8 +246,8 @@ WRITER = textwrap.dedent(
     """
     import sys, time
     from datetime import datetime
-    from wfkit._state import InstanceRecord, WorkflowStatus
-    from wfkit._store import Batch, DuckDBStore
+    from wfkit.core._state import InstanceRecord, WorkflowStatus
+    from wfkit.store import Batch, DuckDBStore
     store = DuckDBStore(sys.argv[1])
     t = datetime(2025, 1, 1)
     store.commit(Batch(records={"a": InstanceRecord("a", "wf", WorkflowStatus.RUNNING, t, t)}))
@@ -632,7 +632,7 @@ def test_recent_histories_read_the_same_as_rows_and_stay_bounded(monkeypatch):
     from datetime import datetime
 
     import wfkit as wf
-    from wfkit._store import _duckdb
+    from wfkit.store import _duckdb
 
     monkeypatch.setattr(_duckdb, "RECENT_EVENTS", 40)
 

@@ -21,7 +21,7 @@ from http_workflows import build
 from support import WAIT, until
 
 import wfkit as wf
-from wfkit import _http
+from wfkit.http import _server as _http
 
 START = datetime(2025, 1, 1)
 SEED_BODY = '{"Name":"Paperclips","Quantity":1,"TotalCost":9.95}'
@@ -584,7 +584,7 @@ def test_a_runtime_that_is_not_started_answers_reads_and_queues_starts(calls):
 
 def test_a_read_only_store_is_served_for_reading(tmp_path):
     pytest.importorskip("duckdb", reason="the DuckDB store needs duckdb")
-    from wfkit._store import DuckDBStore
+    from wfkit.store import DuckDBStore
 
     path = tmp_path / "runs.duckdb"
     writer = wf.WorkflowRuntime(store=path)

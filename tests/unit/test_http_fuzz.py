@@ -26,7 +26,7 @@ from schemathesis.checks import (  # noqa: E402
 )
 
 import wfkit as wf  # noqa: E402
-from wfkit import _openapi  # noqa: E402
+from wfkit.http import _openapi as _openapi  # noqa: E402
 
 EXAMPLES = 12
 #: A status poll may wait on an instance (one waiting for an event waits the whole time):
@@ -102,7 +102,7 @@ import socket  # noqa: E402
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from wfkit._http import SOCKET_TIMEOUT  # noqa: E402
+from wfkit.http._server import SOCKET_TIMEOUT  # noqa: E402
 
 CROSS_SITE_EXAMPLES = 400
 #: Requests sent by the test below, and the answers with a 5xx status.

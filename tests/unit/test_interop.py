@@ -14,7 +14,7 @@ import pytest
 from support import complete, output, raw_history, settle
 
 import wfkit as wf
-from wfkit._history import HistoryEvent, TimerFired
+from wfkit.core._history import HistoryEvent, TimerFired
 from wfkit.interop import dapr as interop
 from wfkit.timetravel import check_replay, open_cursor, save_history
 

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 import wfkit as wf
-from wfkit._many import Progress, interrupt_held, run_many
 from wfkit.cli._progress import TerminalBar
+from wfkit.runtime._many import Progress, interrupt_held, run_many
 
 HERE = Path(__file__).parent
 

@@ -13,7 +13,7 @@ import pytest
 from support import WAIT, output, raw_history
 
 import wfkit as wf
-from wfkit._history import ChildWorkflowInstanceCreated, TaskScheduled
+from wfkit.core._history import ChildWorkflowInstanceCreated, TaskScheduled
 from wfkit.interop.dapr import export_history
 
 START = datetime(2025, 1, 1)

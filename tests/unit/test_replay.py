@@ -11,10 +11,10 @@ import pytest
 from support import complete, output, raw_history, settle
 
 import wfkit as wf
-from wfkit._history import HistoryEvent, TaskScheduled, TimerCreated
-from wfkit._orchestration import Orchestration
-from wfkit._registry import Registered
-from wfkit._store import MemoryStore
+from wfkit.core._history import HistoryEvent, TaskScheduled, TimerCreated
+from wfkit.core._orchestration import Orchestration
+from wfkit.core._registry import Registered
+from wfkit.store import MemoryStore
 
 #: ctx.is_replaying as the workflows below saw it, in order.
 seen: list[bool] = []

@@ -12,7 +12,7 @@ from seeds import fan_out_fan_in, monitor, purchase_order, request_escalation, t
 from support import complete, kinds, output, raw_history, scheduled, settle
 
 import wfkit as wf
-from wfkit._history import EventRaised, TaskScheduled, TimerCreated
+from wfkit.core._history import EventRaised, TaskScheduled, TimerCreated
 
 RUNNING = wf.WorkflowStatus.RUNNING
 COMPLETED = wf.WorkflowStatus.COMPLETED

@@ -26,8 +26,8 @@ from support import (
 )
 
 import wfkit as wf
-from wfkit import _serde
-from wfkit._history import OPTIONAL_TIMER_FIRE_AT, EventRaised, TimerCreated, WorkflowStarted
+from wfkit.core import _serde
+from wfkit.core._history import OPTIONAL_TIMER_FIRE_AT, EventRaised, TimerCreated, WorkflowStarted
 
 RUNNING = wf.WorkflowStatus.RUNNING
 COMPLETED = wf.WorkflowStatus.COMPLETED

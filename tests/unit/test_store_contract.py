@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from wfkit._history import (
+from wfkit.core._history import (
     EVENT_TYPES,
     OPTIONAL_TIMER_FIRE_AT,
     ChildWorkflowInstanceCompleted,
@@ -34,8 +34,8 @@ from wfkit._history import (
     TimerFired,
     WorkflowStarted,
 )
-from wfkit._state import InstanceRecord, WorkflowStatus
-from wfkit._store import Batch, DuckDBStore, HistoryStore, MemoryStore, StoredEvent
+from wfkit.core._state import InstanceRecord, WorkflowStatus
+from wfkit.store import Batch, DuckDBStore, HistoryStore, MemoryStore, StoredEvent
 
 T0 = datetime(2025, 3, 1, 12, 0, 0)
 WALL = 1_750_000_000.25

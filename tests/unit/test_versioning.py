@@ -14,7 +14,7 @@ import pytest
 from support import complete, output, raw_history, settle
 
 import wfkit as wf
-from wfkit._history import WorkflowStarted
+from wfkit.core._history import WorkflowStarted
 from wfkit.interop.dapr import export_history
 from wfkit.timetravel import check_replay, open_cursor, save_history
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import wfkit as wf
+from wfkit.inspect._replay import source_for
 from wfkit.widgets import (
     ClockPanel,
     GraphWidget,
@@ -31,7 +32,6 @@ from wfkit.widgets import (
 )
 from wfkit.widgets._clock_panel import parse_duration, parse_payload
 from wfkit.widgets._dashboard import summary
-from wfkit.widgets._replay import source_for
 
 START = datetime(2025, 1, 1)
 WAIT = 10

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from .._client import DaprWorkflowClient as _SyncClient
-from .._runtime import WorkflowRuntime
-from .._state import UNSET, WorkflowHistoryEvent, WorkflowInstanceIdPage, WorkflowState
+from wfkit.core._state import UNSET, WorkflowHistoryEvent, WorkflowInstanceIdPage, WorkflowState
+from wfkit.runtime._client import DaprWorkflowClient as _SyncClient
+from wfkit.runtime._runtime import WorkflowRuntime
 
 T = TypeVar("T")
 

@@ -1,9 +1,9 @@
 """Dapr's module path ``dapr.ext.workflow.aio.dapr_workflow_client``."""
 
-from .._state import UNSET, WorkflowHistoryEvent, WorkflowInstanceIdPage, WorkflowState
-from ..logger import Logger, LoggerOptions
-from ..workflow_context import Workflow
-from ._client import DaprWorkflowClient
+from wfkit.aio._client import DaprWorkflowClient
+from wfkit.core._state import UNSET, WorkflowHistoryEvent, WorkflowInstanceIdPage, WorkflowState
+from wfkit.logger import Logger, LoggerOptions
+from wfkit.workflow_context import Workflow
 
 __all__ = [
     "UNSET",

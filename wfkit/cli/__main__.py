@@ -2,6 +2,6 @@
 
 import sys
 
-from ._main import main
+from wfkit.cli._main import main
 
 sys.exit(main())

@@ -1,5 +1,5 @@
 """Where the command line reads and acts: a runtime's HTTP endpoint (``--url``) or a
-DuckDB store file (``--db``). Both hand back the JSON shapes of :mod:`wfkit._views`."""
+DuckDB store file (``--db``). Both hand back the JSON shapes of :mod:`wfkit.inspect._views`."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
-from .._views import event_json, instance_json, timestamp
-from ._errors import CliError
+from wfkit.cli._errors import CliError
+from wfkit.inspect._views import event_json, instance_json, timestamp
 
 TERMINAL = {"COMPLETED", "FAILED", "TERMINATED"}
 
@@ -215,7 +215,7 @@ class HttpBackend:
 # --------------------------------------------------------------------------- DuckDB file
 def _duckdb_store() -> Any:
     try:
-        from .._store import DuckDBStore
+        from wfkit.store import DuckDBStore
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise CliError(
             f"--db needs wfkit's DuckDB store, which cannot be loaded here ({exc}); use --url"
@@ -235,9 +235,9 @@ class DbBackend:
             raise CliError(f"no store file at {str(self.path)!r}", code=2)
 
     def _open(self, *, read_only: bool) -> tuple[Any, Any]:
-        from .._client import DaprWorkflowClient
-        from .._errors import StoreError, StoreFormatError, StoreLockedError
-        from .._runtime import WorkflowRuntime
+        from wfkit.core._errors import StoreError, StoreFormatError, StoreLockedError
+        from wfkit.runtime._client import DaprWorkflowClient
+        from wfkit.runtime._runtime import WorkflowRuntime
 
         DuckDBStore = _duckdb_store()
         try:

@@ -12,9 +12,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .._orchestration import registered_name
-from .._runtime import WorkflowRuntime
-from ._errors import CliError
+from wfkit.cli._errors import CliError
+from wfkit.core._orchestration import registered_name
+from wfkit.runtime._runtime import WorkflowRuntime
 
 
 def split_target(target: str) -> tuple[str, str]:

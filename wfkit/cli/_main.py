@@ -17,10 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .._errors import StoreFormatError, WfkitError
-from ._backends import TERMINAL, Backend, DbBackend, HttpBackend
-from ._errors import CliError
-from ._output import (
+from wfkit.cli._backends import TERMINAL, Backend, DbBackend, HttpBackend
+from wfkit.cli._errors import CliError
+from wfkit.cli._output import (
     FORMATS,
     HISTORY_SHORT,
     HISTORY_WIDE,
@@ -32,6 +31,7 @@ from ._output import (
     render,
     terminal_safe,
 )
+from wfkit.core._errors import StoreFormatError, WfkitError
 
 DEFAULT_URL = "http://127.0.0.1:3500"
 STATUSES = ["RUNNING", "COMPLETED", "FAILED", "TERMINATED", "PENDING", "SUSPENDED", "STALLED"]
@@ -233,9 +233,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             "served runtime give its name only: wfkit run WORKFLOW --url URL",
             code=2,
         )
-    from .._client import DaprWorkflowClient
-    from .._views import event_json, instance_json
-    from ._load import load_module, runtime_for_workflow, split_target
+    from wfkit.cli._load import load_module, runtime_for_workflow, split_target
+    from wfkit.inspect._views import event_json, instance_json
+    from wfkit.runtime._client import DaprWorkflowClient
 
     source, workflow = split_target(args.target)
     data = _json_value(args.input, "--input")
@@ -315,10 +315,10 @@ def _inputs(args: argparse.Namespace) -> list[Any] | None:
 def _run_inputs(args: argparse.Namespace, runtime: Any, name: str, inputs: list[Any]) -> int:
     """One instance per input, with a progress bar on a terminal; Ctrl-C stops waiting and
     leaves the store consistent (unfinished instances resume when it is opened again)."""
-    from .._errors import WfkitError
-    from .._many import run_many
-    from .._views import instance_json
-    from ._progress import TerminalBar
+    from wfkit.cli._progress import TerminalBar
+    from wfkit.core._errors import WfkitError
+    from wfkit.inspect._views import instance_json
+    from wfkit.runtime._many import run_many
 
     bar = TerminalBar()
     try:
@@ -395,13 +395,13 @@ def _run_remote(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from ._load import find_runtime, load_module
+    from wfkit.cli._load import find_runtime, load_module
 
     folder = Path(args.histories)
     if not folder.exists():
         raise CliError(f"no such folder or file: {args.histories}", code=2)
     try:
-        from ..timetravel import check_histories
+        from wfkit.timetravel import check_histories
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise CliError(
             f"replay needs wfkit.timetravel, which cannot be loaded here ({exc})"
@@ -431,7 +431,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ._load import find_runtime, load_module
+    from wfkit.cli._load import find_runtime, load_module
 
     module = load_module(args.app)
     runtime = find_runtime(module, args.app)
@@ -528,7 +528,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from .. import __version__
+    from wfkit.core._version import __version__
 
     parser.add_argument("--version", action="version", version=f"wfkit {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")

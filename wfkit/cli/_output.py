@@ -9,7 +9,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from .._views import CUSTOM_STATUS, FAILURE_MESSAGE, parse_timestamp
+from wfkit.inspect._views import CUSTOM_STATUS, FAILURE_MESSAGE, parse_timestamp
 
 FORMATS = ("table", "short", "wide", "json", "yaml")
 

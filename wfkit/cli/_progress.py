@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-from .._many import Progress
+from wfkit.runtime._many import Progress
 
 WIDTH = 30
 

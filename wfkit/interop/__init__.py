@@ -1,6 +1,6 @@
 """Exchange histories with other engines (:mod:`wfkit.interop.dapr`)."""
 
-from .dapr import (
+from wfkit.interop.dapr import (
     export_history,
     from_dapr,
     from_workflow_history,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from .._errors import (
+from wfkit.core._errors import (
     EngineAddressError,
     EngineError,
     EngineUnavailableError,
@@ -22,8 +22,8 @@ from .._errors import (
     InvalidInstanceStateError,
     MissingDependencyError,
 )
-from .._history import FailureDetails
-from .._state import InstanceRecord, WorkflowStatus
+from wfkit.core._history import FailureDetails
+from wfkit.core._state import InstanceRecord, WorkflowStatus
 
 #: ``OrchestrationStatus`` numbers as wfkit's statuses.
 _STATUS = {

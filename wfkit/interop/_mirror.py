@@ -17,16 +17,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .._clock import SystemClock
-from .._engine import PendingTimer
-from .._errors import (
+from wfkit.core._clock import PendingTimer, SystemClock
+from wfkit.core._errors import (
     EngineError,
     EngineUnavailableError,
     InstanceNotFoundError,
     UnknownHistoryEventError,
     WorkflowNotRegisteredError,
 )
-from .._history import (
+from wfkit.core._history import (
     OPTIONAL_TIMER_FIRE_AT,
     EventRaised,
     HistoryEvent,
@@ -36,11 +35,11 @@ from .._history import (
     TimerCreated,
     TimerFired,
 )
-from .._registry import Registered, Registry, VersionedWorkflow
-from .._state import InstanceRecord
-from .._store import Batch, DuckDBStore, StoredEvent
-from ._channel import EngineChannel
-from .dapr import from_engine_messages
+from wfkit.core._registry import Registered, Registry, VersionedWorkflow
+from wfkit.core._state import InstanceRecord
+from wfkit.interop._channel import EngineChannel
+from wfkit.interop.dapr import from_engine_messages
+from wfkit.store import Batch, DuckDBStore, StoredEvent
 
 log = logging.getLogger("wfkit.interop")
 #: Reads in a row the engine may fail (it answered, with an error) before polling stops.

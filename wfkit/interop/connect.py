@@ -16,19 +16,19 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .. import _serde
-from .._errors import InstanceNotFoundError, InvalidInstanceStateError
-from .._orchestration import registered_name, to_naive_utc
-from .._registry import Registry
-from .._state import (
+from wfkit.core import _serde
+from wfkit.core._errors import InstanceNotFoundError, InvalidInstanceStateError
+from wfkit.core._orchestration import registered_name, to_naive_utc
+from wfkit.core._registry import Registry
+from wfkit.core._state import (
     InstanceRecord,
     WorkflowHistoryEvent,
     WorkflowInstanceIdPage,
     WorkflowState,
 )
-from .._store import DuckDBStore, _rows
-from ._channel import EngineChannel
-from ._mirror import EngineMirror, FollowState, SyncReport
+from wfkit.interop._channel import EngineChannel
+from wfkit.interop._mirror import EngineMirror, FollowState, SyncReport
+from wfkit.store import DuckDBStore, _rows
 
 if TYPE_CHECKING:
     import pandas
@@ -332,7 +332,7 @@ class Connection:
         """Show an instance running on the engine (graph, events panel, history table),
         read again every ``interval`` seconds (default ``poll_interval``) until it
         finishes or the widget closes."""
-        from ..widgets import watch
+        from wfkit.widgets import watch
 
         self.refresh([instance_id])
         self._engine._require(instance_id)
@@ -340,7 +340,7 @@ class Connection:
 
     def dashboard(self, *, include_children: bool = False) -> Any:
         """Instances by status and workflow, as of a refresh now."""
-        from ..widgets import dashboard
+        from wfkit.widgets import dashboard
 
         self.refresh()
         return dashboard(self, include_children=include_children)

@@ -51,8 +51,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .._errors import UnknownHistoryEventError
-from .._history import (
+from wfkit.core._errors import UnknownHistoryEventError
+from wfkit.core._history import (
     OPTIONAL_TIMER_FIRE_AT,
     ChildWorkflowInstanceCompleted,
     ChildWorkflowInstanceCreated,

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._errors import WfkitError
+from wfkit.core._errors import WfkitError
 
 SIDECAR_VERSION = "v0.14.0"
 BUILD_HINT = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .options import LoggerOptions
+from wfkit.logger.options import LoggerOptions
 
 
 class Logger:

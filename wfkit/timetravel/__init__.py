@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ._check import (
+from wfkit.timetravel._check import (
     Divergence,
     ReplayResult,
     SourceLine,
@@ -25,7 +25,7 @@ from ._check import (
     check_histories,
     check_replay,
 )
-from ._cursor import (
+from wfkit.timetravel._cursor import (
     Cursor,
     Frame,
     PendingTask,
@@ -34,8 +34,14 @@ from ._cursor import (
     open_cursor,
     simple_graph,
 )
-from ._fork import ForkPointError, compare, compare_rows, fork, fork_points
-from ._source import History, RecordedLine, history_document, load_history, save_history
+from wfkit.timetravel._fork import ForkPointError, compare, compare_rows, fork, fork_points
+from wfkit.timetravel._source import (
+    History,
+    RecordedLine,
+    history_document,
+    load_history,
+    save_history,
+)
 
 _WIDGETS = {"Player": "._player", "DivergenceView": "._player"}
 

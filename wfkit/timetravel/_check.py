@@ -17,16 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import _serde
-from .._history import (
+from wfkit.core import _serde
+from wfkit.core._history import (
     ExecutionCompleted,
     HistoryEvent,
     TimerCreated,
     WorkflowStarted,
 )
-from .._orchestration import describe_decision
-from ._cursor import REPLAY_ERRORS, Cursor, Replay, code_of, resolve_workflow
-from ._source import History, history_from, load_history
+from wfkit.core._orchestration import describe_decision
+from wfkit.timetravel._cursor import REPLAY_ERRORS, Cursor, Replay, code_of, resolve_workflow
+from wfkit.timetravel._source import History, history_from, load_history
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ class ReplayResult:
 
     def view(self) -> Any:
         """The divergence side by side (recorded and current code), as a widget."""
-        from ._player import DivergenceView
+        from wfkit.timetravel._player import DivergenceView
 
         return DivergenceView(self)
 

@@ -24,9 +24,9 @@ from datetime import datetime
 from types import CodeType, FrameType
 from typing import Any
 
-from .. import _serde
-from .._gc import gc_paused
-from .._history import (
+from wfkit.core import _serde
+from wfkit.core._gc import gc_paused
+from wfkit.core._history import (
     OPTIONAL_TIMER_FIRE_AT,
     FailureDetails,
     HistoryEvent,
@@ -34,13 +34,13 @@ from .._history import (
     TimerFired,
     event_fields,
 )
-from .._orchestration import Orchestration, WorkflowInvoker, registered_name
-from .._registry import Registered
-from .._state import InstanceRecord, WorkflowStatus
-from .._store import StoredEvent
-from .._task import TimerTask
-from ._snapshot import MAX_CHARS, jsonable, snapshot_locals
-from ._source import History, history_from
+from wfkit.core._orchestration import Orchestration, WorkflowInvoker, registered_name
+from wfkit.core._registry import Registered
+from wfkit.core._state import InstanceRecord, WorkflowStatus
+from wfkit.core._task import TimerTask
+from wfkit.store import StoredEvent
+from wfkit.timetravel._snapshot import MAX_CHARS, jsonable, snapshot_locals
+from wfkit.timetravel._source import History, history_from
 
 #: Frames a cursor keeps (least recently used ones are dropped first).
 CACHE_FRAMES = 4096
@@ -420,8 +420,8 @@ def execution_graph(
         for i, e in enumerate(events)
     ]
     try:
-        from ..widgets._graph_model import graph_model
-        from ..widgets._replay import ReplayedInstance
+        from wfkit.inspect._graph_model import graph_model
+        from wfkit.inspect._replay import ReplayedInstance
     except ImportError:
         return simple_graph(orchestration)
     replayed = ReplayedInstance(iid, orchestration=orchestration)
@@ -432,7 +432,7 @@ def execution_graph(
 def simple_graph(orchestration: Orchestration) -> dict[str, Any]:
     """A plain graph of what the code yielded: ``steps`` (ids in order), ``nodes``
     (``kind``, ``name``, ``task_id``, ``status``) and ``groups`` (``mode``, ``children``)."""
-    from .._task import CompletableTask, CompositeTask, ExternalEventTask, WhenAllTask
+    from wfkit.core._task import CompletableTask, CompositeTask, ExternalEventTask, WhenAllTask
 
     nodes: list[dict[str, Any]] = []
     groups: list[dict[str, Any]] = []
@@ -758,7 +758,7 @@ class Cursor:
     def player(self, **options: Any) -> Any:
         """A player widget over this cursor (slider, step buttons, code, locals, history,
         graph); see :class:`wfkit.timetravel.Player`."""
-        from ._player import Player
+        from wfkit.timetravel._player import Player
 
         return Player(self, **options)
 

@@ -15,9 +15,14 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from .. import _serde
-from .._errors import EngineError, InvalidInstanceStateError, NonDeterminismError, WfkitError
-from .._history import (
+from wfkit.core import _serde
+from wfkit.core._errors import (
+    EngineError,
+    InvalidInstanceStateError,
+    NonDeterminismError,
+    WfkitError,
+)
+from wfkit.core._history import (
     ChildWorkflowInstanceCompleted,
     ChildWorkflowInstanceFailed,
     EventRaised,
@@ -27,10 +32,10 @@ from .._history import (
     TimerCreated,
     TimerFired,
 )
-from .._orchestration import describe_decision
-from .._state import UNSET, InstanceRecord, WorkflowStatus
-from ._cursor import REPLAY_ERRORS, Frame, Replay, resolve_workflow
-from ._source import History, engine_of
+from wfkit.core._orchestration import describe_decision
+from wfkit.core._state import UNSET, InstanceRecord, WorkflowStatus
+from wfkit.timetravel._cursor import REPLAY_ERRORS, Frame, Replay, resolve_workflow
+from wfkit.timetravel._source import History, engine_of
 
 _TASK_RESULTS = (TaskCompleted, TaskFailed)
 _CHILD_RESULTS = (ChildWorkflowInstanceCompleted, ChildWorkflowInstanceFailed)

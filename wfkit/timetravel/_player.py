@@ -10,8 +10,8 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ._check import ReplayResult, SourceLine
-from ._cursor import Cursor
+from wfkit.timetravel._check import ReplayResult, SourceLine
+from wfkit.timetravel._cursor import Cursor
 
 STATIC = pathlib.Path(__file__).parent / "static"
 GRAPH_STATIC = pathlib.Path(__file__).parent.parent / "widgets" / "static"
@@ -51,7 +51,7 @@ def _graph(frame: Any) -> dict[str, Any]:
     except Exception as exc:  # the view must not break on a graph it cannot build
         return {"error": f"no graph at this position ({type(exc).__name__}: {exc})"}
     try:
-        from ..widgets._graph_model import layout
+        from wfkit.inspect._graph_model import layout
     except ImportError:
         return graph
     if "steps" in graph and "instance" in graph:

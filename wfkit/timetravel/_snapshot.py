@@ -15,8 +15,8 @@ import math
 from types import SimpleNamespace
 from typing import Any
 
-from .. import _serde
-from .._task import (
+from wfkit.core import _serde
+from wfkit.core._task import (
     CompletableTask,
     CompositeTask,
     ExternalEventTask,

@@ -35,11 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._gc import gc_paused
-from .._history import ExecutionStarted, HistoryEvent
-from .._state import InstanceRecord
-from .._store import StoredEvent
-from ..interop import dapr as _dapr
+from wfkit.core._gc import gc_paused
+from wfkit.core._history import ExecutionStarted, HistoryEvent
+from wfkit.core._state import InstanceRecord
+from wfkit.interop import dapr as _dapr
+from wfkit.store import StoredEvent
 
 FORMAT = "wfkit-history"
 VERSION = 1
@@ -196,7 +196,7 @@ def history_document(
 ) -> dict[str, Any]:
     """The history-file object for ``events``; ``code`` (the workflow function that made
     the decisions) lets it quote the line of each decision."""
-    from ._cursor import code_of
+    from wfkit.timetravel._cursor import code_of
 
     code_obj = code_of(code) if code is not None else None
     file = code_obj.co_filename if code_obj is not None else None
@@ -300,7 +300,7 @@ def history_from(source: Any, instance_id: str | None = None) -> tuple[History, 
         record = source.record(instance_id)
         stored = list(source.history(instance_id))
         if record is None and not stored:
-            from .._errors import InstanceNotFoundError
+            from wfkit.core._errors import InstanceNotFoundError
 
             raise InstanceNotFoundError(f"the store has no instance {instance_id!r}")
         return _from_stored(instance_id, stored, record), None

@@ -13,9 +13,9 @@ from typing import Any
 
 import ipywidgets as w
 
-from .._store import Batch
-from ._live import control_of, engine_of, hub_for
-from ._theme import theme_style
+from wfkit.store import Batch
+from wfkit.widgets._live import control_of, engine_of, hub_for
+from wfkit.widgets._theme import theme_style
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|w|d|h|m|s)", re.IGNORECASE)

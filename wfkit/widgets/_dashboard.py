@@ -11,10 +11,10 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from .._state import InstanceRecord, WorkflowStatus
-from .._store import Batch
-from ._live import engine_of, hub_for
-from ._theme import theme_style
+from wfkit.core._state import InstanceRecord, WorkflowStatus
+from wfkit.store import Batch
+from wfkit.widgets._live import engine_of, hub_for
+from wfkit.widgets._theme import theme_style
 
 ALL = "all"
 STATUS_COLOURS = {

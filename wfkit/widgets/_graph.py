@@ -12,13 +12,13 @@ from typing import Any
 import anywidget
 import traitlets
 
-from .._state import InstanceRecord, WorkflowStatus
-from .._store import Batch, StoredEvent
-from ._graph_model import graph_model, layout, node_detail
-from ._live import EventTap, engine_of, hub_for
-from ._protocols import GraphMessage
-from ._replay import HistorySource, ReplayedInstance, source_for
-from ._theme import stylesheet
+from wfkit.core._state import InstanceRecord, WorkflowStatus
+from wfkit.inspect._graph_model import graph_model, layout, node_detail
+from wfkit.inspect._replay import HistorySource, ReplayedInstance, source_for
+from wfkit.store import Batch, StoredEvent
+from wfkit.widgets._live import EventTap, engine_of, hub_for
+from wfkit.widgets._protocols import GraphMessage
+from wfkit.widgets._theme import stylesheet
 
 STATIC = pathlib.Path(__file__).parent / "static"
 

@@ -16,11 +16,11 @@ from typing import Any
 
 import ipywidgets as w
 
-from .._history import EVENT_TYPES
-from .._store import Batch, StoredEvent
-from .._store._rows import NO_TASK, event_row
-from ._live import engine_of, hub_for
-from ._theme import theme_style
+from wfkit.core._history import EVENT_TYPES
+from wfkit.store import Batch, StoredEvent
+from wfkit.store._rows import NO_TASK, event_row
+from wfkit.widgets._live import engine_of, hub_for
+from wfkit.widgets._theme import theme_style
 
 ALL = "(all)"
 PAYLOAD_PREVIEW = 60

@@ -17,13 +17,13 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from .._store import Batch, StoredEvent
+from wfkit.store import Batch, StoredEvent
 
 if TYPE_CHECKING:
-    from .._engine import PendingTimer
-    from .._orchestration import Orchestration
-    from .._state import InstanceRecord
-    from ..interop._mirror import FollowState
+    from wfkit.core._clock import PendingTimer
+    from wfkit.core._orchestration import Orchestration
+    from wfkit.core._state import InstanceRecord
+    from wfkit.interop._mirror import FollowState
 
 log = logging.getLogger("wfkit.widgets")
 
@@ -248,6 +248,6 @@ def control_of(runtime: Any) -> WorkflowControl:
     client of the runtime."""
     if isinstance(runtime, WorkflowControl):
         return runtime
-    from .._client import DaprWorkflowClient
+    from wfkit.runtime._client import DaprWorkflowClient
 
     return DaprWorkflowClient(runtime=getattr(runtime, "runtime", runtime))

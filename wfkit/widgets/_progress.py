@@ -8,14 +8,14 @@ from typing import Any
 
 import ipywidgets as w
 
-from .._many import Progress
-from .._many import run_many as _run_many
-from .._state import WorkflowState
-from ._theme import theme_style
+from wfkit.core._state import WorkflowState
+from wfkit.runtime._many import Progress
+from wfkit.runtime._many import run_many as _run_many
+from wfkit.widgets._theme import theme_style
 
 
 class ProgressBar(w.HBox):
-    """A bar and a label that follow a :class:`~wfkit._many.Progress`."""
+    """A bar and a label that follow a :class:`~wfkit.runtime._many.Progress`."""
 
     def __init__(self, total: int, **kwargs: Any):
         self.bar = w.IntProgress(value=0, min=0, max=max(total, 1), layout=w.Layout(width="320px"))

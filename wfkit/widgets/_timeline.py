@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ._live import engine_of
-from ._replay import INNER_TIMERS, Entry, ReplayedInstance, source_for
+from wfkit.inspect._replay import INNER_TIMERS, Entry, ReplayedInstance, source_for
+from wfkit.widgets._live import engine_of
 
 #: Bar colours per status (each bar's status is also in its legend entry and hover text).
 COLOURS = {

@@ -7,11 +7,11 @@ from typing import Any
 
 import ipywidgets as w
 
-from .._store import Batch
-from ._clock_panel import ClockPanel
-from ._graph import GraphWidget
-from ._history_table import HistoryTable
-from ._live import PolledEngine, engine_of, hub_for
+from wfkit.store import Batch
+from wfkit.widgets._clock_panel import ClockPanel
+from wfkit.widgets._graph import GraphWidget
+from wfkit.widgets._history_table import HistoryTable
+from wfkit.widgets._live import PolledEngine, engine_of, hub_for
 
 #: Colour of each state of a followed instance (a remote engine's).
 _STATE_COLOURS = {
@@ -105,7 +105,7 @@ class Watch(w.VBox):
 
     def show_timeline(self, *, time: str = "virtual") -> None:
         """Draw (or redraw) the timeline of the instance the graph shows."""
-        from ._timeline import timeline
+        from wfkit.widgets._timeline import timeline
 
         figure = timeline(self._runtime, self.graph.instance_id, time=time, widget=True)
         self.timeline_output.clear_output()
