@@ -10,6 +10,7 @@ from wfkit.store._base import (
     Payloads,
     QueryableStore,
     StoredEvent,
+    is_read_only,
 )
 from wfkit.store._duckdb import DuckDBStore
 from wfkit.store._memory import MemoryStore
@@ -31,4 +32,5 @@ __all__ = [
     "history_page",
     "history_row",
     "instances_frame",
+    "is_read_only",
 ]

@@ -39,7 +39,7 @@ from wfkit.core._gc import gc_paused
 from wfkit.core._history import ExecutionStarted, HistoryEvent
 from wfkit.core._state import InstanceRecord
 from wfkit.interop import dapr as _dapr
-from wfkit.store import StoredEvent
+from wfkit.store import HistoryStore, StoredEvent
 
 FORMAT = "wfkit-history"
 VERSION = 1
@@ -280,7 +280,7 @@ def is_runtime(source: Any) -> bool:
 
 
 def is_store(source: Any) -> bool:
-    return all(hasattr(source, n) for n in ("commit", "history", "record", "records"))
+    return isinstance(source, HistoryStore)
 
 
 def history_from(source: Any, instance_id: str | None = None) -> tuple[History, Any]:
