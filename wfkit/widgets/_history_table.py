@@ -1,4 +1,4 @@
-"""HistoryTable: history events, one page at a time, filterable (ipywidgets).
+"""HistoryTable: history events, one page at a time, filterable (anywidget).
 
 Each page is its own query (:func:`history_page`): a ranged read of one instance's
 history, or a scan of the store's histories when filtering across instances, so only the
@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import html
 import json
+import pathlib
 import threading
 import time
 from typing import Any
 
-import ipywidgets as w
-
 from wfkit.core._history import EVENT_TYPES
 from wfkit.store import Batch, HistoryRow
 from wfkit.store import history_page as store_history_page
+from wfkit.widgets._controls import ControlsWidget
 from wfkit.widgets._live import engine_of, hub_for
-from wfkit.widgets._theme import theme_style
 
 ALL = "(all)"
 PAYLOAD_PREVIEW = 60
 #: Seconds between two refreshes of a table (it re-queries its page).
 REFRESH_SECONDS = 1.0
+PAGE_SIZES = (10, 25, 50, 100)
+STATIC = pathlib.Path(__file__).parent / "static"
 
 
 def _row(row: HistoryRow) -> dict[str, Any]:
@@ -135,15 +136,21 @@ def render_rows(rows: list[dict[str, Any]], *, show_instance: bool) -> str:
     return "".join(out)
 
 
-class HistoryTable(w.VBox):
+class HistoryTable(ControlsWidget):
     """History events of one instance (or all), a page at a time, filterable by instance,
     kind and name; long payload cells expand on click. Follows the runtime live.
+
+    Its controls (``instance``, ``kind``, ``name``, ``page_size``, ``prev_button``,
+    ``next_button``) and panes (``table``, ``page_label``) read and set as ipywidgets do.
 
     Args:
         runtime: the ``WorkflowRuntime``.
         instance_id: the instance to show first; None shows every instance.
         page_size: rows per page.
     """
+
+    _esm = STATIC / "history_table.js"
+    _css = STATIC / "history_table.css"
 
     def __init__(
         self,
@@ -154,6 +161,7 @@ class HistoryTable(w.VBox):
         live: bool = True,
         **kwargs: Any,
     ):
+        super().__init__(**kwargs)
         self._runtime = getattr(runtime, "runtime", runtime)
         self._engine = engine_of(runtime)
         self._lock = threading.RLock()
@@ -163,65 +171,21 @@ class HistoryTable(w.VBox):
         self.total = 0
         self.rows: list[dict[str, Any]] = []
         ids = [r.instance_id for r in self._engine.records() if r.parent_instance_id is None]
-        self.instance = w.Combobox(
-            value=instance_id or "",
-            options=ids[:200],
-            placeholder=ALL,
-            description="instance",
-            ensure_option=False,
-            layout=w.Layout(width="300px"),
+        self.instance = self.add_control(
+            "instance", "combobox", instance_id or "", options=ids[:200]
         )
-        self.instance.add_class("wfkit-history-instance")
-        self.kind = w.Dropdown(
-            options=[ALL, *EVENT_TYPES],
-            value=ALL,
-            description="kind",
-            layout=w.Layout(width="260px"),
-        )
-        self.kind.add_class("wfkit-history-kind")
-        self.name = w.Text(
-            placeholder="name contains", description="name", layout=w.Layout(width="220px")
-        )
-        self.name.add_class("wfkit-history-name")
-        self.page_size = w.Dropdown(
-            options=[10, 25, 50, 100],
-            value=page_size if page_size in (10, 25, 50, 100) else 25,
-            description="rows",
-            layout=w.Layout(width="140px"),
-        )
-        self.prev_button = w.Button(
-            description="Prev", icon="chevron-left", layout=w.Layout(width="auto")
-        )
-        self.prev_button.add_class("wfkit-history-prev")
-        self.next_button = w.Button(
-            description="Next", icon="chevron-right", layout=w.Layout(width="auto")
-        )
-        self.next_button.add_class("wfkit-history-next")
-        self.page_label = w.HTML()
-        self.page_label.add_class("wfkit-history-page")
-        self.table = w.HTML()
-        self.table.add_class("wfkit-history-table")
+        self.kind = self.add_control("kind", "select", ALL, options=(ALL, *EVENT_TYPES))
+        self.name = self.add_control("name", "text", "")
+        size = page_size if page_size in PAGE_SIZES else 25
+        self.page_size = self.add_control("page_size", "select", size, options=PAGE_SIZES)
+        self.prev_button = self.add_control("prev_button", "button")
+        self.next_button = self.add_control("next_button", "button")
+        self.page_label = self.add_control("page_label", "html", "")
+        self.table = self.add_control("table", "html", "")
         self.prev_button.on_click(lambda _b: self.go(self.page - 1))
         self.next_button.on_click(lambda _b: self.go(self.page + 1))
         for control in (self.instance, self.kind, self.name, self.page_size):
             control.observe(lambda _c: self.go(0), names="value")
-        super().__init__(
-            [
-                theme_style(),
-                w.HTML("<b>History</b>"),
-                w.HBox(
-                    [self.instance, self.kind, self.name, self.page_size],
-                    layout=w.Layout(flex_flow="row wrap"),
-                ),
-                self.table,
-                w.HBox(
-                    [self.prev_button, self.page_label, self.next_button],
-                    layout=w.Layout(align_items="center"),
-                ),
-            ],
-            **kwargs,
-        )
-        self.add_class("wfkit-history-panel")
         self.refresh()
         self._hub = hub_for(self._engine) if live else None
         if self._hub is not None:
@@ -246,32 +210,17 @@ class HistoryTable(w.VBox):
         return self._dirty and time.monotonic() - self._last_refresh >= REFRESH_SECONDS
 
     def refresh(self) -> None:
-        with self._lock:
+        with self._lock, self.hold_sync():
             self._dirty = False
             self._last_refresh = time.monotonic()
             instance_id = self.instance.value.strip() or None
-            size = self.page_size.value
-            kind = None if self.kind.value == ALL else self.kind.value
-            rows, total = history_page(
-                self._runtime,
-                instance_id=instance_id,
-                kind=kind,
-                name=self.name.value,
-                offset=self.page * size,
-                limit=size,
-            )
-            if not rows and total and self.page >= self.pages:
-                self.page = self.pages - 1
-                rows, total = history_page(
-                    self._runtime,
-                    instance_id=instance_id,
-                    kind=kind,
-                    name=self.name.value,
-                    offset=self.page * size,
-                    limit=size,
-                )
+            rows, total = self._query(instance_id)
+            if not rows and total and self.page >= -(-total // self.page_size.value):
+                self.page = -(-total // self.page_size.value) - 1
+                rows, total = self._query(instance_id)
             self.rows, self.total = rows, total
             self.table.value = render_rows(rows, show_instance=instance_id is None)
+            size = self.page_size.value
             first = self.page * size + 1 if rows else 0
             last = self.page * size + len(rows)
             self.page_label.value = (
@@ -280,6 +229,17 @@ class HistoryTable(w.VBox):
             )
             self.prev_button.disabled = self.page <= 0
             self.next_button.disabled = self.page >= self.pages - 1
+
+    def _query(self, instance_id: str | None) -> tuple[list[dict[str, Any]], int]:
+        size = self.page_size.value
+        return history_page(
+            self._runtime,
+            instance_id=instance_id,
+            kind=None if self.kind.value == ALL else self.kind.value,
+            name=self.name.value,
+            offset=self.page * size,
+            limit=size,
+        )
 
     def close(self) -> None:
         if self._hub is not None:
