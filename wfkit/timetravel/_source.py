@@ -257,7 +257,7 @@ def save_history(runtime: object, instance_id: str, path: str | os.PathLike[str]
 
 # --------------------------------------------------------------------------- sources
 def is_store(source: object) -> TypeGuard[HistoryStore]:
-    return all(hasattr(source, n) for n in ("commit", "history", "record", "records"))
+    return isinstance(source, HistoryStore)
 
 
 def history_from(

@@ -11,14 +11,13 @@ import html
 import json
 import threading
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import ipywidgets as w
 
 from wfkit.core._history import EVENT_TYPES
-from wfkit.store import Batch, StoredEvent
-from wfkit.store._rows import NO_TASK, event_row
+from wfkit.store import Batch, HistoryRow
+from wfkit.store import history_page as store_history_page
 from wfkit.widgets._live import engine_of, hub_for
 from wfkit.widgets._theme import theme_style
 
@@ -28,102 +27,28 @@ PAYLOAD_PREVIEW = 60
 REFRESH_SECONDS = 1.0
 
 
-def _row(
-    instance_id: str,
-    seq: int,
-    kind: str,
-    name: str | None,
-    task_id: int | None,
-    ts: datetime,
-    wall: datetime,
-    payload: str | None,
-    failure: str | None,
-    fields: str | None,
-) -> dict[str, Any]:
-    """A table row from the columns of the ``history`` table."""
+def _row(row: HistoryRow) -> dict[str, Any]:
+    """A table row from a row of the ``history`` table."""
     details: dict[str, Any] = {}
-    if payload is not None:
+    if row.payload is not None:
         try:
-            details["payload"] = json.loads(payload)
+            details["payload"] = json.loads(row.payload)
         except ValueError:
-            details["payload"] = payload
-    if failure:
-        details["failure"] = json.loads(failure)
-    if fields:
-        details.update(json.loads(fields))
+            details["payload"] = row.payload
+    if row.failure:
+        details["failure"] = json.loads(row.failure)
+    if row.fields:
+        details.update(json.loads(row.fields))
     return {
-        "instance_id": instance_id,
-        "seq": int(seq),
-        "kind": kind,
-        "name": name,
-        "task_id": None if task_id is None or task_id == NO_TASK else int(task_id),
-        "timestamp": ts.isoformat(sep=" "),
-        "wall_time": wall.isoformat(sep=" ", timespec="milliseconds"),
+        "instance_id": row.instance_id,
+        "seq": row.seq,
+        "kind": row.kind,
+        "name": row.name,
+        "task_id": row.task_id,
+        "timestamp": row.ts.isoformat(sep=" "),
+        "wall_time": row.wall_ts.isoformat(sep=" ", timespec="milliseconds"),
         "payload": json.dumps(details, default=str) if details else "",
     }
-
-
-def _stored_row(stored: StoredEvent) -> dict[str, Any]:
-    (instance_id, seq, _eid, kind, name, ts, wall, task_id, payload, failure, fields) = event_row(
-        stored
-    )
-    wall_dt = datetime.fromtimestamp(wall / 1_000_000, UTC).replace(tzinfo=None)
-    return _row(instance_id, seq, kind, name, task_id, ts, wall_dt, payload, failure, fields)
-
-
-def _value(value: Any) -> Any:
-    """None for SQL NULL (None, NaN or NA in a DataFrame)."""
-    import pandas
-
-    return None if value is None or pandas.isna(value) else value
-
-
-def _sql_page(
-    store: Any,
-    instance_id: str | None,
-    kind: str | None,
-    name_part: str,
-    offset: int,
-    limit: int,
-) -> tuple[list[dict[str, Any]], int]:
-    where, params = ["true"], []
-    if instance_id:
-        where.append("h.instance_id = ?")
-        params.append(instance_id)
-    if kind:
-        where.append("h.kind = ?")
-        params.append(kind)
-    if name_part:
-        where.append("contains(lower(coalesce(h.name, '')), ?)")
-        params.append(name_part)
-    condition = " AND ".join(where)
-    total = int(
-        store.sql(f"SELECT count(*) AS n FROM history AS h WHERE {condition}", params)["n"][0]
-    )
-    frame = store.sql(
-        "SELECT h.instance_id, h.seq, h.kind, h.name, h.task_id, h.ts, h.wall_ts, h.payload,"
-        " h.failure, h.fields FROM history AS h"
-        " LEFT JOIN instances AS i ON i.instance_id = h.instance_id"
-        f" WHERE {condition} ORDER BY i.ordinal, h.seq LIMIT ? OFFSET ?",
-        [*params, limit, offset],
-    )
-    rows = []
-    for values in frame.itertuples(index=False):
-        rows.append(
-            _row(
-                values.instance_id,
-                values.seq,
-                values.kind,
-                _value(values.name),
-                _value(values.task_id),
-                values.ts.to_pydatetime(),
-                values.wall_ts.to_pydatetime(),
-                _value(values.payload),
-                _value(values.failure),
-                _value(values.fields),
-            )
-        )
-    return rows, total
 
 
 def history_page(
@@ -137,41 +62,22 @@ def history_page(
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of history rows and the number of rows that match.
 
-    With the DuckDB store, one SQL query for the page (``LIMIT``/``OFFSET``) and one for
-    the count; with other stores, a ranged read of one instance's history, or a scan.
+    The store reads the page (the DuckDB store with SQL, ``LIMIT``/``OFFSET``).
 
     Args:
         instance_id: one instance's history, or None for every instance.
         kind: an event kind (``TaskScheduled``, ``TimerFired``, ...).
         name: part of the event's name (activity, event, workflow), case-insensitive.
     """
-    engine = engine_of(runtime)
-    store = engine.store
-    offset = max(0, offset)
-    name_part = (name or "").strip().casefold()
-    if hasattr(store, "sql"):
-        return _sql_page(store, instance_id, kind, name_part, offset, limit)
-    if instance_id and not kind and not name_part:
-        total = len(store.history(instance_id))
-        page = store.history(instance_id, start=offset, stop=offset + limit)
-        return [_stored_row(s) for s in page], total
-
-    def matches(stored: StoredEvent) -> bool:
-        event = stored.event
-        if kind and event.kind != kind:
-            return False
-        return not name_part or name_part in (event.name or "").casefold()
-
-    ids = [instance_id] if instance_id else [r.instance_id for r in engine.records()]
-    rows: list[dict[str, Any]] = []
-    total = 0
-    for iid in ids:
-        for stored in store.history(iid):
-            if matches(stored):
-                if offset <= total < offset + limit:
-                    rows.append(_stored_row(stored))
-                total += 1
-    return rows, total
+    page = store_history_page(
+        engine_of(runtime).store,
+        instance_id=instance_id,
+        kind=kind,
+        name=name,
+        offset=offset,
+        limit=limit,
+    )
+    return [_row(r) for r in page.rows], page.total
 
 
 def _cell(text: Any) -> str:
