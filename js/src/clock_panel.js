@@ -15,7 +15,7 @@ export function render({ model, el }) {
     h(
       "div",
       { class: "wfkit-row" },
-      c.button("next_button", "⏭ Next timer", "wfkit-next-timer"),
+      c.button("next_button", "Next timer ▸", "wfkit-next-timer"),
       c.text("duration", "", "wfkit-duration", { placeholder: "90s, 15m, 2h, 7d", width: "90px" }),
       c.button("advance_button", "Advance by", "wfkit-advance"),
       c.text("target", "", "wfkit-target", { placeholder: "YYYY-MM-DD HH:MM:SS", width: "170px" }),
