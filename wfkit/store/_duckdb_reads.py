@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from wfkit.core._history import FailureDetails
@@ -182,3 +183,23 @@ def instances_frame(
         query += f" AND name {_ANY_OF}"
         params.append(list(names))
     return con.execute(query + " ORDER BY ordinal", params).df()
+
+
+# --------------------------------------------------------------------------- opening
+def read_lengths(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """The number of events of each instance's history."""
+    rows = con.execute(
+        "SELECT instance_id, max(seq)::INTEGER + 1 FROM history GROUP BY instance_id"
+    ).fetchall()
+    return dict(rows)
+
+
+def read_ordinals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """The creation ordinal of each instance."""
+    return dict(con.execute("SELECT instance_id, ordinal FROM instances").fetchall())
+
+
+def read_clock(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The virtual time the last batch was committed at."""
+    row = con.execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()
+    return datetime.fromisoformat(row[0]) if row and row[0] else None

@@ -99,7 +99,7 @@ class ClockPanel(ControlsWidget):
         super().__init__(**kwargs)
         self._engine = engine_of(runtime)
         self._client = control_of(runtime)
-        self._clock = self._engine.clock
+        self._clock: Any = self._engine.clock  # a virtual clock's controls, if it has them
         self._dirty = True
         self._name_typed = False
         self._setting_name = False
