@@ -49,7 +49,7 @@ test: $(STAMP) sidecar
 ## The widgets' JavaScript: esbuild (pinned in js/package-lock.json) bundles js/src/ into
 ## wfkit/widgets/static/ and wfkit/timetravel/static/, which are committed (pip needs no node).
 js/node_modules/.package-lock.json: js/package-lock.json
-	npm ci --prefix js --prefer-offline --no-audit --no-fund
+	npm ci --prefix js --prefer-offline --ignore-scripts --no-audit --no-fund
 
 js-deps: js/node_modules/.package-lock.json
 
