@@ -325,7 +325,7 @@ class EngineMirror:
     def records(self) -> list[InstanceRecord]:
         return self.store.records()
 
-    def _require(self, instance_id: str) -> InstanceRecord:
+    def require(self, instance_id: str) -> InstanceRecord:
         """The instance's record, read from the engine if the store has none yet."""
         record = self.store.record(instance_id)
         if record is None:

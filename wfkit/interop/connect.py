@@ -171,7 +171,7 @@ class Connection:
         """The instance's history as Dapr's client reports it (the full events, with
         payloads, are in :meth:`history` and ``store``)."""
         self.refresh([instance_id])
-        self._engine._require(instance_id)
+        self._engine.require(instance_id)
         return [WorkflowHistoryEvent.of(s.event) for s in self.store.history(instance_id)]
 
     def _existing(self, instance_id: str, verb: str | None = None) -> InstanceRecord:
@@ -303,7 +303,7 @@ class Connection:
         """One instance's history as a DataFrame (refreshed from the engine first)."""
         if refresh:
             self.refresh([instance_id])
-        self._engine._require(instance_id)
+        self._engine.require(instance_id)
         return self.store.history_frame(instance_id, start=start, stop=stop)
 
     def instances(
@@ -335,7 +335,7 @@ class Connection:
         from wfkit.widgets import watch
 
         self.refresh([instance_id])
-        self._engine._require(instance_id)
+        self._engine.require(instance_id)
         return watch(self, instance_id, interval=interval or self.poll_interval)
 
     def dashboard(self, *, include_children: bool = False) -> Any:
