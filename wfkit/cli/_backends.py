@@ -263,8 +263,7 @@ class DbBackend:
 
     @staticmethod
     def _now(runtime: Any, states: list[dict[str, Any]] | None = None) -> str | None:
-        clock = getattr(runtime.store, "clock_time", None)
-        when = clock() if clock is not None else None
+        when = runtime.store.clock_time()
         if when is not None:
             return timestamp(when)
         if states:

@@ -69,7 +69,7 @@ from wfkit.runtime import _apps
 from wfkit.runtime._warm import WarmInstances
 from wfkit.runtime._watchdog import Limits, Watchdog, where
 from wfkit.runtime._workers import ActivityWorkers
-from wfkit.store import Batch, HistoryStore, StoredEvent
+from wfkit.store import Batch, HistoryStore, StoredEvent, is_read_only
 
 _START = 0  # timer id of a scheduled start (``start_at``); real timers have ids >= 1
 _CLOSING = (TaskCompleted, TaskFailed, ChildWorkflowInstanceCompleted, ChildWorkflowInstanceFailed)
@@ -1557,7 +1557,7 @@ class Engine:
             return len(doomed)
 
     def _check_writable(self) -> None:
-        if getattr(self.store, "read_only", False):
+        if is_read_only(self.store):
             raise StoreError(
                 f"the store {self.store!r} is open read-only: it can be queried, not changed"
             )
@@ -1648,7 +1648,7 @@ class Engine:
         """Resume the unfinished instances found in the store (a restart) whose workflow is
         registered; the others wait until it is (``recover()``). A read-only store is only
         read: nothing is resumed."""
-        if getattr(self.store, "read_only", False):
+        if is_read_only(self.store):
             return
         # instances scheduled in this process before start() are live already, with
         # their inbox (events raised before the start): restoring would drop it

@@ -31,7 +31,7 @@ import time
 import uuid
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +39,15 @@ from typing import TYPE_CHECKING, Any
 from wfkit.core._errors import StoreCorruptError, StoreError, StoreLockedError
 from wfkit.core._gc import gc_paused
 from wfkit.core._state import InstanceRecord
-from wfkit.store._base import Batch, StoredEvent, check_batch
+from wfkit.store import _duckdb_reads as reads
+from wfkit.store._base import (
+    Batch,
+    HistoryPage,
+    IndexRow,
+    Payloads,
+    StoredEvent,
+    check_batch,
+)
 from wfkit.store._duckdb_file import CONFIG, check_is_duckdb, check_layout, first_line, open_error
 from wfkit.store._pending import PendingWrites
 from wfkit.store._rows import (
@@ -48,8 +56,6 @@ from wfkit.store._rows import (
     NO_TASK,
     event_row,
     record_row,
-    row_event,
-    row_record,
 )
 
 if TYPE_CHECKING:
@@ -210,9 +216,6 @@ _EPOCH = datetime(1970, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
 _TERMINAL = ("COMPLETED", "FAILED", "TERMINATED")
 _RECORD_PLACEHOLDERS = "(" + ", ".join(["?"] * (len(INSTANCE_COLUMNS) + 1)) + ")"
-_EVENT_COLUMNS = "kind, ts, task_id, name, payload, failure, fields"
-_STORED_COLUMNS = f"instance_id, seq, epoch_us(wall_ts), {_EVENT_COLUMNS}"
-_INSTANCE_SELECT = "SELECT " + ", ".join(INSTANCE_COLUMNS) + " FROM instances"
 
 # Files open for writing in this process (a second writer on one file would corrupt it).
 _writers: weakref.WeakValueDictionary[str, DuckDBStore] = weakref.WeakValueDictionary()
@@ -643,19 +646,13 @@ class DuckDBStore:
 
     def records(self) -> list[InstanceRecord]:
         with self._lock, self._guard():
-            rows = self._read().execute(_INSTANCE_SELECT + " ORDER BY ordinal").fetchall()
-        return [row_record(row) for row in rows]
+            return reads.read_records(self._read())
 
     def record(self, instance_id: str) -> InstanceRecord | None:
         with self._lock, self._guard():
             if self._pending.knows(instance_id):
                 return self._pending.record(instance_id)
-            row = (
-                self._read()
-                .execute(_INSTANCE_SELECT + " WHERE instance_id = ?", [instance_id])
-                .fetchone()
-            )
-        return row_record(row) if row else None
+            return reads.read_record(self._read(), instance_id)
 
     def history(
         self, instance_id: str, *, start: int = 0, stop: int | None = None
@@ -665,31 +662,49 @@ class DuckDBStore:
             if cached is not None:
                 self._recent.move_to_end(instance_id)
                 return cached[max(start, 0) : None if stop is None else max(stop, 0)]
-        query, params = _history_query(_STORED_COLUMNS, instance_id, start, stop)
         with self._lock, self._guard(), gc_paused():
-            return _stored_events(self._read().execute(query, params))
+            return reads.read_history(self._read(), instance_id, start, stop)
 
     def histories(self, instance_ids: Iterable[str]) -> dict[str, list[StoredEvent]]:
-        ids = list(instance_ids)
-        out: dict[str, list[StoredEvent]] = {i: [] for i in ids}
-        if not ids:
-            return out
         with self._lock, self._guard(), gc_paused():
-            result = self._read().execute(
-                f"SELECT {_STORED_COLUMNS} FROM history "
-                "WHERE instance_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY instance_id, seq",
-                [ids],
-            )
-            for stored in _stored_events(result):
-                out[stored.instance_id].append(stored)
-        return out
+            return reads.read_histories(self._read(), list(instance_ids))
 
     def clock_time(self) -> datetime | None:
         with self._lock:
             return self._clock
 
+    # ------------------------------------------------------------------ pages and indexes
+    def history_page(
+        self,
+        *,
+        instance_id: str | None = None,
+        kind: str | None = None,
+        name: str | None = None,
+        offset: int = 0,
+        limit: int = 25,
+    ) -> HistoryPage:
+        with self._lock, self._guard():
+            return reads.history_page(
+                self._read(),
+                instance_id=instance_id,
+                kind=kind,
+                name=name,
+                offset=offset,
+                limit=limit,
+            )
+
+    def history_index(self, instance_id: str, start: int = 0) -> list[IndexRow]:
+        with self._lock, self._guard(), gc_paused():
+            return reads.history_index(self._read(), instance_id, start)
+
+    def history_payloads(self, instance_id: str, seqs: Iterable[int]) -> Payloads:
+        with self._lock, self._guard():
+            return reads.history_payloads(self._read(), instance_id, seqs)
+
     # ------------------------------------------------------------------ DataFrames and SQL
-    def sql(self, query: str, params: Any = None) -> pandas.DataFrame:
+    def sql(
+        self, query: str, params: Sequence[object] | Mapping[str, object] | None = None
+    ) -> pandas.DataFrame:
         """Run ``query`` (DuckDB SQL) on the store's tables; the result as a DataFrame."""
         import pandas
 
@@ -703,23 +718,14 @@ class DuckDBStore:
     def history_frame(
         self, instance_id: str, *, start: int = 0, stop: int | None = None
     ) -> pandas.DataFrame:
-        query, params = _history_query(", ".join(HISTORY_COLUMNS), instance_id, start, stop)
         with self._lock, self._guard():
-            return self._read().execute(query, params).df()
+            return reads.history_frame(self._read(), instance_id, start, stop)
 
     def instances_frame(
-        self, *, statuses: list[str] | None = None, names: list[str] | None = None
+        self, *, statuses: Sequence[str] | None = None, names: Sequence[str] | None = None
     ) -> pandas.DataFrame:
-        query = _INSTANCE_SELECT + " WHERE true"
-        params: list[Any] = []
-        if statuses is not None:
-            query += " AND status IN (SELECT unnest(?::VARCHAR[]))"
-            params.append(statuses)
-        if names is not None:
-            query += " AND name IN (SELECT unnest(?::VARCHAR[]))"
-            params.append(names)
         with self._lock, self._guard():
-            return self._read().execute(query + " ORDER BY ordinal", params).df()
+            return reads.instances_frame(self._read(), statuses, names)
 
     # ------------------------------------------------------------------ closing
     def close(self) -> None:
@@ -850,34 +856,6 @@ def _shadow_views(con: duckdb.DuckDBPyConnection) -> None:
     for statement in _SCHEMA:
         if statement.startswith("CREATE VIEW"):
             con.execute(statement.replace("CREATE VIEW", "CREATE OR REPLACE TEMP VIEW", 1))
-
-
-def _history_query(
-    columns: str, instance_id: str, start: int, stop: int | None
-) -> tuple[str, list[Any]]:
-    if start <= 0 and stop is None:
-        return (
-            f"SELECT {columns} FROM history WHERE instance_id = ? ORDER BY seq",
-            [instance_id],
-        )
-    # The instance's rows come through the index first; then the range is cut.
-    return (
-        "WITH one AS MATERIALIZED (SELECT * FROM history WHERE instance_id = ?) "
-        f"SELECT {columns} FROM one WHERE seq >= ? AND seq < ? ORDER BY seq",
-        [instance_id, max(start, 0), 2**31 - 1 if stop is None else max(stop, 0)],
-    )
-
-
-def _stored_events(result: duckdb.DuckDBPyConnection) -> list[StoredEvent]:
-    """The stored events a query of :data:`_STORED_COLUMNS` returns, read by columns
-    (half the cost of fetching a tuple per row)."""
-    columns = [column.tolist() for column in result.fetchnumpy().values()]
-    return [
-        StoredEvent(iid, seq, row_event(kind, ts, task, name, payload, failure, fields), wall / 1e6)
-        for iid, seq, wall, kind, ts, task, name, payload, failure, fields in zip(
-            *columns, strict=True
-        )
-    ]
 
 
 def _insert_events(events: list[StoredEvent]) -> tuple[str, Any]:
