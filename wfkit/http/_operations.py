@@ -15,6 +15,7 @@ from wfkit.core._state import UNSET, WorkflowStatus
 from wfkit.http import _openapi
 from wfkit.http._request import INSTANCE_ID, Query, client_error, fail, flag, parse_json
 from wfkit.inspect._views import event_json, instance_json, timestamp
+from wfkit.runtime._seam import engine_of
 
 if TYPE_CHECKING:
     from wfkit.runtime._client import DaprWorkflowClient
@@ -51,7 +52,9 @@ class WorkflowOperations:
                 "underscores and dashes",
             )
         try:
-            self.runtime._registry.workflow(name)  # an unknown name is a 404 whatever the body
+            engine_of(self.runtime).registry.workflow(
+                name
+            )  # an unknown name is a 404 whatever the body
         except WorkflowNotRegisteredError as exc:
             raise client_error(exc, "ERR_START_WORKFLOW") from None
         value = parse_json(body, "the workflow input")

@@ -49,6 +49,7 @@ from wfkit.http._handler import RequestHandler
 from wfkit.http._operations import WorkflowOperations
 from wfkit.http._request import POLL_WAIT, REQUEST_TIMEOUT, SOCKET_TIMEOUT
 from wfkit.runtime._client import DaprWorkflowClient
+from wfkit.runtime._seam import local_engine_of
 
 if TYPE_CHECKING:
     from wfkit.runtime._runtime import WorkflowRuntime
@@ -192,7 +193,7 @@ class WorkflowHTTPServer(WorkflowOperations):
         self.stack_traces = bool(stack_traces)
         self.request_timeout = float(request_timeout)
         Access(host, port, allowed_hosts)  # refuses bad entries before the port is taken
-        limit = runtime._engine.limit
+        limit = local_engine_of(runtime, doing="serving the workflow HTTP API").limit
         self.max_body_bytes = (
             max_body_bytes
             if max_body_bytes is not None
