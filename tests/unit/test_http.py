@@ -460,7 +460,7 @@ def test_an_oversize_body_is_refused_unread(calls):
 
 
 def test_stalled_and_malformed_connections_never_hang_the_server(server, monkeypatch):
-    monkeypatch.setattr(_http._Handler, "timeout", 0.5)
+    monkeypatch.setattr(_http.RequestHandler, "timeout", 0.5)
     # a body shorter than its Content-Length: 408 once the socket times out
     answer = raw_request(
         server,
