@@ -575,9 +575,9 @@ def test_a_runtime_that_is_not_started_answers_reads_and_queues_starts(calls):
         base = f"{srv.url}/v1.0/workflows/dapr"
         assert call("POST", f"{base}/echo/start?instanceID=q", "1")[0] == 202
         assert call("GET", f"{base}/q")[2]["runtimeStatus"] == "PENDING"
-        runtime.start()
+        runtime.start()  # returns at once: the queued instance runs on the engine's thread
         try:
-            assert call("GET", f"{base}/q")[2]["runtimeStatus"] == "COMPLETED"
+            assert call("GET", f"{base}/q?wait=5")[2]["runtimeStatus"] == "COMPLETED"
         finally:
             runtime.shutdown()
 
