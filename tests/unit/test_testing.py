@@ -23,6 +23,7 @@ from wfkit.testing import (
     replay_problems,
     run_workflow,
     runtime_for_tests,
+    stub_activity,
 )
 
 pytest_plugins = ["pytester"]
@@ -210,3 +211,17 @@ def test_replays_of_one_history_given_as_events(runtime):
 def test_replays_need_a_recorded_instance(runtime):
     with pytest.raises(AssertionError, match="no recorded instance of workflow 'two_steps'"):
         assert_replays(runtime, two_steps)
+
+
+def test_a_stubbed_activity_runs_in_place_of_the_registered_one(runtime):
+    stub_activity(runtime, greet, "stubbed")
+    assert run_workflow(runtime, two_steps, "ada").serialized_output == '"stubbed"'
+    calls = []
+
+    def shout(ctx, name):
+        calls.append(name)
+        return name.upper()
+
+    stub_activity(runtime, "greet", shout)
+    assert run_workflow(runtime, two_steps, "ada").serialized_output == '"ADA"'
+    assert calls == ["ada", "ADA"]

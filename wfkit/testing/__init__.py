@@ -22,6 +22,8 @@ The helpers work with any runtime, inside pytest or not::
   waits, the clock jumps to each timer the workflow waits on (auto-skip).
 * :func:`advance` and :func:`fire_next_timer` move the clock by hand, firing the timers
   due on the way, for a test that checks what an instance does in between.
+* :func:`stub_activity` replaces an activity for one test (a function, or the value every
+  call returns).
 * :func:`assert_replays` replays the recorded histories of a workflow's instances against
   its (edited) code and fails at the first change of behaviour a replay cannot take.
   Histories saved to files are checked with
@@ -31,7 +33,14 @@ The helpers work with any runtime, inside pytest or not::
 from __future__ import annotations
 
 from wfkit.testing._replays import ReplayProblem, assert_replays, replay_problems
-from wfkit.testing._runs import START, advance, fire_next_timer, run_workflow, runtime_for_tests
+from wfkit.testing._runs import (
+    START,
+    advance,
+    fire_next_timer,
+    run_workflow,
+    runtime_for_tests,
+    stub_activity,
+)
 
 __all__ = [
     "START",
@@ -42,4 +51,5 @@ __all__ = [
     "replay_problems",
     "run_workflow",
     "runtime_for_tests",
+    "stub_activity",
 ]

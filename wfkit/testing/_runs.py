@@ -74,6 +74,23 @@ def run_workflow(
     return state
 
 
+def stub_activity(runtime: WorkflowRuntime, activity: Callable[..., Any] | str, stub: Any) -> None:
+    """Make ``runtime`` run ``stub`` wherever workflows call ``activity`` (a function or a
+    registered name): a function taking ``(ctx, input)`` as activities do, or any other
+    value, which every call then returns. Registered under the activity's name, it
+    replaces what was registered before (call it after registering the real ones)."""
+    name = activity if isinstance(activity, str) else registered_name(activity)
+    if callable(stub):
+        replacement = stub
+    else:
+
+        def replacement(ctx: Any, input: Any = None) -> Any:
+            return stub
+
+        replacement.__name__ = f"stub_of_{name}"
+    runtime.register_activity(replacement, name=name)
+
+
 def advance(runtime: WorkflowRuntime, by: timedelta | float) -> datetime:
     """Move the runtime's virtual clock forward by ``by`` (a timedelta, or seconds), firing
     every timer due on the way in order; returns the new virtual time."""
