@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from wfkit.core import _serde
+from wfkit.core._context import registered_name
 from wfkit.core._errors import InstanceNotFoundError, InvalidInstanceStateError
-from wfkit.core._orchestration import registered_name, to_naive_utc
 from wfkit.core._registry import Registry
 from wfkit.core._state import (
     InstanceRecord,
@@ -26,6 +26,7 @@ from wfkit.core._state import (
     WorkflowInstanceIdPage,
     WorkflowState,
 )
+from wfkit.core._time import to_naive_utc
 from wfkit.interop._channel import EngineChannel
 from wfkit.interop._mirror import EngineMirror, FollowState, SyncReport
 from wfkit.store import DuckDBStore, _rows
