@@ -24,6 +24,7 @@ from wfkit.store import (
     QueryableStore,
     StoredEvent,
     history_page,
+    is_read_only,
 )
 from wfkit.store.contract import (
     HISTORY_STORE_CHECKS,
@@ -168,3 +169,17 @@ def _is_open(store: DuckDBStore) -> bool:
     except Exception:
         return True
     return False
+
+
+def test_a_store_says_whether_it_is_read_only(tmp_path: Path) -> None:
+    path = tmp_path / "wf.duckdb"
+    DuckDBStore(path).close()
+    reader = DuckDBStore(path, read_only=True)
+    assert is_read_only(reader) and not is_read_only(DuckDBStore(tmp_path / "other.duckdb"))
+    assert not is_read_only(MemoryStore()) and not is_read_only(ForwardingStore())
+
+    class Archive(ForwardingStore):
+        read_only = True
+
+    assert is_read_only(Archive())
+    reader.close()

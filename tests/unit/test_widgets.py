@@ -343,10 +343,11 @@ def test_graph_widget_updates_live_and_in_few_messages(manual: wf.WorkflowRuntim
 
 
 def counting_history_reads(wfr: wf.WorkflowRuntime) -> list[str]:
-    """Record every history read (``history``, ``sql``) made from the runtime's store."""
+    """Record every history read (``history``, ``sql``, an index or payloads) made from the
+    runtime's store."""
     store = wfr._engine.store
     reads: list[str] = []
-    for name in ("history", "sql"):
+    for name in ("history", "sql", "history_index", "history_payloads"):
         original = getattr(store, name, None)
         if original is not None:
 

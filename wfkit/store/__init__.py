@@ -10,11 +10,11 @@ from wfkit.store._base import (
     Payloads,
     QueryableStore,
     StoredEvent,
-    is_read_only,
 )
 from wfkit.store._duckdb import DuckDBStore
 from wfkit.store._memory import MemoryStore
 from wfkit.store._pages import history_frame, history_page, history_row, instances_frame
+from wfkit.store._read_only import is_read_only
 
 __all__ = [
     "Batch",

@@ -171,17 +171,6 @@ class QueryableStore(BrowsableStore, Protocol):
         ...
 
 
-@runtime_checkable
-class _ReadOnlyFlag(Protocol):
-    read_only: bool
-
-
-def is_read_only(store: HistoryStore) -> bool:
-    """Whether ``store`` was opened for reading only (a store says so with a ``read_only``
-    attribute, as :class:`~wfkit.store.DuckDBStore` does; without one it can be written)."""
-    return isinstance(store, _ReadOnlyFlag) and bool(store.read_only)
-
-
 def check_batch(batch: Batch, lengths: dict[str, int]) -> dict[str, int]:
     """Validate ``batch`` against the history lengths it applies to, without changing them.
 
