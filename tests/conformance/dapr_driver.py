@@ -439,7 +439,7 @@ class WfkitInstance:
             )
         actions = [a for a in map(wfkit_action, decisions) if a is not None]
         return EpisodeResult(
-            actions, outcome, orchestration.custom_status, orchestration._is_suspended
+            actions, outcome, orchestration.custom_status, orchestration.is_suspended
         )
 
 

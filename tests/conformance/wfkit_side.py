@@ -171,7 +171,7 @@ def cold_replay(
     outcome = orchestration.outcome
     leftover = [a for a in map(wfkit_action, orchestration.take_decisions()) if a is not None]
     if outcome is None:
-        status = "SUSPENDED" if orchestration._is_suspended else "RUNNING"
+        status = "SUSPENDED" if orchestration.is_suspended else "RUNNING"
         return Replayed(status, None, None, orchestration.custom_status, leftover)
     failure = None
     if outcome.failure is not None:

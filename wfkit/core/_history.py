@@ -258,3 +258,21 @@ def event_fields(event: HistoryEvent) -> dict[str, Any]:
             value = value.isoformat()
         out[f.name] = value
     return out
+
+
+def event_to_json(event: HistoryEvent) -> dict[str, Any]:
+    """The event as JSON data: its ``kind``, ``timestamp`` (ISO text) and own fields
+    (:func:`event_from_json` reads it back)."""
+    return {"kind": event.kind, "timestamp": event.timestamp.isoformat(), **event_fields(event)}
+
+
+def event_from_json(data: dict[str, Any]) -> HistoryEvent:
+    """The event :func:`event_to_json` wrote."""
+    values = dict(data)
+    cls = EVENT_TYPES[values.pop("kind")]
+    values["timestamp"] = datetime.fromisoformat(values["timestamp"])
+    if isinstance(values.get("failure"), dict):
+        values["failure"] = FailureDetails(**values["failure"])
+    if isinstance(values.get("fire_at"), str):
+        values["fire_at"] = datetime.fromisoformat(values["fire_at"])
+    return cls(**values)

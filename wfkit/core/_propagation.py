@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import Enum
 from typing import Any
 
 from wfkit.core._errors import WfkitError
 from wfkit.core._history import (
-    EVENT_TYPES,
     ChildWorkflowInstanceCompleted,
     ChildWorkflowInstanceCreated,
     ChildWorkflowInstanceFailed,
@@ -32,7 +30,8 @@ from wfkit.core._history import (
     TaskCompleted,
     TaskFailed,
     TaskScheduled,
-    event_fields,
+    event_from_json,
+    event_to_json,
 )
 
 
@@ -207,6 +206,10 @@ class PropagatedHistory:
         )
 
     # ------------------------------------------------------------------ building and storing
+    def chunks_and_events(self) -> list[tuple[_HistoryChunk, list[HistoryEvent]]]:
+        """Each chunk with its events, oldest chunk first (what a caller hands on)."""
+        return [(c, self._chunk_events(c)) for c in self._chunks]
+
     @classmethod
     def assemble(
         cls,
@@ -223,7 +226,7 @@ class PropagatedHistory:
             return None
         parts: list[tuple[_HistoryChunk, list[HistoryEvent]]] = []
         if scope is PropagationScope.LINEAGE and received is not None:
-            parts = [(c, received._chunk_events(c)) for c in received._chunks]
+            parts = received.chunks_and_events()
         if own_events:
             name = next(
                 (e.workflow_name for e in own_events if isinstance(e, ExecutionStarted)), ""
@@ -260,7 +263,7 @@ class PropagatedHistory:
                         "app_id": c.app_id,
                         "instance_id": c.instance_id,
                         "workflow_name": c.workflow_name,
-                        "events": [_event_json(e) for e in self._chunk_events(c)],
+                        "events": [event_to_json(e) for e in self._chunk_events(c)],
                     }
                     for c in self._chunks
                 ],
@@ -273,26 +276,11 @@ class PropagatedHistory:
         parts = [
             (
                 _HistoryChunk(c["app_id"], c["instance_id"], c["workflow_name"], 0, 0),
-                [_event_of_json(e) for e in c["events"]],
+                [event_from_json(e) for e in c["events"]],
             )
             for c in data["chunks"]
         ]
         return cls._of_parts(PropagationScope(data["scope"]), parts)
-
-
-def _event_json(event: HistoryEvent) -> dict[str, Any]:
-    return {"kind": event.kind, "timestamp": event.timestamp.isoformat(), **event_fields(event)}
-
-
-def _event_of_json(data: dict[str, Any]) -> HistoryEvent:
-    values = dict(data)
-    cls = EVENT_TYPES[values.pop("kind")]
-    values["timestamp"] = datetime.fromisoformat(values["timestamp"])
-    if isinstance(values.get("failure"), dict):
-        values["failure"] = FailureDetails(**values["failure"])
-    if isinstance(values.get("fire_at"), str):
-        values["fire_at"] = datetime.fromisoformat(values["fire_at"])
-    return cls(**values)
 
 
 def scope_of(propagation: Any) -> PropagationScope:

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wfkit.core import _serde
+from wfkit.core._context import registered_name
 from wfkit.core._errors import (
     ActivityNotRegisteredError,
     VersionNotRegisteredError,
     WorkflowNotRegisteredError,
 )
 from wfkit.core._history import HistoryEvent, WorkflowStarted
-from wfkit.core._orchestration import registered_name
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,10 @@ class VersionedWorkflow:
             "is_latest=True"
         )
 
-    def invoke(self, ctx: Any, encoded_input: str | None) -> Any:
-        version = ctx._recorded_version or self.latest
+    def code_for_version(self, recorded: str | None) -> tuple[str, Registered]:
+        """(the version an instance runs, its code): the version its history records
+        (``recorded``), or the latest for a new instance."""
+        version = recorded or self.latest
         if version is None:
             raise self.no_latest()
         code = self.versions.get(version)
@@ -97,8 +99,12 @@ class VersionedWorkflow:
                 f"with wfr.register_versioned_workflow(fn, name={self.name!r}, "
                 f"version_name={version!r}, is_latest=False)."
             )
-        ctx._version_name = version
-        return code.invoke(ctx, encoded_input)
+        return version, code
+
+    def invoke(self, ctx: Any, encoded_input: str | None) -> Any:
+        """Run the latest version (the executor asks :meth:`code_for_version` first, so
+        that an instance replays the version its history records)."""
+        return self.code_for_version(None)[1].invoke(ctx, encoded_input)
 
 
 class Registry:

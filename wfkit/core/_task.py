@@ -74,7 +74,8 @@ class CompletableTask(Task[T]):
         self.kind = kind
         self.name = name
         self.task_id = task_id
-        self._retryable_parent: RetryableTask | None = None
+        #: The call whose retry this timer waits for (retry timers only).
+        self.retry_of: RetryableTask | None = None
 
     def complete(self, result: Any) -> None:
         if self._is_complete:
@@ -102,7 +103,7 @@ class TimerTask(CompletableTask[None]):
     def __init__(self, task_id: int, fire_at: datetime, retry_of: RetryableTask | None = None):
         super().__init__("timer", None, task_id)
         self.fire_at = fire_at
-        self._retryable_parent = retry_of
+        self.retry_of = retry_of
 
 
 class RetryableTask(CompletableTask[T]):

@@ -21,12 +21,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from wfkit.core._history import FailureDetails, HistoryEvent
-from wfkit.core._orchestration import Orchestration
+from wfkit.core._orchestration import Orchestration, WorkflowInvoker
 from wfkit.core._task import CompletableTask, RetryableTask
+from wfkit.inspect._stepper import HistoryStepper
 from wfkit.store import HistoryStore, QueryableStore, StoredEvent
 
-#: Errors of the replay itself (not of the workflow): the graph reports them instead.
-_REPLAY_ERRORS = ("NonDeterminismError", "WorkflowNotRegisteredError")
 #: Timers that are part of another node (an event wait's timeout, a retry's delay).
 INNER_TIMERS = frozenset({"external_event", "activity_retry", "child_workflow_retry"})
 
@@ -242,7 +241,7 @@ class ReplayedInstance:
     def __init__(
         self,
         instance_id: str,
-        resolve: Callable[[str], Any] | None = None,
+        resolve: Callable[[str], WorkflowInvoker] | None = None,
         *,
         orchestration: Orchestration | None = None,
         source: HistorySource | None = None,
@@ -278,10 +277,13 @@ class ReplayedInstance:
         self._payloads: dict[int, tuple[str | None, Any]] = {}
 
     def _use(self, orchestration: Orchestration | None) -> None:
+        #: The private replay (None while the engine's executor is read instead).
+        self.stepper: HistoryStepper | None = None
         if orchestration is None:
             if self._resolve is None:
                 raise ValueError("a replay needs the workflow registry (resolve)")
-            orchestration = Orchestration(self.instance_id, self._resolve)
+            self.stepper = HistoryStepper(self.instance_id, self._resolve)
+            orchestration = self.stepper.orchestration
             self.borrowed = False
         else:
             self.borrowed = True
@@ -322,7 +324,7 @@ class ReplayedInstance:
     def feed(self, events: Iterable[StoredEvent]) -> int:
         """Index (and, for a private replay, apply) stored events that follow the ones
         already seen; returns how many were new."""
-        orchestration = None if self.borrowed else self.orchestration
+        stepper = None if self.borrowed else self.stepper
         # stored events are filed as they are (an Entry is made when looked up, see _Entries)
         scheduled: dict[int, Any] = self.scheduled
         closed: dict[int, Any] = self.closed
@@ -338,8 +340,8 @@ class ReplayedInstance:
                         continue
                     raise HistoryGap(self.instance_id, seen, seq)
                 event = stored.event
-                if orchestration is not None:
-                    orchestration.apply(event, replaying=True, position=seq)
+                if stepper is not None:
+                    stepper.step(event, seq)
                 seen += 1
                 kind = type(event).__name__
                 attr = closes.get(kind)
@@ -456,11 +458,8 @@ class ReplayedInstance:
     @property
     def error(self) -> str | None:
         """Why the replay could not follow the history (edited code, unknown workflow)."""
-        outcome = self.orchestration.outcome
-        failure = outcome.failure if outcome is not None else None
-        if failure is not None and failure.error_type in _REPLAY_ERRORS:
-            return f"{failure.error_type}: {failure.message}"
-        return None
+        failure = self.orchestration.replay_failure
+        return f"{failure.error_type}: {failure.message}" if failure is not None else None
 
     # ------------------------------------------------------------------ per task
     def attempts(self, task: CompletableTask) -> int:

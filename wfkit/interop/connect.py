@@ -12,13 +12,13 @@ workers (Dapr's SDK), not here.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from wfkit.core import _serde
+from wfkit.core._context import registered_name
 from wfkit.core._errors import InstanceNotFoundError, InvalidInstanceStateError
-from wfkit.core._orchestration import registered_name, to_naive_utc
 from wfkit.core._registry import Registry
 from wfkit.core._state import (
     InstanceRecord,
@@ -26,6 +26,7 @@ from wfkit.core._state import (
     WorkflowInstanceIdPage,
     WorkflowState,
 )
+from wfkit.core._time import to_naive_utc
 from wfkit.interop._channel import EngineChannel
 from wfkit.interop._mirror import EngineMirror, FollowState, SyncReport
 from wfkit.store import DuckDBStore, _rows
@@ -62,7 +63,7 @@ def connect(
     )
 
 
-def _open_store(store: Any) -> DuckDBStore:
+def _open_store(store: str | os.PathLike[str] | DuckDBStore | None) -> DuckDBStore:
     if store is None:
         return DuckDBStore()
     if isinstance(store, DuckDBStore):
@@ -92,7 +93,7 @@ class Connection:
         self,
         address: str,
         *,
-        store: Any = None,
+        store: str | os.PathLike[str] | DuckDBStore | None = None,
         workflows: Iterable[Callable[..., Any]] = (),
         timeout: float = 5.0,
         poll_interval: float = 1.0,
@@ -127,7 +128,9 @@ class Connection:
         record = self._channel.instance(instance_id)
         return WorkflowState(record, fetch_payloads=fetch_payloads) if record else None
 
-    def _wait(self, instance_id: str, completion: bool, timeout: float, payloads: bool) -> Any:
+    def _wait(
+        self, instance_id: str, completion: bool, timeout: float, payloads: bool
+    ) -> WorkflowState:
         record = self._channel.wait(instance_id, completion=completion, timeout=timeout or None)
         if record is None:
             raise InstanceNotFoundError(
@@ -144,7 +147,7 @@ class Connection:
         app_id: str | None = None,
     ) -> WorkflowState | None:
         """Wait until the instance has started; 0 waits forever."""
-        return self._wait(instance_id, False, timeout_in_seconds, fetch_payloads)  # type: ignore[no-any-return]
+        return self._wait(instance_id, False, timeout_in_seconds, fetch_payloads)
 
     def wait_for_workflow_completion(
         self,
@@ -156,7 +159,7 @@ class Connection:
     ) -> WorkflowState | None:
         """Wait until the instance has finished; 0 waits forever (TimeoutError after
         ``timeout_in_seconds``)."""
-        return self._wait(instance_id, True, timeout_in_seconds, fetch_payloads)  # type: ignore[no-any-return]
+        return self._wait(instance_id, True, timeout_in_seconds, fetch_payloads)
 
     def list_workflow_instance_ids(
         self, *, page_size: int | None = None, continuation_token: str | None = None
@@ -273,7 +276,7 @@ class Connection:
 
         return keep
 
-    def iter_workflow_instance_ids(self, *, page_size: int = 1024) -> Any:
+    def iter_workflow_instance_ids(self, *, page_size: int = 1024) -> Iterator[str]:
         token = None
         while True:
             page = self.list_workflow_instance_ids(page_size=page_size, continuation_token=token)

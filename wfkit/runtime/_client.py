@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from wfkit.core import _serde
+from wfkit.core._context import registered_name
 from wfkit.core._errors import (
     AppNotFoundError,
     InstanceNotFoundError,
@@ -20,7 +21,6 @@ from wfkit.core._history import (
     ExecutionSuspended,
     ExecutionTerminated,
 )
-from wfkit.core._orchestration import registered_name, to_naive_utc
 from wfkit.core._state import (
     UNSET,
     InstanceRecord,
@@ -29,6 +29,7 @@ from wfkit.core._state import (
     WorkflowState,
     WorkflowStatus,
 )
+from wfkit.core._time import to_naive_utc
 from wfkit.runtime import _apps
 from wfkit.runtime._fork import rerun_from_event
 from wfkit.runtime._runtime import WorkflowRuntime, last_started_runtime

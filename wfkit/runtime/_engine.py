@@ -492,7 +492,7 @@ class Engine:
             self._finish(live, outcome, now, recursive=recursive)
         else:
             status = (
-                WorkflowStatus.SUSPENDED if orchestration._is_suspended else WorkflowStatus.RUNNING
+                WorkflowStatus.SUSPENDED if orchestration.is_suspended else WorkflowStatus.RUNNING
             )
             self._update(live, now, status=status, custom_status=orchestration.custom_status)
 
@@ -1622,7 +1622,7 @@ class Engine:
             self._apply_decisions(live, new)
             if orchestration.outcome is not None:
                 self._finish(live, orchestration.outcome, now, recursive=True)
-        elif orchestration._is_suspended:
+        elif orchestration.is_suspended:
             live.record = replace(live.record, status=WorkflowStatus.SUSPENDED)
         return live
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from wfkit.inspect._execution_graph import execution_graph, simple_graph
+from wfkit.inspect._stepper import PendingTask
 from wfkit.timetravel._check import (
     Divergence,
     ReplayResult,
@@ -25,16 +27,9 @@ from wfkit.timetravel._check import (
     check_histories,
     check_replay,
 )
-from wfkit.timetravel._cursor import (
-    Cursor,
-    Frame,
-    PendingTask,
-    SourceCode,
-    execution_graph,
-    open_cursor,
-    simple_graph,
-)
+from wfkit.timetravel._cursor import Cursor, open_cursor
 from wfkit.timetravel._fork import ForkPointError, compare, compare_rows, fork, fork_points
+from wfkit.timetravel._frame import Frame, SourceCode
 from wfkit.timetravel._source import (
     History,
     RecordedLine,

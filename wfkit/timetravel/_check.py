@@ -25,7 +25,11 @@ from wfkit.core._history import (
     WorkflowStarted,
 )
 from wfkit.core._orchestration import describe_decision
-from wfkit.timetravel._cursor import REPLAY_ERRORS, Cursor, Replay, code_of, resolve_workflow
+from wfkit.core._state import WorkflowStatus
+from wfkit.inspect._stepper import HistoryStepper
+from wfkit.runtime._seam import EngineView, engine_of, is_engine_source
+from wfkit.timetravel._cursor import Cursor, resolve_workflow
+from wfkit.timetravel._frame import code_of
 from wfkit.timetravel._source import History, history_from, load_history
 
 
@@ -167,8 +171,8 @@ class _Checker:
         self.recorded_code = recorded_code
         self.file = _file(code)
         self.recorded_file = history.file or _file(recorded_code)
-        self.replay = Replay(history.instance_id or "", code, self.events)
-        self._recorded_replay: Replay | None = None
+        self.replay = HistoryStepper(history.instance_id or "", code, self.events)
+        self._recorded_replay: HistoryStepper | None = None
 
     # ------------------------------------------------------------------ lines
     def current_call_line(self, decision: HistoryEvent) -> SourceLine:
@@ -182,12 +186,12 @@ class _Checker:
         file = frame.f_code.co_filename
         return SourceLine(file, frame.f_lineno, _text(file, frame.f_lineno))
 
-    def recorded_replay(self, upto: int) -> Replay | None:
+    def recorded_replay(self, upto: int) -> HistoryStepper | None:
         if self.recorded_code is None:
             return None
         replay = self._recorded_replay
         if replay is None or replay.applied > upto:
-            replay = self._recorded_replay = Replay(
+            replay = self._recorded_replay = HistoryStepper(
                 self.history.instance_id or "", self.recorded_code, list(self.history.events)
             )
         replay.apply_to(upto)
@@ -200,7 +204,7 @@ class _Checker:
         if line is None:
             replay = self.recorded_replay(i - 1)
             if replay is not None:
-                decision = replay.orchestration.ctx._pending_actions.get(event.event_id)
+                decision = replay.orchestration.pending_decisions.get(event.event_id)
                 line = getattr(decision, "line", None)
         if line is None:
             return None
@@ -242,7 +246,7 @@ class _Checker:
     def run(self) -> Divergence | None:
         events = self.events
         replay = self.replay
-        pending = replay.orchestration.ctx._pending_actions
+        pending = replay.orchestration.pending_decisions
         for i, event in enumerate(events):
             if isinstance(event, WorkflowStarted) and pending and i > 0:
                 return self.extra(i, next(iter(pending.values())))
@@ -256,9 +260,8 @@ class _Checker:
                 if not _same(decision, event):
                     return self.changed(i, event, decision)
             replay.apply_to(i)
-            outcome = replay.orchestration.outcome
-            failure = outcome.failure if outcome is not None else None
-            if failure is not None and failure.error_type in REPLAY_ERRORS:
+            failure = replay.orchestration.replay_failure
+            if failure is not None:
                 return Divergence(
                     "changed",
                     i,
@@ -290,7 +293,7 @@ class _Checker:
             current_line: SourceLine | None = self.current_call_line(decision)
             kind = "changed"
         else:
-            others = list(self.replay.orchestration.ctx._pending_actions.values())
+            others = list(self.replay.orchestration.pending_decisions.values())
             if others:
                 current = f"calls {describe_decision(others[0])} instead"
                 current_line = self.current_call_line(others[0])
@@ -353,9 +356,9 @@ class _Checker:
 
 
 def _ending(status: str, result: str | None, failure: Any) -> str:
-    if status == "COMPLETED":
+    if status == WorkflowStatus.COMPLETED.name:
         return f"completes with {_short(result)}"
-    if status == "FAILED" and failure is not None:
+    if status == WorkflowStatus.FAILED.name and failure is not None:
         return f"fails with {failure.error_type}: {failure.message}"
     if status == "CONTINUED_AS_NEW":
         return f"continues as new with {_short(result)}"
@@ -402,8 +405,9 @@ def check_replay(
     Returns:
         A :class:`ReplayResult`; ``bool(result)`` is True when the code replays.
     """
+    engine: EngineView | None
     if isinstance(history, Cursor):
-        engine = history._engine
+        engine = history.engine
         source: History = history.history
     else:
         source, engine = history_from(history, instance_id)
@@ -435,11 +439,8 @@ def _lookup(workflows: Any) -> Callable[[str], Any]:
         return lambda name: None
     if isinstance(workflows, Mapping):
         return workflows.get
-    engine = getattr(workflows, "_engine", None) or getattr(
-        getattr(workflows, "runtime", None), "_engine", None
-    )
-    if engine is not None:
-        registry = engine.registry
+    if is_engine_source(workflows):
+        registry = engine_of(workflows).registry
 
         def registered(name: str) -> Any:
             return registry.workflows.get(name)

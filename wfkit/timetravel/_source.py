@@ -197,7 +197,7 @@ def history_document(
 ) -> dict[str, Any]:
     """The history-file object for ``events``; ``code`` (the workflow function that made
     the decisions) lets it quote the line of each decision."""
-    from wfkit.timetravel._cursor import code_of
+    from wfkit.timetravel._frame import code_of
 
     code_obj = code_of(code) if code is not None else None
     file = code_obj.co_filename if code_obj is not None else None
