@@ -1,17 +1,41 @@
 // Clock and events panel: virtual time and its pending timers, the buttons that move time,
 // and a form to raise an event or pause, resume or terminate an instance. The Python side
-// owns the state (see controls.js) and writes the time, the timers and the messages.
+// owns the controls' state (see controls.js) and sends the time and the timers (trait
+// "clock_view"); this file draws them.
 
 import { h } from "./dom.js";
 import { Controls } from "./controls.js";
+import { table } from "./table.js";
+
+const TIMER_HEAD = ["fires at (virtual)", "", "instance", "guards"];
+
+function drawTime(view) {
+  const skip = view.auto_skip ? " · auto-skip on" : "";
+  return [
+    h("span", { class: "wfkit-now" }, view.now || ""),
+    " ",
+    h("span", { class: "wfkit-muted-text" }, `UTC, ${view.kind || "virtual"} time${skip}`),
+    view.error ? h("div", { class: "wfkit-runtime-error" }, view.error) : null,
+  ];
+}
+
+function drawTimers(view) {
+  const timers = view.timers || [];
+  if (!timers.length) return [h("div", { class: "wfkit-no-timers wfkit-muted-text" }, "no pending timers")];
+  const rows = timers.map((t) => [t.fire_at, t.relative, h("code", {}, t.instance_id), t.guard]);
+  const more = view.more ? h("div", { class: "wfkit-muted-text" }, `… and ${view.more.toLocaleString("en-US")} more`) : null;
+  return [table("wfkit-timer-table", TIMER_HEAD, rows), more];
+}
 
 export function render({ model, el }) {
   const c = new Controls(model);
+  const time = h("div", { class: "wfkit-clock-time" });
+  const timers = h("div", { class: "wfkit-timers" });
   const root = h(
     "div",
     { class: "wfkit-clock-panel" },
     h("div", { class: "wfkit-heading" }, "Clock"),
-    c.html("time_label", "wfkit-clock-time"),
+    time,
     h(
       "div",
       { class: "wfkit-row" },
@@ -22,7 +46,7 @@ export function render({ model, el }) {
       c.button("advance_to_button", "Advance to", "wfkit-advance-to"),
       c.checkbox("auto_skip", "auto-skip", "wfkit-auto-skip"),
     ),
-    c.html("timers", "wfkit-timers"),
+    timers,
     h("div", { class: "wfkit-heading" }, "Events and control"),
     h(
       "div",
@@ -43,7 +67,19 @@ export function render({ model, el }) {
     c.html("message", "wfkit-clock-message"),
   );
   el.append(root);
-  return c.follow();
+
+  function draw() {
+    const view = model.get("clock_view") || {};
+    time.replaceChildren(...drawTime(view).filter(Boolean));
+    timers.replaceChildren(...drawTimers(view).filter(Boolean));
+  }
+  draw();
+  model.on("change:clock_view", draw);
+  const stop = c.follow();
+  return () => {
+    model.off("change:clock_view", draw);
+    stop();
+  };
 }
 
 export default { render };

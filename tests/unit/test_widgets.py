@@ -713,7 +713,8 @@ def test_panels_follow_the_browsers_messages(runtime: wf.WorkflowRuntime) -> Non
         "disabled": False,
     }
     table.receive({"type": "click", "name": "next_button"})
-    assert table.page == 1 and "rows 11–20" in table.controls["page_label"]["value"]
+    assert table.page == 1 and table.page_view["page"] == 1
+    assert [r["seq"] for r in table.page_view["rows"]] == list(range(10, 20))
     table.receive(
         {"type": "choose", "name": "kind", "index": 1 + list(EVENT_TYPES).index("TaskFailed")}
     )
@@ -721,9 +722,12 @@ def test_panels_follow_the_browsers_messages(runtime: wf.WorkflowRuntime) -> Non
     assert table.controls["prev_button"]["disabled"] and table.controls["next_button"]["disabled"]
     table.receive({"type": "choose", "name": "kind", "index": 0})
     table.receive({"type": "input", "name": "name", "value": "DOUB"})
-    assert table.total == 30 and "double" in table.controls["table"]["value"]
+    assert table.page_view["total"] == 30 and table.page_view["page"] == 0
+    assert {r["name"] for r in table.page_view["rows"]} == {"double"}
     table.close()
     panel = ClockPanel(runtime, live=False)
+    assert panel.clock_view["now"] == str(runtime.clock.now())
+    assert panel.clock_view["kind"] == "virtual" and panel.clock_view["timers"] == []
     panel.receive({"type": "check", "name": "auto_skip", "value": False})
     assert runtime.clock.auto_skip is False and panel.controls["auto_skip"]["value"] is False
     panel.receive({"type": "input", "name": "payload", "value": "{bad"})

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import traitlets
+
 from wfkit.store import Batch
-from wfkit.widgets._controls import Control, ControlsWidget
+from wfkit.widgets._controls import Control, ControlsWidget, View
 from wfkit.widgets._live import control_of, engine_of, hub_for
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
@@ -26,8 +28,6 @@ _GUARDS = {
     "start": "scheduled start of",
 }
 MAX_TIMER_ROWS = 12
-_PAD = "padding:1px 14px 1px 0"
-_TIMER_HEAD = ("fires at (virtual)", "", "instance", "guards")
 MAX_INSTANCES = 200
 STATIC = pathlib.Path(__file__).parent / "static"
 
@@ -65,6 +65,18 @@ def _fmt(when: datetime) -> str:
     return when.isoformat(sep=" ", timespec="seconds")
 
 
+def _timer_row(timer: Any, now: datetime) -> dict[str, str]:
+    guard = _GUARDS.get(timer.origin, timer.origin)
+    if timer.name:
+        guard = f"{guard} {timer.name!r}"
+    return {
+        "fire_at": _fmt(timer.fire_at),
+        "relative": _relative(timer.fire_at - now),
+        "instance_id": timer.instance_id,
+        "guard": guard,
+    }
+
+
 def _relative(delta: timedelta) -> str:
     seconds = delta.total_seconds()
     if seconds <= 0:
@@ -82,7 +94,8 @@ class ClockPanel(ControlsWidget):
     you type) and pause / resume / terminate for the chosen instance.
 
     Its controls (``next_button``, ``duration``, ``event_name``, ``payload``, ...) and
-    panes (``time_label``, ``timers``, ``message``, ...) read and set as ipywidgets do.
+    panes (``time_label``, ``timers``, ``message``, ...) read and set as ipywidgets do; the
+    browser draws the time and the timers from ``clock_view``.
 
     Args:
         runtime: the ``WorkflowRuntime`` (or a ``Connection`` to an engine: its clock is
@@ -92,6 +105,10 @@ class ClockPanel(ControlsWidget):
 
     _esm = STATIC / "clock_panel.js"
     _css = STATIC / "clock_panel.css"
+
+    #: virtual time and the pending timers: ``now``, ``kind``, ``auto_skip``, ``error``,
+    #: ``timers`` (``fire_at``, ``relative``, ``instance_id``, ``guard``) and ``more``
+    clock_view = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self, runtime: Any, instance_id: str | None = None, *, live: bool = True, **kwargs: Any
@@ -105,9 +122,9 @@ class ClockPanel(ControlsWidget):
         self._setting_name = False
         self._lock = threading.RLock()
         fixed = not getattr(self._clock, "is_virtual", False)
-        pane = self._pane
-        self.time_label, self.timers = pane("time_label"), pane("timers")
-        self.payload_error, self.message = pane("payload_error"), pane("message")
+        self.time_label, self.timers = View(self._time_text), View(self._timers_text)
+        self.payload_error = self.add_control("payload_error", "html", "")
+        self.message = self.add_control("message", "html", "")
         self.next_button = self._button("next_button", "Next timer", self._next_timer)
         self.duration = self.add_control("duration", "text", "1h", disabled=fixed)
         self.advance_button = self._button("advance_button", "Advance by", self._advance)
@@ -137,9 +154,6 @@ class ClockPanel(ControlsWidget):
         if self._hub is not None:
             self._hub.add(self)
 
-    def _pane(self, name: str) -> Control:
-        return self.add_control(name, "html", "")
-
     def _button(self, name: str, text: str, action: Callable[[], Any]) -> Control:
         button = self.add_control(name, "button")
         button.on_click(lambda _b: self._run(text, action))
@@ -157,50 +171,36 @@ class ClockPanel(ControlsWidget):
             self._dirty = False
             clock = self._clock
             now = clock.now()
-            kind = "virtual" if getattr(clock, "is_virtual", False) else "system"
-            skip = " · auto-skip on" if getattr(clock, "auto_skip", False) else ""
-            self.time_label.value = (
-                f"<span style='font-size:15px;font-weight:600' class='wfkit-now'>{_fmt(now)}</span>"
-                f" <span class='wfkit-muted-text'>UTC, {kind} time{skip}</span>"
-            )
-            error = getattr(self._engine, "error", None)  # the engine stopped, writes refused
-            if error:
-                self.time_label.value += (
-                    "<div class='wfkit-runtime-error' style='color:#b00020'>"
-                    f"{html.escape(error)}</div>"
-                )
-            if self.auto_skip.value != bool(getattr(clock, "auto_skip", False)):
-                self.auto_skip.value = bool(getattr(clock, "auto_skip", False))
+            auto_skip = bool(getattr(clock, "auto_skip", False))
             timers = self._engine.pending_timers()
-            self.timers.value = self._timers_table(timers, now)
+            self.clock_view = {
+                "now": _fmt(now),
+                "kind": "virtual" if getattr(clock, "is_virtual", False) else "system",
+                "auto_skip": auto_skip,
+                # the engine stopped: writes are refused
+                "error": getattr(self._engine, "error", None) or "",
+                "timers": [_timer_row(t, now) for t in timers[:MAX_TIMER_ROWS]],
+                "more": max(0, len(timers) - MAX_TIMER_ROWS),
+            }
+            if self.auto_skip.value != auto_skip:
+                self.auto_skip.value = auto_skip
             self.next_button.disabled = not timers or not getattr(clock, "is_virtual", False)
             self._refresh_instances()
 
-    def _timers_table(self, timers: list[Any], now: datetime) -> str:
-        if not timers:
-            return "<div class='wfkit-no-timers wfkit-muted-text'>no pending timers</div>"
-        rows = []
-        for t in timers[:MAX_TIMER_ROWS]:
-            guard = _GUARDS.get(t.origin, t.origin)
-            if t.name:
-                guard = f"{guard} {t.name!r}"
-            cells = [
-                _fmt(t.fire_at),
-                _relative(t.fire_at - now),
-                f"<code>{html.escape(t.instance_id)}</code>",
-                html.escape(guard),
-            ]
-            rows.append("<tr>" + "".join(f"<td style='{_PAD}'>{c}</td>" for c in cells) + "</tr>")
-        more = len(timers) - MAX_TIMER_ROWS
-        tail = f"<div class='wfkit-muted-text'>… and {more:,} more</div>" if more > 0 else ""
-        return (
-            "<table class='wfkit-timer-table'><tr>"
-            + "".join(f"<th style='{_PAD}'>{h}</th>" for h in _TIMER_HEAD)
-            + "</tr>"
-            + "".join(rows)
-            + "</table>"
-            + tail
-        )
+    def _time_text(self) -> str:
+        view = self.clock_view
+        skip = " · auto-skip on" if view["auto_skip"] else ""
+        text = f"{view['now']} UTC, {view['kind']} time{skip}"
+        return f"{text}\n{view['error']}" if view["error"] else text
+
+    def _timers_text(self) -> str:
+        view = self.clock_view
+        if not view["timers"]:
+            return "no pending timers"
+        lines = [" · ".join(str(v) for v in row.values()) for row in view["timers"]]
+        if view["more"]:
+            lines.append(f"… and {view['more']:,} more")
+        return "\n".join(lines)
 
     def _refresh_instances(self) -> None:
         records = self._engine.records()

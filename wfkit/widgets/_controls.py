@@ -109,3 +109,15 @@ class ControlsWidget(anywidget.AnyWidget):
                 control.choose(index)
             case {"type": "check", "value": bool(checked)}:
                 control.value = checked
+
+
+class View:
+    """A pane the browser draws from its widget's data; ``value`` is the pane as the Python
+    side renders it (read-only: for tests, logs and front ends without JavaScript)."""
+
+    def __init__(self, render: Callable[[], str]):
+        self._render = render
+
+    @property
+    def value(self) -> str:
+        return self._render()

@@ -14,10 +14,12 @@ import threading
 import time
 from typing import Any
 
+import traitlets
+
 from wfkit.core._history import EVENT_TYPES
 from wfkit.store import Batch, HistoryRow
 from wfkit.store import history_page as store_history_page
-from wfkit.widgets._controls import ControlsWidget
+from wfkit.widgets._controls import ControlsWidget, View
 from wfkit.widgets._live import engine_of, hub_for
 
 ALL = "(all)"
@@ -141,7 +143,8 @@ class HistoryTable(ControlsWidget):
     kind and name; long payload cells expand on click. Follows the runtime live.
 
     Its controls (``instance``, ``kind``, ``name``, ``page_size``, ``prev_button``,
-    ``next_button``) and panes (``table``, ``page_label``) read and set as ipywidgets do.
+    ``next_button``) read and set as ipywidgets do; the browser draws the page from
+    ``page_view`` (``table`` and ``page_label`` are the same page as HTML).
 
     Args:
         runtime: the ``WorkflowRuntime``.
@@ -151,6 +154,9 @@ class HistoryTable(ControlsWidget):
 
     _esm = STATIC / "history_table.js"
     _css = STATIC / "history_table.css"
+
+    #: the page shown: ``rows``, ``total``, ``page``, ``pages``, ``size``, ``show_instance``
+    page_view = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -180,8 +186,9 @@ class HistoryTable(ControlsWidget):
         self.page_size = self.add_control("page_size", "select", size, options=PAGE_SIZES)
         self.prev_button = self.add_control("prev_button", "button")
         self.next_button = self.add_control("next_button", "button")
-        self.page_label = self.add_control("page_label", "html", "")
-        self.table = self.add_control("table", "html", "")
+        self.page_label = View(self._page_text)
+        self.table = View(lambda: render_rows(self.rows, show_instance=self._show_instance))
+        self._show_instance = not instance_id
         self.prev_button.on_click(lambda _b: self.go(self.page - 1))
         self.next_button.on_click(lambda _b: self.go(self.page + 1))
         for control in (self.instance, self.kind, self.name, self.page_size):
@@ -219,16 +226,25 @@ class HistoryTable(ControlsWidget):
                 self.page = -(-total // self.page_size.value) - 1
                 rows, total = self._query(instance_id)
             self.rows, self.total = rows, total
-            self.table.value = render_rows(rows, show_instance=instance_id is None)
-            size = self.page_size.value
-            first = self.page * size + 1 if rows else 0
-            last = self.page * size + len(rows)
-            self.page_label.value = (
-                f"<span class='wfkit-history-page-text' style='margin:0 8px'>rows {first:,}–{last:,}"
-                f" of {total:,} · page {self.page + 1:,} of {self.pages:,}</span>"
-            )
+            self._show_instance = instance_id is None
+            self.page_view = {
+                "rows": rows,
+                "total": total,
+                "page": self.page,
+                "pages": self.pages,
+                "size": self.page_size.value,
+                "show_instance": self._show_instance,
+            }
             self.prev_button.disabled = self.page <= 0
             self.next_button.disabled = self.page >= self.pages - 1
+
+    def _page_text(self) -> str:
+        size = self.page_size.value
+        first = self.page * size + 1 if self.rows else 0
+        last = self.page * size + len(self.rows)
+        return (
+            f"rows {first:,}–{last:,} of {self.total:,} · page {self.page + 1:,} of {self.pages:,}"
+        )
 
     def _query(self, instance_id: str | None) -> tuple[list[dict[str, Any]], int]:
         size = self.page_size.value

@@ -117,14 +117,40 @@ var Controls = class {
   }
 };
 
+// src/table.js
+function table(cls, head, rows, { rowClass, empty } = {}) {
+  const body = rows.map((cells) => h("tr", { class: rowClass }, cells.map((c) => h("td", {}, c ?? ""))));
+  if (!rows.length && empty) body.push(h("tr", {}, h("td", { colspan: head.length, class: "wfkit-muted-text" }, empty)));
+  return h("table", { class: `wfkit-table ${cls}` }, h("thead", {}, h("tr", {}, head.map((t) => h("th", {}, t)))), h("tbody", {}, body));
+}
+
 // src/clock_panel.js
+var TIMER_HEAD = ["fires at (virtual)", "", "instance", "guards"];
+function drawTime(view) {
+  const skip = view.auto_skip ? " · auto-skip on" : "";
+  return [
+    h("span", { class: "wfkit-now" }, view.now || ""),
+    " ",
+    h("span", { class: "wfkit-muted-text" }, `UTC, ${view.kind || "virtual"} time${skip}`),
+    view.error ? h("div", { class: "wfkit-runtime-error" }, view.error) : null
+  ];
+}
+function drawTimers(view) {
+  const timers = view.timers || [];
+  if (!timers.length) return [h("div", { class: "wfkit-no-timers wfkit-muted-text" }, "no pending timers")];
+  const rows = timers.map((t) => [t.fire_at, t.relative, h("code", {}, t.instance_id), t.guard]);
+  const more = view.more ? h("div", { class: "wfkit-muted-text" }, `… and ${view.more.toLocaleString("en-US")} more`) : null;
+  return [table("wfkit-timer-table", TIMER_HEAD, rows), more];
+}
 function render({ model, el }) {
   const c = new Controls(model);
+  const time = h("div", { class: "wfkit-clock-time" });
+  const timers = h("div", { class: "wfkit-timers" });
   const root = h(
     "div",
     { class: "wfkit-clock-panel" },
     h("div", { class: "wfkit-heading" }, "Clock"),
-    c.html("time_label", "wfkit-clock-time"),
+    time,
     h(
       "div",
       { class: "wfkit-row" },
@@ -135,7 +161,7 @@ function render({ model, el }) {
       c.button("advance_to_button", "Advance to", "wfkit-advance-to"),
       c.checkbox("auto_skip", "auto-skip", "wfkit-auto-skip")
     ),
-    c.html("timers", "wfkit-timers"),
+    timers,
     h("div", { class: "wfkit-heading" }, "Events and control"),
     h(
       "div",
@@ -156,7 +182,18 @@ function render({ model, el }) {
     c.html("message", "wfkit-clock-message")
   );
   el.append(root);
-  return c.follow();
+  function draw() {
+    const view = model.get("clock_view") || {};
+    time.replaceChildren(...drawTime(view).filter(Boolean));
+    timers.replaceChildren(...drawTimers(view).filter(Boolean));
+  }
+  draw();
+  model.on("change:clock_view", draw);
+  const stop = c.follow();
+  return () => {
+    model.off("change:clock_view", draw);
+    stop();
+  };
 }
 var clock_panel_default = { render };
 export {

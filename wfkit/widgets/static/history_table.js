@@ -117,9 +117,44 @@ var Controls = class {
   }
 };
 
+// src/table.js
+function table(cls, head, rows, { rowClass, empty } = {}) {
+  const body = rows.map((cells2) => h("tr", { class: rowClass }, cells2.map((c) => h("td", {}, c ?? ""))));
+  if (!rows.length && empty) body.push(h("tr", {}, h("td", { colspan: head.length, class: "wfkit-muted-text" }, empty)));
+  return h("table", { class: `wfkit-table ${cls}` }, h("thead", {}, h("tr", {}, head.map((t) => h("th", {}, t)))), h("tbody", {}, body));
+}
+function payloadCell(text, preview = 60) {
+  if (!text) return "";
+  if (text.length <= preview) return h("code", {}, text);
+  let pretty = text;
+  try {
+    pretty = JSON.stringify(JSON.parse(text), null, 2);
+  } catch (e) {
+  }
+  return h("details", { class: "wfkit-payload" }, h("summary", {}, h("code", {}, `${text.slice(0, preview)}…`)), h("pre", {}, pretty));
+}
+function nowrap(text) {
+  return h("span", { class: "wfkit-nowrap" }, text);
+}
+
 // src/history_table.js
+var HEAD = ["#", "kind", "name", "task", "virtual time", "wall time (UTC)", "payload"];
+function cells(row, showInstance) {
+  const out = [row.seq, row.kind, row.name, row.task_id, nowrap(row.timestamp), nowrap(row.wall_time), payloadCell(row.payload)];
+  if (showInstance) out.unshift(h("code", {}, row.instance_id));
+  return out;
+}
+function pageText(view) {
+  const n = (x) => Number(x || 0).toLocaleString("en-US");
+  const rows = view.rows || [];
+  const first = rows.length ? view.page * view.size + 1 : 0;
+  const last = view.page * view.size + rows.length;
+  return `rows ${n(first)}–${n(last)} of ${n(view.total)} · page ${n(view.page + 1)} of ${n(view.pages)}`;
+}
 function render({ model, el }) {
   const c = new Controls(model);
+  const rows = h("div", { class: "wfkit-history-table" });
+  const label = h("span", { class: "wfkit-history-page-text" });
   const root = h(
     "div",
     { class: "wfkit-history-panel" },
@@ -132,17 +167,24 @@ function render({ model, el }) {
       c.text("name", "name", "wfkit-history-name", { placeholder: "name contains", width: "150px" }),
       c.select("page_size", "rows", "wfkit-history-rows", { width: "70px" })
     ),
-    c.html("table", "wfkit-history-table"),
-    h(
-      "div",
-      { class: "wfkit-row" },
-      c.button("prev_button", "◂ Prev", "wfkit-history-prev"),
-      c.html("page_label", "wfkit-history-page"),
-      c.button("next_button", "Next ▸", "wfkit-history-next")
-    )
+    rows,
+    h("div", { class: "wfkit-row" }, c.button("prev_button", "◂ Prev", "wfkit-history-prev"), h("div", { class: "wfkit-history-page" }, label), c.button("next_button", "Next ▸", "wfkit-history-next"))
   );
   el.append(root);
-  return c.follow();
+  function draw() {
+    const view = model.get("page_view") || {};
+    const head = view.show_instance ? ["instance", ...HEAD] : HEAD;
+    const body = (view.rows || []).map((row) => cells(row, view.show_instance));
+    rows.replaceChildren(table("wfkit-history", head, body, { rowClass: "wfkit-history-row", empty: "no events" }));
+    label.textContent = pageText(view);
+  }
+  draw();
+  model.on("change:page_view", draw);
+  const stop = c.follow();
+  return () => {
+    model.off("change:page_view", draw);
+    stop();
+  };
 }
 var history_table_default = { render };
 export {
