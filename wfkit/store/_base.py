@@ -40,9 +40,12 @@ class Batch:
     purges: set[str] = field(default_factory=set)
     #: Virtual time when the batch was committed (a reopened store resumes the clock there).
     clock_time: datetime | None = None
+    #: Instances' new events not yet in their histories (commands held for an instance
+    #: that does not run now), each list replacing what the store held; empty: none left.
+    inbox: dict[str, list[HistoryEvent]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.records or self.events or self.resets or self.purges)
+        return bool(self.records or self.events or self.resets or self.purges or self.inbox)
 
 
 class HistoryStore(Protocol):
@@ -70,6 +73,10 @@ class HistoryStore(Protocol):
 
     def clock_time(self) -> datetime | None:
         """The latest virtual time a batch was committed at (None if never)."""
+        ...
+
+    def inboxes(self) -> dict[str, list[HistoryEvent]]:
+        """The new events held for instances (see ``Batch.inbox``), by instance id."""
         ...
 
     def close(self) -> None:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from wfkit.core._errors import StoreCorruptError, StoreError, StoreLockedError
 from wfkit.core._gc import gc_paused
+from wfkit.core._history import HistoryEvent
 from wfkit.core._state import InstanceRecord
 from wfkit.store._base import Batch, StoredEvent, check_batch
 from wfkit.store._duckdb_file import CONFIG, check_is_duckdb, check_layout, first_line, open_error
@@ -47,6 +48,8 @@ from wfkit.store._rows import (
     INSTANCE_COLUMNS,
     NO_TASK,
     event_row,
+    events_json,
+    json_events,
     record_row,
     row_event,
     row_record,
@@ -59,6 +62,8 @@ if TYPE_CHECKING:
 #: Version of the table layout below; a file with a higher one is refused.
 SCHEMA_VERSION = 1
 APPLICATION = "wfkit"
+#: Key prefix of the meta rows holding an instance's new events (``Batch.inbox``)
+INBOX_KEY = "inbox:"
 
 #: Up to this many rows go in one multi-row VALUES statement; more come from a DataFrame.
 SMALL = 8
@@ -556,6 +561,8 @@ class DuckDBStore:
             statements.append(self._upsert(changed, purged))
         if events:
             statements.append(_insert_events([s for stream in events.values() for s in stream]))
+        if pending.inbox:
+            statements.extend(_inbox_statements(pending.inbox))
         if clock is not None and clock != self._clock_written:
             statements.append(
                 ("UPDATE meta SET value = ? WHERE key = 'clock'", [clock.isoformat()])
@@ -687,6 +694,15 @@ class DuckDBStore:
     def clock_time(self) -> datetime | None:
         with self._lock:
             return self._clock
+
+    def inboxes(self) -> dict[str, list[HistoryEvent]]:
+        with self._lock, self._guard():
+            rows = (
+                self._read()
+                .execute("SELECT key, value FROM meta WHERE starts_with(key, ?)", [INBOX_KEY])
+                .fetchall()
+            )
+        return {key[len(INBOX_KEY) :]: json_events(value) for key, value in rows}
 
     # ------------------------------------------------------------------ DataFrames and SQL
     def sql(self, query: str, params: Any = None) -> pandas.DataFrame:
@@ -850,6 +866,23 @@ def _shadow_views(con: duckdb.DuckDBPyConnection) -> None:
     for statement in _SCHEMA:
         if statement.startswith("CREATE VIEW"):
             con.execute(statement.replace("CREATE VIEW", "CREATE OR REPLACE TEMP VIEW", 1))
+
+
+def _inbox_statements(inbox: dict[str, list[HistoryEvent]]) -> list[tuple[str, Any]]:
+    """Replace the held events of the instances in ``inbox`` (rows of the meta table)."""
+    keys = sorted(INBOX_KEY + instance_id for instance_id in inbox)
+    held = {INBOX_KEY + i: events_json(events) for i, events in inbox.items() if events}
+    statements: list[tuple[str, Any]] = [
+        ("DELETE FROM meta WHERE key IN (SELECT unnest(?::VARCHAR[]))", [keys])
+    ]
+    if held:
+        statements.append(
+            (
+                "INSERT INTO meta SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+                [list(held), list(held.values())],
+            )
+        )
+    return statements
 
 
 def _history_query(
