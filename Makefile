@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 LAB_STAMP := $(VENV)/.installed-lab
 
-.PHONY: lab test lint fmt typecheck bench setup sidecar clean
+.PHONY: lab test lint fmt typecheck bench setup sidecar widgets-js js-deps clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -45,6 +45,16 @@ test: $(STAMP) sidecar
 	$(BIN)/ruff format --check wfkit tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+## The widgets' JavaScript: esbuild (pinned in js/package-lock.json) bundles js/src/ into
+## wfkit/widgets/static/ and wfkit/timetravel/static/, which are committed (pip needs no node).
+js/node_modules/.package-lock.json: js/package-lock.json
+	npm ci --prefix js --prefer-offline --ignore-scripts --no-audit --no-fund
+
+js-deps: js/node_modules/.package-lock.json
+
+widgets-js: js-deps
+	node js/build.mjs
 
 lint: $(STAMP)
 	$(BIN)/ruff check wfkit tests bench

@@ -13,8 +13,8 @@ def _():
         # wfkit quick start, as a marimo app
 
         The quick start of `01_quickstart.ipynb` in marimo: a workflow that waits a
-        week of virtual time, its live execution graph (an anywidget, which marimo
-        renders natively) and its history as a DataFrame. Open it with
+        week of virtual time, its live execution graph, the clock and events panel and
+        its history table (anywidgets, which marimo renders natively). Open it with
         `marimo edit notebooks/marimo_quickstart.py`, or serve it with `marimo run`.
         """
     )
@@ -67,8 +67,20 @@ def _(iid, mo, wfr):
 
 
 @app.cell
-def _(iid, wfr):
-    wfr.history(iid)[["seq", "kind", "name", "ts"]]
+def _(iid, mo, wfr):
+    from wfkit.widgets import ClockPanel
+
+    clock = mo.ui.anywidget(ClockPanel(wfr, iid))
+    clock
+    return
+
+
+@app.cell
+def _(iid, mo, wfr):
+    from wfkit.widgets import HistoryTable
+
+    history = mo.ui.anywidget(HistoryTable(wfr, iid, page_size=10))
+    history
     return
 
 

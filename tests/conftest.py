@@ -8,27 +8,22 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
 
 import pytest
 
 import wfkit as wf
 from wfkit.interop.sidecar import BUILD_HINT, Sidecar, sidecar_path, start_sidecar
 from wfkit.runtime import _apps
-
-START = datetime(2025, 1, 1)
+from wfkit.testing import START, runtime_for_tests
 
 
 @pytest.fixture
 def wfr() -> Iterator[wf.WorkflowRuntime]:
-    # a store of its own (":memory:"): a runtime created without one shares its app's store
-    # with every earlier runtime of the process, as Dapr's sidecar would
-    runtime = wf.WorkflowRuntime(clock=wf.VirtualClock(START, flow=False), store=":memory:")
-    runtime.start()
-    try:
+    # wfkit.testing's runtime: a store of its own (":memory:"; a runtime created without one
+    # shares its app's store with every earlier runtime of the process, as Dapr's sidecar
+    # would) and a clock standing still at START
+    with runtime_for_tests(start=START) as runtime:
         yield runtime
-    finally:
-        runtime.shutdown()
 
 
 @pytest.fixture

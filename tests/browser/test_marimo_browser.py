@@ -1,5 +1,6 @@
 """The quick start as a marimo app (``notebooks/marimo_quickstart.py``): ``marimo run``
-serves it and headless Chromium shows the execution graph (an anywidget) drawn."""
+serves it and headless Chromium shows the execution graph, the clock panel and the history
+table (anywidgets) drawn, and the history table pages."""
 
 from __future__ import annotations
 
@@ -76,7 +77,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_marimo_app_draws_the_graph(marimo_url: str, browser: Any, shoot: Any) -> None:
+def test_marimo_app_draws_the_graph_clock_and_history(
+    marimo_url: str, browser: Any, shoot: Any
+) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 1400})
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -93,7 +96,15 @@ def test_marimo_app_draws_the_graph(marimo_url: str, browser: Any, shoot: Any) -
             time.sleep(0.2)
         assert "COMPLETED" in graph.locator(".wfkit-instance-status").inner_text()
         page.get_by_text('output "HELLO, MARIMO!"').wait_for()
-        page.get_by_text("TimerFired").first.wait_for()  # the history DataFrame
+        clock = page.locator(".wfkit-clock-panel")
+        clock.locator(".wfkit-no-timers").wait_for()
+        assert "virtual time" in clock.locator(".wfkit-clock-time").inner_text()
+        history = page.locator(".wfkit-history-panel")
+        history.locator(".wfkit-history-row", has_text="TimerFired").first.wait_for()
+        label = history.locator(".wfkit-history-page-text")
+        assert "rows 1–10 of" in label.inner_text()
+        history.locator(".wfkit-history-next").click()
+        history.get_by_text("rows 11–").wait_for()
         shoot(page.locator("body"), "marimo-quickstart")
         assert errors == []
     finally:

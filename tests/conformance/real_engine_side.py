@@ -2,8 +2,7 @@
 
 :class:`RealEngineTarget` offers the verbs of the driver and of wfkit's runtime target, so
 the same scripts play on it. Time is the wall clock here: a scenario that moves time by
-hand (``Advance``) or waits for a long timer cannot run on it, and :func:`playable` says
-which can. Reports are read back through the SDK's client: the state for status,
+hand (``Advance``) waits that long; long waits are shortened by the scenario's time factor. Reports are read back through the SDK's client: the state for status,
 output, failure and custom status, and the raw history (protobuf, converted by wfkit's
 interop) for the actions. Timer fire times are compared as seconds after the start of
 the instance's first episode (:func:`relative`), since the engine's clock is real.
@@ -12,15 +11,15 @@ the instance's first episode (:func:`relative`), since the engine's clock is rea
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import dapr.ext.workflow as dapr_wf
-from conformance_script import Advance, Scenario
 from dapr.ext.workflow.logger import LoggerOptions
 from dapr_driver import SENTINEL, Action, Failure, Report, decode, wfkit_action
 
@@ -65,6 +64,8 @@ class RealEngineTarget:
         self.grpc = self.client._DaprWorkflowClient__obj  # type: ignore[attr-defined]
         self.known: list[str] = []
         self.started = False
+        self.scheduled_at = time.monotonic()
+        self.moved = 0.0
 
     # ------------------------------------------------------------------ verbs
     def schedule(self, workflow: Any, input: Any = None, *, instance_id: str) -> str:
@@ -72,6 +73,7 @@ class RealEngineTarget:
         # worker starts first; deliveries meant for before the start then follow it
         self.start()
         self.known.append(instance_id)
+        self.scheduled_at = time.monotonic()
         return self.client.schedule_new_workflow(workflow, input=input, instance_id=instance_id)
 
     def start(self) -> None:
@@ -127,8 +129,11 @@ class RealEngineTarget:
                 return
             time.sleep(0.02)
 
-    def advance(self, delta: Any) -> None:
-        raise AssertionError("the real engine's clock is the wall clock: no Advance steps")
+    def advance(self, delta: timedelta) -> None:
+        """The engine's clock is the wall clock: time moves by waiting, until the script's
+        time (the sum of its moves) has passed since the root instance was scheduled."""
+        self.moved += delta.total_seconds()
+        time.sleep(max(0.0, self.scheduled_at + self.moved - time.monotonic()))
 
     # ------------------------------------------------------------------ waiting
     def history(self, instance_id: str) -> list[wh.HistoryEvent]:
@@ -220,19 +225,52 @@ class RealEngineTarget:
         raise AssertionError(f"{instance_id!r} never ran")
 
 
-def playable(scenario: Scenario) -> bool:
-    """Whether the script runs on the wall clock: it moves no time by hand."""
-    return not any(isinstance(s, Advance) for s in (*scenario.before_start, *scenario.steps))
+class About(float):
+    """Seconds on the wall clock, equal to another ``About`` within ``TOLERANCE``: the real
+    engine runs each episode some milliseconds after the instant Dapr's executor offline
+    takes, and the script's steps wait for the engine to settle."""
+
+    TOLERANCE = 1.5
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, float):
+            return NotImplemented
+        return abs(self - other) <= self.TOLERANCE
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = float.__hash__
+
+
+ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?$")
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def relative(report: Report, start: datetime) -> Report:
-    """``report`` with timer fire times as whole seconds after ``start`` (an indefinite
-    wait's timer keeps its fixed far-future time)."""
+    """``report`` with times as seconds after ``start``: timer fire times (an indefinite
+    wait's timer keeps its fixed far-future time) and the timestamps the workflow returned;
+    GUIDs, which the engines derive from the episode's time, as their order of appearance."""
+    guids: dict[str, str] = {}
+
+    def value(v: Any) -> Any:
+        if isinstance(v, list):
+            return [value(x) for x in v]
+        if isinstance(v, dict):
+            return {k: value(x) for k, x in v.items()}
+        if isinstance(v, str) and ISO_TIME.match(v):
+            return About((datetime.fromisoformat(v) - start).total_seconds())
+        if isinstance(v, str) and GUID.match(v):
+            return guids.setdefault(v, f"guid #{len(guids) + 1}")
+        return v
 
     def shift(action: Action) -> Action:
+        action = replace(action, input=value(action.input))
         if action.fire_at is None or action.fire_at >= SENTINEL:
             return action
-        seconds = round((action.fire_at - start).total_seconds())
+        seconds = About((action.fire_at - start).total_seconds())
         return replace(action, fire_at=seconds)  # type: ignore[arg-type]
 
-    return replace(report, actions=[shift(a) for a in report.actions])
+    actions = [shift(a) for a in report.actions]
+    return replace(report, result=value(report.result), actions=actions)

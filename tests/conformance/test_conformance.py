@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,6 +58,33 @@ wf: Any = wfkit
 START = datetime(2024, 3, 1, 9, 0, 0)
 
 
+# --------------------------------------------------------------------------- time
+@dataclass
+class TimeScale:
+    """Every duration in the workflows below is :func:`wait`: a timedelta times ``factor``.
+    The offline targets play at 1; the real engine, on the wall clock, plays a long-waiting
+    scenario shortened by a factor of its own and is compared with Dapr's executor offline
+    at the same factor (test_real_engine.SHORTENED). The logic never changes."""
+
+    factor: float = 1.0
+
+
+TIME = TimeScale()
+
+
+def wait(**parts: float) -> timedelta:
+    return timedelta(**parts) * TIME.factor
+
+
+@contextmanager
+def time_scaled(factor: float) -> Iterator[None]:
+    TIME.factor = factor
+    try:
+        yield
+    finally:
+        TIME.factor = 1.0
+
+
 # --------------------------------------------------------------------------- workflows
 def chain(ctx, n):
     a = yield ctx.call_activity(double, input=n)
@@ -71,7 +101,7 @@ def fan_out(ctx, items):
 
 
 def approval(ctx, hours):
-    timer = ctx.create_timer(timedelta(hours=hours))
+    timer = ctx.create_timer(wait(hours=hours))
     event = ctx.wait_for_external_event("approval")
     winner = yield wf.when_any([event, timer])
     if winner == timer:
@@ -81,7 +111,7 @@ def approval(ctx, hours):
 
 def race(ctx, _):
     work = ctx.call_activity(echo, input="work")
-    timer = ctx.create_timer(timedelta(minutes=10))
+    timer = ctx.create_timer(wait(minutes=10))
     first = yield wf.when_any([work, timer])
     nudge = ctx.wait_for_external_event("nudge")
     late = ctx.call_activity(double, input=21)
@@ -90,7 +120,7 @@ def race(ctx, _):
 
 
 def early_events(ctx, _):
-    yield ctx.create_timer(timedelta(minutes=5))
+    yield ctx.create_timer(wait(minutes=5))
     orders = []
     for _ in range(3):
         orders.append((yield ctx.wait_for_external_event("Order")))
@@ -100,20 +130,20 @@ def early_events(ctx, _):
 
 def wait_with_timeout(ctx, _):
     try:
-        first = yield ctx.wait_for_external_event("reply", timeout=timedelta(hours=1))
+        first = yield ctx.wait_for_external_event("reply", timeout=wait(hours=1))
     except TimeoutError as exc:
         first = ["timeout", str(exc)]
-    second = yield ctx.wait_for_external_event("reply", timeout=timedelta(hours=2))
+    second = yield ctx.wait_for_external_event("reply", timeout=wait(hours=2))
     return [first, second, ctx.current_utc_datetime.isoformat()]
 
 
 def retrying(ctx, _):
     exhausted = wf.RetryPolicy(
-        first_retry_interval=timedelta(seconds=10),
+        first_retry_interval=wait(seconds=10),
         max_number_of_attempts=6,
         backoff_coefficient=3.0,
-        max_retry_interval=timedelta(seconds=60),
-        retry_timeout=timedelta(minutes=3),
+        max_retry_interval=wait(seconds=60),
+        retry_timeout=wait(minutes=3),
     )
     try:
         yield ctx.call_activity(flaky, input={"key": "a", "fails": 100}, retry_policy=exhausted)
@@ -121,7 +151,7 @@ def retrying(ctx, _):
     except wf.TaskFailedError as exc:
         first = [str(exc), exc.details.error_type, exc.details.message]
     patient = wf.RetryPolicy(
-        first_retry_interval=timedelta(seconds=5),
+        first_retry_interval=wait(seconds=5),
         max_number_of_attempts=3,
         backoff_coefficient=2.0,
     )
@@ -156,7 +186,7 @@ def parent_uncaught(ctx, _):
 
 
 def retrying_parent(ctx, _):
-    policy = wf.RetryPolicy(first_retry_interval=timedelta(minutes=1), max_number_of_attempts=2)
+    policy = wf.RetryPolicy(first_retry_interval=wait(minutes=1), max_number_of_attempts=2)
     try:
         yield ctx.call_child_workflow(child_fail, input="again", retry_policy=policy)
     except wf.TaskFailedError as exc:
@@ -170,7 +200,7 @@ def counter(ctx, state):
         ctx.continue_as_new({"n": n + 1, "keep": keep}, save_events=keep)
         return None
     try:
-        note = yield ctx.wait_for_external_event("note", timeout=timedelta(hours=1))
+        note = yield ctx.wait_for_external_event("note", timeout=wait(hours=1))
     except TimeoutError:
         note = "lost"
     return [n, note]
@@ -222,7 +252,7 @@ def with_status(ctx, _):
     ctx.set_custom_status("starting")
     yield ctx.call_activity(echo, input=1)
     ctx.set_custom_status("half way")
-    yield ctx.create_timer(timedelta(minutes=1))
+    yield ctx.create_timer(wait(minutes=1))
     ctx.set_custom_status("done")
     return "ok"
 
@@ -230,7 +260,7 @@ def with_status(ctx, _):
 def guids(ctx, _):
     a = str(ctx.new_guid())
     b = str(ctx.new_guid())
-    yield ctx.create_timer(timedelta(seconds=30))
+    yield ctx.create_timer(wait(seconds=30))
     c = str(ctx.new_guid())
     echoed = yield ctx.call_activity(echo, input=[a, b, c])
     d = str(ctx.new_guid())
@@ -238,9 +268,9 @@ def guids(ctx, _):
 
 
 def timers(ctx, _):
-    at = ctx.current_utc_datetime + timedelta(hours=3)
-    yield wf.when_all([ctx.create_timer(at), ctx.create_timer(timedelta(hours=1))])
-    yield ctx.create_timer(timedelta(days=7))
+    at = ctx.current_utc_datetime + wait(hours=3)
+    yield wf.when_all([ctx.create_timer(at), ctx.create_timer(wait(hours=1))])
+    yield ctx.create_timer(wait(days=7))
     return ctx.current_utc_datetime.isoformat()
 
 
@@ -269,13 +299,13 @@ def three_events(ctx, _):
 
 
 def random_numbers(ctx, _):
-    yield ctx.create_timer(timedelta(seconds=1))
+    yield ctx.create_timer(wait(seconds=1))
     return [ctx.random_int(0, 10**9), ctx.random_string(8)]
 
 
 def replay_flags(ctx, _):
     flags = [ctx.is_replaying]
-    yield ctx.create_timer(timedelta(seconds=1))
+    yield ctx.create_timer(wait(seconds=1))
     flags.append(ctx.is_replaying)
     yield ctx.call_activity(echo, input=1)
     flags.append(ctx.is_replaying)

@@ -19,7 +19,7 @@ from support import WAIT, complete, output
 import wfkit as wf
 from wfkit.core._history import WorkflowStarted
 from wfkit.core._state import InstanceRecord, WorkflowStatus
-from wfkit.store import Batch, DuckDBStore, MemoryStore, StoredEvent
+from wfkit.store import Batch, DuckDBStore, MemoryStore, StoredEvent, _duckdb_writes
 from wfkit.store import _duckdb as duckdb_store
 
 T0 = datetime(2025, 3, 1)
@@ -96,7 +96,7 @@ def test_a_failed_commit_rolls_back_and_raises(
     def broken(stored: list[StoredEvent]) -> tuple[str, list[object]]:
         return ("INSERT INTO history VALUES (?)", ["not a row"])
 
-    monkeypatch.setattr(duckdb_store, "_insert_events", broken)
+    monkeypatch.setattr(_duckdb_writes, "insert_events", broken)
     with pytest.raises(wf.StoreError, match="nothing of the batch was written"):
         store.commit(
             Batch(
@@ -632,9 +632,9 @@ def test_recent_histories_read_the_same_as_rows_and_stay_bounded(monkeypatch):
     from datetime import datetime
 
     import wfkit as wf
-    from wfkit.store import _duckdb
+    from wfkit.store import _recent
 
-    monkeypatch.setattr(_duckdb, "RECENT_EVENTS", 40)
+    monkeypatch.setattr(_recent, "RECENT_EVENTS", 40)
 
     def noop(ctx, x):
         return x
@@ -656,7 +656,7 @@ def test_recent_histories_read_the_same_as_rows_and_stay_bounded(monkeypatch):
         ids.append(client.schedule_new_workflow(chain, input=n))
         client.wait_for_workflow_completion(ids[-1], timeout_in_seconds=10)
     store = wfr.store
-    assert store._recent_events <= 40
+    assert store._recent.events <= 40
     assert ids[0] not in store._recent and ids[-1] in store._recent  # least recent evicted
     cached = {iid: store.history(iid) for iid in ids}
     partial = store.history(ids[-1], start=2, stop=7)

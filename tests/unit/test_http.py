@@ -460,7 +460,7 @@ def test_an_oversize_body_is_refused_unread(calls):
 
 
 def test_stalled_and_malformed_connections_never_hang_the_server(server, monkeypatch):
-    monkeypatch.setattr(_http._Handler, "timeout", 0.5)
+    monkeypatch.setattr(_http.RequestHandler, "timeout", 0.5)
     # a body shorter than its Content-Length: 408 once the socket times out
     answer = raw_request(
         server,
@@ -575,9 +575,9 @@ def test_a_runtime_that_is_not_started_answers_reads_and_queues_starts(calls):
         base = f"{srv.url}/v1.0/workflows/dapr"
         assert call("POST", f"{base}/echo/start?instanceID=q", "1")[0] == 202
         assert call("GET", f"{base}/q")[2]["runtimeStatus"] == "PENDING"
-        runtime.start()
+        runtime.start()  # returns at once: the queued instance runs on the engine's thread
         try:
-            assert call("GET", f"{base}/q")[2]["runtimeStatus"] == "COMPLETED"
+            assert call("GET", f"{base}/q?wait=5")[2]["runtimeStatus"] == "COMPLETED"
         finally:
             runtime.shutdown()
 

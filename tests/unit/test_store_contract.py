@@ -6,6 +6,7 @@ appends, resets, purges, failing batches) must leave every backend holding what 
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -35,7 +36,15 @@ from wfkit.core._history import (
     WorkflowStarted,
 )
 from wfkit.core._state import InstanceRecord, WorkflowStatus
-from wfkit.store import Batch, DuckDBStore, HistoryStore, MemoryStore, StoredEvent
+from wfkit.store import (
+    Batch,
+    BrowsableStore,
+    DuckDBStore,
+    HistoryStore,
+    MemoryStore,
+    StoredEvent,
+    history_page,
+)
 
 T0 = datetime(2025, 3, 1, 12, 0, 0)
 WALL = 1_750_000_000.25
@@ -411,3 +420,61 @@ def test_random_batches_leave_what_the_memory_store_leaves(make_store: Factory, 
             assert contents(store) == contents(oracle), i
     assert contents(store) == contents(oracle)
     assert store.clock_time() == oracle.clock_time()
+
+
+# --------------------------------------------------------------------------- pages
+def test_history_pages_filter_and_count(make_store: Factory) -> None:
+    store = make_store()
+    events = every_kind()
+    store.commit(
+        Batch(
+            records={"a": record("a"), "b": record("b")},
+            events=stored("b", events[:6]) + stored("a", events),
+        )
+    )
+    page = history_page(store, instance_id="a", offset=3, limit=4)
+    assert page.total == len(events) and [r.seq for r in page.rows] == [3, 4, 5, 6]
+    assert [r.kind for r in page.rows] == [e.kind for e in events[3:7]]
+    everything = history_page(store, limit=1000)
+    assert [(r.instance_id, r.seq) for r in everything.rows] == [
+        *(("a", n) for n in range(len(events))),
+        *(("b", n) for n in range(6)),
+    ]
+    scheduled = history_page(store, kind="TaskScheduled", offset=1, limit=2)
+    assert scheduled.total == 4 and [(r.instance_id, r.name) for r in scheduled.rows] == [
+        ("a", "noop"),
+        ("b", "charge"),
+    ]
+    named = history_page(store, instance_id="a", name=" APPROV ", limit=10)
+    assert [(r.kind, r.name) for r in named.rows] == [
+        ("TimerCreated", "Approval"),
+        ("EventRaised", "Approval"),
+    ]
+    failed = history_page(store, instance_id="a", kind="TaskFailed", limit=1).rows[0]
+    assert failed.task_id == 2 and failed.payload is None and failed.fields is None
+    assert json.loads(failed.failure or "")["error_type"] == "ValueError"
+    first = history_page(store, instance_id="a", limit=1).rows[0]
+    assert (first.ts, first.wall_ts) == (T0, datetime(2025, 6, 15, 15, 6, 40, 250000))
+    assert history_page(store, instance_id="none").total == 0
+
+
+def test_pages_of_a_store_with_only_the_base_protocol(make_store: Factory) -> None:
+    """A store that serves no pages itself is read through the base protocol."""
+    backend = make_store()
+
+    class Plain:
+        commit = backend.commit
+        records = backend.records
+        record = backend.record
+        history = backend.history
+        histories = backend.histories
+        clock_time = backend.clock_time
+        close = backend.close
+
+    plain = Plain()
+    assert isinstance(plain, HistoryStore) and not isinstance(plain, BrowsableStore)
+    events = every_kind()
+    backend.commit(Batch(records={"a": record("a")}, events=stored("a", events)))
+    for store in (plain, backend):
+        page = history_page(store, kind="EventRaised", limit=5)
+        assert page.total == 2 and [r.name for r in page.rows] == ["Approval", "nothing"]

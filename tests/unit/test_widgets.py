@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import pathlib
+import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,7 +17,11 @@ from typing import Any
 import pytest
 
 import wfkit as wf
+import wfkit.timetravel
+import wfkit.widgets
+from wfkit.core._history import EVENT_TYPES
 from wfkit.inspect._replay import source_for
+from wfkit.timetravel import DivergenceView, Player
 from wfkit.widgets import (
     ClockPanel,
     GraphWidget,
@@ -364,7 +371,8 @@ def test_live_graph_is_fed_by_the_engine_not_the_store(runtime: wf.WorkflowRunti
     reads = counting_history_reads(runtime)
     graph = GraphWidget(runtime, "fed", group_limit=2)
     client.wait_for_workflow_completion("fed", timeout_in_seconds=WAIT)
-    until(lambda: graph.graph["instance"]["status"] == "COMPLETED")
+    # the first drawing comes from the refresh thread: the graph may still be empty
+    until(lambda: graph.graph.get("instance", {}).get("status") == "COMPLETED")
     flaky = next(n for n in graph.graph["nodes"] if n["name"] == "flaky")
     graph._on_msg(graph, {"type": "select", "id": flaky["id"]}, [])
     assert [a["status"] for a in graph.detail["attempts"]] == ["failed", "failed", "completed"]
@@ -692,3 +700,65 @@ def test_importing_wfkit_loads_no_widget_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------------------- front end
+def test_panels_follow_the_browsers_messages(runtime: wf.WorkflowRuntime) -> None:
+    run(runtime, "fan_out", 30, "m-1")
+    table = HistoryTable(runtime, "m-1", page_size=10, live=False)
+    assert table.controls["kind"] == {
+        "value": 0,
+        "options": ["(all)", *EVENT_TYPES],
+        "disabled": False,
+    }
+    table.receive({"type": "click", "name": "next_button"})
+    assert table.page == 1 and "rows 11–20" in table.controls["page_label"]["value"]
+    table.receive(
+        {"type": "choose", "name": "kind", "index": 1 + list(EVENT_TYPES).index("TaskFailed")}
+    )
+    assert table.kind.value == "TaskFailed" and table.total == 0
+    assert table.controls["prev_button"]["disabled"] and table.controls["next_button"]["disabled"]
+    table.receive({"type": "choose", "name": "kind", "index": 0})
+    table.receive({"type": "input", "name": "name", "value": "DOUB"})
+    assert table.total == 30 and "double" in table.controls["table"]["value"]
+    table.close()
+    panel = ClockPanel(runtime, live=False)
+    panel.receive({"type": "check", "name": "auto_skip", "value": False})
+    assert runtime.clock.auto_skip is False and panel.controls["auto_skip"]["value"] is False
+    panel.receive({"type": "input", "name": "payload", "value": "{bad"})
+    assert "JSON error" in panel.controls["payload_error"]["value"]
+    assert panel.controls["raise_button"]["disabled"]
+    panel.close()
+
+
+def test_widgets_load_their_bundles_as_files() -> None:
+    widgets = pathlib.Path(wfkit.widgets.__file__).parent / "static"
+    timetravel = pathlib.Path(wfkit.timetravel.__file__).parent / "static"
+    bundles = {
+        GraphWidget: widgets / "graph",
+        ClockPanel: widgets / "clock_panel",
+        HistoryTable: widgets / "history_table",
+        Player: timetravel / "player",
+        DivergenceView: timetravel / "player",
+    }
+    for widget, bundle in bundles.items():
+        for asset, suffix in ((widget._esm, ".js"), (widget._css, ".css")):
+            assert not isinstance(asset, str), (widget, suffix)  # a file, not text built here
+            assert str(asset) == bundle.with_suffix(suffix).read_text(encoding="utf-8")
+
+
+JS = pathlib.Path(__file__).resolve().parents[2] / "js"
+
+
+def test_committed_bundles_are_built_from_the_sources(tmp_path: pathlib.Path) -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("rebuilding the widget bundles needs Node.js (node) on PATH")
+    if not (JS / "node_modules" / "esbuild").is_dir():
+        pytest.skip("rebuilding the widget bundles needs esbuild: npm ci --prefix js")
+    subprocess.run([node, str(JS / "build.mjs"), "--out", str(tmp_path)], check=True)
+    built = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert built, "the build wrote no bundle"
+    repo = JS.parent
+    stale = [str(p) for p in built if (repo / p).read_bytes() != (tmp_path / p).read_bytes()]
+    assert stale == [], f"bundles differ from their sources (make widgets-js): {stale}"

@@ -10,11 +10,16 @@ import urllib.error
 import urllib.request
 import warnings
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
 from wfkit.cli._errors import CliError
 from wfkit.inspect._views import event_json, instance_json, timestamp
+
+if TYPE_CHECKING:  # loaded late: reads over --url need neither the runtime nor DuckDB
+    from wfkit.runtime._client import DaprWorkflowClient
+    from wfkit.runtime._runtime import WorkflowRuntime
+    from wfkit.store import DuckDBStore
 
 TERMINAL = {"COMPLETED", "FAILED", "TERMINATED"}
 
@@ -213,7 +218,7 @@ class HttpBackend:
 
 
 # --------------------------------------------------------------------------- DuckDB file
-def _duckdb_store() -> Any:
+def _duckdb_store() -> type[DuckDBStore]:
     try:
         from wfkit.store import DuckDBStore
     except ImportError as exc:  # pragma: no cover - depends on the installation
@@ -234,7 +239,7 @@ class DbBackend:
         if not self.path.is_file():
             raise CliError(f"no store file at {str(self.path)!r}", code=2)
 
-    def _open(self, *, read_only: bool) -> tuple[Any, Any]:
+    def _open(self, *, read_only: bool) -> tuple[WorkflowRuntime, DaprWorkflowClient]:
         from wfkit.core._errors import StoreError, StoreFormatError, StoreLockedError
         from wfkit.runtime._client import DaprWorkflowClient
         from wfkit.runtime._runtime import WorkflowRuntime
@@ -258,13 +263,12 @@ class DbBackend:
             runtime = WorkflowRuntime(store=store)
         return runtime, DaprWorkflowClient(runtime)
 
-    def _read(self) -> tuple[Any, Any]:
+    def _read(self) -> tuple[WorkflowRuntime, DaprWorkflowClient]:
         return self._open(read_only=True)
 
     @staticmethod
-    def _now(runtime: Any, states: list[dict[str, Any]] | None = None) -> str | None:
-        clock = getattr(runtime.store, "clock_time", None)
-        when = clock() if clock is not None else None
+    def _now(runtime: WorkflowRuntime, states: list[dict[str, Any]] | None = None) -> str | None:
+        when = runtime.store.clock_time()
         if when is not None:
             return timestamp(when)
         if states:

@@ -28,6 +28,11 @@ class VersionNotRegisteredError(WorkflowNotRegisteredError):
     """An instance runs a version of its workflow that is not registered (Dapr stalls it)."""
 
 
+#: Failures of a replay itself (the code cannot follow the history), not of the code:
+#: the error types an executor's outcome names when that happens.
+REPLAY_ERRORS = frozenset({"NonDeterminismError", "WorkflowNotRegisteredError"})
+
+
 class ActivityNotRegisteredError(WfkitError, ValueError):
     """An activity name that no runtime registered."""
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from wfkit.core import _serde
-from wfkit.core._errors import InvalidArgumentError, NonDeterminismError
+from wfkit.core._errors import REPLAY_ERRORS, InvalidArgumentError, NonDeterminismError
 from wfkit.core._history import (
     NOT_SUSPENDABLE,
     OPTIONAL_TIMER_FIRE_AT,
@@ -530,6 +530,14 @@ class Orchestration:
             events = self.ctx._received_events
             outcome.carryover = [value for values in events.values() for value in values]
         return outcome
+
+    @property
+    def replay_failure(self) -> FailureDetails | None:
+        """Why a replay could not follow its history (the code no longer makes the
+        decisions it records, or its workflow is not registered), if it could not."""
+        outcome = self.ctx._outcome
+        failure = outcome.failure if outcome is not None else None
+        return failure if failure is not None and failure.error_type in REPLAY_ERRORS else None
 
     @property
     def custom_status(self) -> str | None:

@@ -91,6 +91,49 @@ RECURSIVE = {
 COMMON = (401, 403, 405, 408, 411, 413, 415)
 
 
+INSTANCE_ID_QUERY = {
+    "name": "instanceID",
+    "in": "query",
+    "required": False,
+    "description": "Id of the new instance (default: a random uuid)",
+    "schema": {"type": "string", "pattern": INSTANCE_ID_PATTERN},
+}
+WAIT_QUERY = {
+    "name": "wait",
+    "in": "query",
+    "required": False,
+    "description": (
+        "Seconds (wall time) to wait for the instance to finish before "
+        "answering, as a waiter on it: with a virtual clock and auto-skip, "
+        "timers are fast-forwarded meanwhile. Default: the server's "
+        "poll_wait (0: read at once, time never moves)."
+    ),
+    "schema": {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS},
+}
+# The commands on an instance: verb, operation id, summary, what a 202 means, whether it
+# takes non_recursive, and the request body's description (None: no body).
+COMMAND_ROUTES = (
+    (
+        "terminate",
+        "terminateWorkflow",
+        "Terminate a running instance (and its child workflows)",
+        "Terminated",
+        True,
+        "Optional output recorded for the instance",
+    ),
+    ("pause", "pauseWorkflow", "Suspend a running instance", "Suspended", False, None),
+    ("resume", "resumeWorkflow", "Resume a suspended instance", "Resumed", False, None),
+    (
+        "purge",
+        "purgeWorkflow",
+        "Delete a finished instance and its history",
+        "Purged",
+        True,
+        None,
+    ),
+)
+
+
 def _dapr_paths(version: str, suffix: str, workflows: list[str]) -> dict[str, Any]:
     base = f"/{version}/workflows/dapr"
     deprecated = version != DOCUMENTED_VERSIONS[0]
@@ -105,47 +148,21 @@ def _dapr_paths(version: str, suffix: str, workflows: list[str]) -> dict[str, An
         return out
 
     command_errors = _errors(400, 404, 409, *COMMON)
-    return {
+    paths = {
         f"{base}/{{workflowName}}/start": {
             "post": op(
                 "startWorkflow",
                 "Start a workflow instance; the body (JSON) is its input",
-                parameters=[
-                    name,
-                    {
-                        "name": "instanceID",
-                        "in": "query",
-                        "required": False,
-                        "description": "Id of the new instance (default: a random uuid)",
-                        "schema": {"type": "string", "pattern": INSTANCE_ID_PATTERN},
-                    },
-                ],
+                parameters=[name, INSTANCE_ID_QUERY],
                 requestBody=_any_json_body("The workflow's input"),
-                responses={
-                    "202": _json(_ref("StartResponse"), "Started"),
-                    **command_errors,
-                },
+                responses={"202": _json(_ref("StartResponse"), "Started"), **command_errors},
             )
         },
         f"{base}/{{instanceID}}": {
             "get": op(
                 "getWorkflow",
                 "An instance's status, input, output, custom status and failure",
-                parameters=[
-                    INSTANCE,
-                    {
-                        "name": "wait",
-                        "in": "query",
-                        "required": False,
-                        "description": (
-                            "Seconds (wall time) to wait for the instance to finish before "
-                            "answering, as a waiter on it: with a virtual clock and auto-skip, "
-                            "timers are fast-forwarded meanwhile. Default: the server's "
-                            "poll_wait (0: read at once, time never moves)."
-                        ),
-                        "schema": {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS},
-                    },
-                ],
+                parameters=[INSTANCE, WAIT_QUERY],
                 responses={
                     "200": _json(_ref("WorkflowState"), "The instance"),
                     **_errors(400, 404, *COMMON),
@@ -161,40 +178,35 @@ def _dapr_paths(version: str, suffix: str, workflows: list[str]) -> dict[str, An
                 responses={"202": _no_content("Delivered"), **command_errors},
             )
         },
-        f"{base}/{{instanceID}}/terminate": {
-            "post": op(
-                "terminateWorkflow",
-                "Terminate a running instance (and its child workflows)",
-                parameters=[INSTANCE, RECURSIVE],
-                requestBody=_any_json_body("Optional output recorded for the instance"),
-                responses={"202": _no_content("Terminated"), **command_errors},
-            )
-        },
-        f"{base}/{{instanceID}}/pause": {
-            "post": op(
-                "pauseWorkflow",
-                "Suspend a running instance",
-                parameters=[INSTANCE],
-                responses={"202": _no_content("Suspended"), **command_errors},
-            )
-        },
-        f"{base}/{{instanceID}}/resume": {
-            "post": op(
-                "resumeWorkflow",
-                "Resume a suspended instance",
-                parameters=[INSTANCE],
-                responses={"202": _no_content("Resumed"), **command_errors},
-            )
-        },
-        f"{base}/{{instanceID}}/purge": {
-            "post": op(
-                "purgeWorkflow",
-                "Delete a finished instance and its history",
-                parameters=[INSTANCE, RECURSIVE],
-                responses={"202": _no_content("Purged"), **command_errors},
-            )
-        },
     }
+    for verb, op_id, summary, done, recursive, body in COMMAND_ROUTES:
+        extra = {} if body is None else {"requestBody": _any_json_body(body)}
+        paths[f"{base}/{{instanceID}}/{verb}"] = {
+            "post": op(
+                op_id,
+                summary,
+                parameters=[INSTANCE, RECURSIVE] if recursive else [INSTANCE],
+                **extra,
+                responses={"202": _no_content(done), **command_errors},
+            )
+        }
+    return paths
+
+
+NAME_QUERY = {
+    "name": "name",
+    "in": "query",
+    "required": False,
+    "description": "Only instances of this workflow",
+    "schema": {"type": "string"},
+}
+STATUS_QUERY = {
+    "name": "status",
+    "in": "query",
+    "required": False,
+    "description": "Only instances with this runtime status",
+    "schema": {"type": "string", "enum": STATUSES},
+}
 
 
 def _wfkit_paths() -> dict[str, Any]:
@@ -212,22 +224,7 @@ def _wfkit_paths() -> dict[str, Any]:
                 "operationId": "wfkitListInstances",
                 "summary": "Every instance, oldest first, optionally filtered",
                 "tags": ["wfkit"],
-                "parameters": [
-                    {
-                        "name": "name",
-                        "in": "query",
-                        "required": False,
-                        "description": "Only instances of this workflow",
-                        "schema": {"type": "string"},
-                    },
-                    {
-                        "name": "status",
-                        "in": "query",
-                        "required": False,
-                        "description": "Only instances with this runtime status",
-                        "schema": {"type": "string", "enum": STATUSES},
-                    },
-                ],
+                "parameters": [NAME_QUERY, STATUS_QUERY],
                 "responses": {
                     "200": _json(_ref("InstanceList"), "The instances"),
                     **_errors(400, *COMMON),

@@ -16,7 +16,6 @@ again only if the events handed over leave a gap.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +23,7 @@ from typing import Any
 from wfkit.core._history import FailureDetails, HistoryEvent
 from wfkit.core._orchestration import Orchestration
 from wfkit.core._task import CompletableTask, RetryableTask
-from wfkit.store import StoredEvent
+from wfkit.store import HistoryStore, QueryableStore, StoredEvent
 
 #: Errors of the replay itself (not of the workflow): the graph reports them instead.
 _REPLAY_ERRORS = ("NonDeterminismError", "WorkflowNotRegisteredError")
@@ -206,48 +205,27 @@ def _event_payloads(entries: list[Entry]) -> dict[int, tuple[str | None, Any]]:
 
 
 class SqlHistorySource(HistorySource):
-    """Reads narrow columns of the ``history`` table with SQL; payloads on demand."""
+    """Reads narrow columns of the history from a queryable store; payloads on demand."""
 
     narrow = True
 
-    _INDEX = (
-        "SELECT seq, kind, coalesce(task_id, -1) AS task_id, epoch_us(ts) AS ts,"
-        " epoch_us(wall_ts) AS wall, name,"
-        " coalesce(fields ->> 'task_execution_id', fields ->> 'instance_id') AS call,"
-        " fields ->> 'origin' AS origin"
-        " FROM history WHERE instance_id = ? AND seq >= ? ORDER BY seq"
-    )
-    _PAYLOADS = (
-        "SELECT seq, payload, failure FROM history"
-        " WHERE instance_id = ? AND seq IN (SELECT unnest(?::INTEGER[]))"
-    )
+    def __init__(self, store: QueryableStore, instance_id: str):
+        super().__init__(store, instance_id)
+        self.queryable = store
 
     def entries(self, start: int) -> list[Any]:
-        """Rows (seq, kind, task id, ts, wall, name, call, origin): made into an Entry
-        only when looked up (see ``_Entries``), as most rows never are."""
-        frame = self.store.sql(self._INDEX, [self.instance_id, start])
-        return list(zip(*(frame[c].tolist() for c in frame.columns), strict=True))
+        """Index rows (seq, kind, task id, ts, wall, name, call, origin): made into an
+        Entry only when looked up (see ``_Entries``), as most rows never are."""
+        return self.queryable.history_index(self.instance_id, start)
 
     def payloads(self, entries: list[Entry]) -> dict[int, tuple[str | None, Any]]:
         if not entries:
             return {}
-        frame = self.store.sql(self._PAYLOADS, [self.instance_id, [e.seq for e in entries]])
-        out: dict[int, tuple[str | None, Any]] = {}
-        for seq, payload, failure in zip(
-            frame["seq"].tolist(), frame["payload"].tolist(), frame["failure"].tolist(), strict=True
-        ):
-            details = None
-            if isinstance(failure, str):
-                data = json.loads(failure)
-                details = FailureDetails(
-                    data.get("message", ""), data.get("error_type", ""), data.get("stack_trace")
-                )
-            out[int(seq)] = (payload if isinstance(payload, str) else None, details)
-        return out
+        return dict(self.queryable.history_payloads(self.instance_id, [e.seq for e in entries]))
 
 
-def source_for(store: Any, instance_id: str) -> HistorySource:
-    if hasattr(store, "sql"):
+def source_for(store: HistoryStore, instance_id: str) -> HistorySource:
+    if isinstance(store, QueryableStore):
         return SqlHistorySource(store, instance_id)
     return HistorySource(store, instance_id)
 

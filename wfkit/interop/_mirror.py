@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from wfkit.core._clock import PendingTimer, SystemClock
+from wfkit.core._dapr_history import from_engine_messages
 from wfkit.core._errors import (
     EngineError,
     EngineUnavailableError,
@@ -38,7 +39,6 @@ from wfkit.core._history import (
 from wfkit.core._registry import Registered, Registry, VersionedWorkflow
 from wfkit.core._state import InstanceRecord
 from wfkit.interop._channel import EngineChannel
-from wfkit.interop.dapr import from_engine_messages
 from wfkit.store import Batch, DuckDBStore, StoredEvent
 
 log = logging.getLogger("wfkit.interop")
@@ -325,7 +325,7 @@ class EngineMirror:
     def records(self) -> list[InstanceRecord]:
         return self.store.records()
 
-    def _require(self, instance_id: str) -> InstanceRecord:
+    def require(self, instance_id: str) -> InstanceRecord:
         """The instance's record, read from the engine if the store has none yet."""
         record = self.store.record(instance_id)
         if record is None:

@@ -12,7 +12,7 @@ workers (Dapr's SDK), not here.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +62,7 @@ def connect(
     )
 
 
-def _open_store(store: Any) -> DuckDBStore:
+def _open_store(store: str | os.PathLike[str] | DuckDBStore | None) -> DuckDBStore:
     if store is None:
         return DuckDBStore()
     if isinstance(store, DuckDBStore):
@@ -92,7 +92,7 @@ class Connection:
         self,
         address: str,
         *,
-        store: Any = None,
+        store: str | os.PathLike[str] | DuckDBStore | None = None,
         workflows: Iterable[Callable[..., Any]] = (),
         timeout: float = 5.0,
         poll_interval: float = 1.0,
@@ -127,7 +127,9 @@ class Connection:
         record = self._channel.instance(instance_id)
         return WorkflowState(record, fetch_payloads=fetch_payloads) if record else None
 
-    def _wait(self, instance_id: str, completion: bool, timeout: float, payloads: bool) -> Any:
+    def _wait(
+        self, instance_id: str, completion: bool, timeout: float, payloads: bool
+    ) -> WorkflowState:
         record = self._channel.wait(instance_id, completion=completion, timeout=timeout or None)
         if record is None:
             raise InstanceNotFoundError(
@@ -144,7 +146,7 @@ class Connection:
         app_id: str | None = None,
     ) -> WorkflowState | None:
         """Wait until the instance has started; 0 waits forever."""
-        return self._wait(instance_id, False, timeout_in_seconds, fetch_payloads)  # type: ignore[no-any-return]
+        return self._wait(instance_id, False, timeout_in_seconds, fetch_payloads)
 
     def wait_for_workflow_completion(
         self,
@@ -156,7 +158,7 @@ class Connection:
     ) -> WorkflowState | None:
         """Wait until the instance has finished; 0 waits forever (TimeoutError after
         ``timeout_in_seconds``)."""
-        return self._wait(instance_id, True, timeout_in_seconds, fetch_payloads)  # type: ignore[no-any-return]
+        return self._wait(instance_id, True, timeout_in_seconds, fetch_payloads)
 
     def list_workflow_instance_ids(
         self, *, page_size: int | None = None, continuation_token: str | None = None
@@ -171,7 +173,7 @@ class Connection:
         """The instance's history as Dapr's client reports it (the full events, with
         payloads, are in :meth:`history` and ``store``)."""
         self.refresh([instance_id])
-        self._engine._require(instance_id)
+        self._engine.require(instance_id)
         return [WorkflowHistoryEvent.of(s.event) for s in self.store.history(instance_id)]
 
     def _existing(self, instance_id: str, verb: str | None = None) -> InstanceRecord:
@@ -273,7 +275,7 @@ class Connection:
 
         return keep
 
-    def iter_workflow_instance_ids(self, *, page_size: int = 1024) -> Any:
+    def iter_workflow_instance_ids(self, *, page_size: int = 1024) -> Iterator[str]:
         token = None
         while True:
             page = self.list_workflow_instance_ids(page_size=page_size, continuation_token=token)
@@ -303,7 +305,7 @@ class Connection:
         """One instance's history as a DataFrame (refreshed from the engine first)."""
         if refresh:
             self.refresh([instance_id])
-        self._engine._require(instance_id)
+        self._engine.require(instance_id)
         return self.store.history_frame(instance_id, start=start, stop=stop)
 
     def instances(
@@ -335,7 +337,7 @@ class Connection:
         from wfkit.widgets import watch
 
         self.refresh([instance_id])
-        self._engine._require(instance_id)
+        self._engine.require(instance_id)
         return watch(self, instance_id, interval=interval or self.poll_interval)
 
     def dashboard(self, *, include_children: bool = False) -> Any:

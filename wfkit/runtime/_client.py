@@ -30,6 +30,7 @@ from wfkit.core._state import (
     WorkflowStatus,
 )
 from wfkit.runtime import _apps
+from wfkit.runtime._fork import rerun_from_event
 from wfkit.runtime._runtime import WorkflowRuntime, last_started_runtime
 
 
@@ -278,8 +279,6 @@ class DaprWorkflowClient:
             raise ValueError("event_id must be an int between 0 and 4294967295")
         if new_instance_id == "":
             raise ValueError("new_instance_id must be None or a non-empty string")
-        from wfkit.timetravel._fork import rerun_from_event
-
         return rerun_from_event(
             self._engine, instance_id, event_id, new_instance_id or uuid.uuid4().hex, input
         )

@@ -69,7 +69,7 @@ from wfkit.runtime import _apps
 from wfkit.runtime._warm import WarmInstances
 from wfkit.runtime._watchdog import Limits, Watchdog, where
 from wfkit.runtime._workers import ActivityWorkers
-from wfkit.store import Batch, HistoryStore, StoredEvent
+from wfkit.store import Batch, HistoryStore, InboxStore, StoredEvent, is_read_only
 
 _START = 0  # timer id of a scheduled start (``start_at``); real timers have ids >= 1
 _CLOSING = (TaskCompleted, TaskFailed, ChildWorkflowInstanceCompleted, ChildWorkflowInstanceFailed)
@@ -320,8 +320,10 @@ class Engine:
             resume(recorded)
         self._clock_committed = recorded if clock.is_virtual else None
         # Unfinished instances in the store are replayed at the first start() (or client
-        # command), once the workflows they run have been registered.
+        # command), once the workflows they run have been registered: in a turn, like any
+        # workflow code. Those whose replay has not run yet:
         self._recovered = False
+        self._restoring: set[str] = set()
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -345,6 +347,21 @@ class Engine:
             # activities handed out before a previous shutdown, or restored from the store
             pending, self._dispatch = self._dispatch, []
             self._submit(pending)
+            self._wait_restored()
+
+    def _wait_restored(self) -> None:
+        """Wait (engine lock held, released while waiting) until the instances restored
+        from the store have replayed in a turn, or are stuck replaying."""
+        if self._restoring and self.running and not self._in_turn():
+            self._wake.notify()
+            self._watch(
+                lambda: (
+                    not self.running
+                    or all(
+                        self._live[i].stuck is not None for i in self._restoring if i in self._live
+                    )
+                )
+            )
 
     def _start_thread(self) -> None:
         self._thread = threading.Thread(target=self._run, name="wfkit-engine", daemon=True)
@@ -550,6 +567,7 @@ class Engine:
         live.code_epoch += 1  # even again: the episode is recorded (lock held)
         if step.restoring:
             live.restoring = None
+            self._restoring.discard(live.record.instance_id)
             history = step.history or []
             live.orchestration = step.orchestration
             self._reissue(live, history)
@@ -900,6 +918,7 @@ class Engine:
         del self._live[instance_id]
         self._warm.forget(instance_id)
         self._ready.pop(instance_id, None)
+        self._restoring.discard(instance_id)
         if live.queued:
             self._unqueue(live, live.queued)
         if status is WorkflowStatus.TERMINATED and recursive:
@@ -1683,7 +1702,7 @@ class Engine:
             return len(doomed)
 
     def _check_writable(self) -> None:
-        if getattr(self.store, "read_only", False):
+        if is_read_only(self.store):
             raise StoreError(
                 f"the store {self.store!r} is open read-only: it can be queried, not changed"
             )
@@ -1787,7 +1806,7 @@ class Engine:
         """Resume the unfinished instances found in the store (a restart) whose workflow is
         registered; the others wait until it is (``recover()``). A read-only store is only
         read: nothing is resumed."""
-        if getattr(self.store, "read_only", False):
+        if is_read_only(self.store):
             return
         # instances scheduled in this process before start() are live already, with
         # their inbox (events raised before the start): restoring would drop it
@@ -1795,7 +1814,7 @@ class Engine:
         waiting = [r for r in todo if r.name not in self.registry.workflows]
         todo = [r for r in todo if r.name in self.registry.workflows]
         histories = self.store.histories([r.instance_id for r in todo]) if todo else {}
-        inboxes = self.store.inboxes() if todo else {}
+        inboxes = self.store.inboxes() if todo and isinstance(self.store, InboxStore) else {}
         for record in todo:
             history = [s.event for s in histories[record.instance_id]]
             code = self.registry.workflows[record.name]
@@ -1808,6 +1827,7 @@ class Engine:
             live = self._restored_live(record, history)
             if live.started:
                 live.restoring = history
+                self._restoring.add(record.instance_id)
                 self._ready[record.instance_id] = None
             self._take_queued(live, inboxes.get(record.instance_id, []))
             for event in self._held.pop(record.instance_id, []):
@@ -1834,6 +1854,7 @@ class Engine:
             if self._recovered:
                 self._recover()
                 self._wake.notify()
+                self._wait_restored()
 
     def _take_queued(self, live: Live, events: list[HistoryEvent]) -> None:
         """Put the commands the store held for a restored instance back in its inbox

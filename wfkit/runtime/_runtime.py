@@ -16,7 +16,16 @@ from wfkit.core._registry import Registry
 from wfkit.runtime import _apps
 from wfkit.runtime._engine import Engine
 from wfkit.runtime._watchdog import Limits
-from wfkit.store import DuckDBStore, HistoryStore, MemoryStore, _rows
+from wfkit.store import (
+    DuckDBStore,
+    HistoryStore,
+    MemoryStore,
+    QueryableStore,
+    _rows,
+    history_frame,
+    instances_frame,
+    is_read_only,
+)
 
 if TYPE_CHECKING:
     import pandas
@@ -78,8 +87,8 @@ def _make_store(spec: Any) -> HistoryStore:
         if not str(spec):
             raise ValueError("store must be a non-empty path, None, 'memory' or a store object")
         return DuckDBStore(spec)
-    if hasattr(spec, "commit") and hasattr(spec, "history"):
-        return spec  # type: ignore[no-any-return]
+    if isinstance(spec, HistoryStore):
+        return spec
     raise ValueError(
         "store must be None (the app's store in this process), ':memory:' (a DuckDB store of "
         "its own, in memory), a file path (a DuckDB file), 'memory' (plain Python structures, "
@@ -261,7 +270,7 @@ class WorkflowRuntime:
     def start(self) -> None:
         """Start running instances in the background (returns at once)."""
         global _last_started
-        if getattr(self._store, "read_only", False):
+        if is_read_only(self._store):
             raise StoreError(
                 f"this runtime's store {self._store!r} is open read-only: query it (wfr.sql, "
                 "wfr.instances, wfr.history, the client's get_* methods) but it cannot run "
@@ -391,15 +400,14 @@ class WorkflowRuntime:
         ``params`` fills ``?`` (a list) or ``$name`` (a dict) placeholders. For reading:
         changing the tables from SQL is not supported.
         """
-        run = getattr(self._store, "sql", None)
-        if run is None:
+        if not isinstance(self._store, QueryableStore):
             raise StoreError(
                 f"SQL queries need the DuckDB store, and this runtime keeps its instances in "
                 f"{self._store!r}. Create it with WorkflowRuntime() (DuckDB in memory) or "
                 "WorkflowRuntime(store='file.duckdb'); wfr.instances() and wfr.history() work "
                 "with every store."
             )
-        return run(query, params)  # type: ignore[no-any-return]
+        return self._store.sql(query, params)
 
     def history(
         self, instance_id: str, *, start: int = 0, stop: int | None = None
@@ -415,10 +423,7 @@ class WorkflowRuntime:
                 f"no workflow instance with id {instance_id!r} (never scheduled, or purged); "
                 "wfr.instances() lists the ones that exist"
             )
-        frame = getattr(self._store, "history_frame", None)
-        if frame is not None:
-            return frame(instance_id, start=start, stop=stop)  # type: ignore[no-any-return]
-        return _rows.history_frame(self._store.history(instance_id, start=start, stop=stop))
+        return history_frame(self._store, instance_id, start=start, stop=stop)
 
     def instances(self, *, status: Any = None, name: Any = None) -> pandas.DataFrame:
         """Instances as a DataFrame, oldest first, one row each (columns as the ``instances``
@@ -431,16 +436,7 @@ class WorkflowRuntime:
                 registered_name(n)
                 for n in ([name] if isinstance(name, str) or callable(name) else name)
             ]
-        frame = getattr(self._store, "instances_frame", None)
-        if frame is not None:
-            return frame(statuses=statuses, names=names)  # type: ignore[no-any-return]
-        records = [
-            r
-            for r in self._store.records()
-            if (statuses is None or r.status.name in statuses)
-            and (names is None or r.name in names)
-        ]
-        return _rows.instances_frame(records)
+        return instances_frame(self._store, statuses=statuses, names=names)
 
     def watch(self, instance_id: str) -> Any:
         """Show an instance in the notebook: its live execution graph, the clock and events

@@ -1,7 +1,38 @@
 """History stores: one interface, several backends, one contract test suite."""
 
-from wfkit.store._base import Batch, HistoryStore, StoredEvent
+from wfkit.store._base import (
+    Batch,
+    BrowsableStore,
+    HistoryPage,
+    HistoryRow,
+    HistoryStore,
+    InboxStore,
+    IndexRow,
+    Payloads,
+    QueryableStore,
+    StoredEvent,
+    is_read_only,
+)
 from wfkit.store._duckdb import DuckDBStore
 from wfkit.store._memory import MemoryStore
+from wfkit.store._pages import history_frame, history_page, history_row, instances_frame
 
-__all__ = ["Batch", "DuckDBStore", "HistoryStore", "MemoryStore", "StoredEvent"]
+__all__ = [
+    "Batch",
+    "BrowsableStore",
+    "DuckDBStore",
+    "HistoryPage",
+    "HistoryRow",
+    "HistoryStore",
+    "InboxStore",
+    "IndexRow",
+    "MemoryStore",
+    "Payloads",
+    "QueryableStore",
+    "StoredEvent",
+    "history_frame",
+    "history_page",
+    "history_row",
+    "instances_frame",
+    "is_read_only",
+]

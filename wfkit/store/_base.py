@@ -7,13 +7,16 @@ before dispatching any side effect, so a state a user can observe is already per
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeAlias, runtime_checkable
 
-from wfkit.core._history import HistoryEvent
+from wfkit.core._history import FailureDetails, HistoryEvent
 from wfkit.core._state import InstanceRecord
+
+if TYPE_CHECKING:
+    import pandas
 
 
 class StoredEvent(NamedTuple):
@@ -48,8 +51,10 @@ class Batch:
         return bool(self.records or self.events or self.resets or self.purges or self.inbox)
 
 
+@runtime_checkable
 class HistoryStore(Protocol):
-    """Persistence for instances and their histories."""
+    """Persistence for instances and their histories: what the engine needs, and all a
+    store must offer (``wfkit.testing.store_contract`` checks a store against it)."""
 
     def commit(self, batch: Batch) -> None:
         """Apply ``batch`` atomically: all of it or, on error, none of it."""
@@ -75,13 +80,120 @@ class HistoryStore(Protocol):
         """The latest virtual time a batch was committed at (None if never)."""
         ...
 
+    def close(self) -> None:
+        """Release what the store holds open (a file store reopens on its next use)."""
+        ...
+
+
+@runtime_checkable
+class InboxStore(HistoryStore, Protocol):
+    """A store that keeps ``Batch.inbox``: commands held for instances that do not run
+    (a stuck turn, a start to come) survive a restart. Both of wfkit's stores do; with
+    another store, held commands live as long as the process."""
+
     def inboxes(self) -> dict[str, list[HistoryEvent]]:
         """The new events held for instances (see ``Batch.inbox``), by instance id."""
         ...
 
-    def close(self) -> None:
-        """Release what the store holds open (a file store reopens on its next use)."""
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One history event as the columns of the ``history`` table (JSON kept as text)."""
+
+    instance_id: str
+    seq: int
+    kind: str
+    #: The name the event reports (activity, workflow, event, timer origin).
+    name: str | None
+    task_id: int | None
+    #: Virtual time of the event (naive UTC).
+    ts: datetime
+    #: Wall time of the commit that stored the event (naive UTC).
+    wall_ts: datetime
+    payload: str | None
+    failure: str | None
+    fields: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """A page of the history rows that match a filter, and how many match in all."""
+
+    rows: list[HistoryRow]
+    total: int
+
+
+#: A narrow row of one history event, for indexes that need no payloads: ``(seq, kind,
+#: task id or -1, virtual time and wall time in microseconds since the epoch, name, call
+#: (activity execution id or child instance id), timer origin)``. A plain tuple: an index
+#: of a long history reads a hundred thousand of them.
+IndexRow: TypeAlias = tuple[int, str, int, int, int, str | None, str | None, str | None]
+#: seq -> (payload JSON text, failure) of the events asked for.
+Payloads: TypeAlias = dict[int, tuple[str | None, FailureDetails | None]]
+
+
+@runtime_checkable
+class BrowsableStore(HistoryStore, Protocol):
+    """A store that serves pages of history rows and DataFrames itself (every store can
+    be browsed: ``wfkit.store.history_page`` and the frame functions read other stores
+    through :class:`HistoryStore`)."""
+
+    def history_page(
+        self,
+        *,
+        instance_id: str | None = None,
+        kind: str | None = None,
+        name: str | None = None,
+        offset: int = 0,
+        limit: int = 25,
+    ) -> HistoryPage:
+        """The rows ``offset`` to ``offset + limit`` (instance creation order, then seq) of
+        the events of ``instance_id`` (or every instance) of kind ``kind`` whose name
+        contains ``name`` (case-insensitive), and the number of events that match."""
         ...
+
+    def history_frame(
+        self, instance_id: str, *, start: int = 0, stop: int | None = None
+    ) -> pandas.DataFrame:
+        """Events ``start <= seq < stop`` of one instance, columns as the history table."""
+        ...
+
+    def instances_frame(
+        self, *, statuses: Sequence[str] | None = None, names: Sequence[str] | None = None
+    ) -> pandas.DataFrame:
+        """The instances (oldest first) with those status and workflow names."""
+        ...
+
+
+@runtime_checkable
+class QueryableStore(BrowsableStore, Protocol):
+    """A store with SQL tables (``instances``, ``history``, views ``tasks`` and ``timers``;
+    see ``docs/store.md``) that reads narrow columns of a history without its payloads."""
+
+    def sql(
+        self, query: str, params: Sequence[object] | Mapping[str, object] | None = None
+    ) -> pandas.DataFrame:
+        """Run ``query`` on the store's tables; the result as a DataFrame."""
+        ...
+
+    def history_index(self, instance_id: str, start: int = 0) -> list[IndexRow]:
+        """The :data:`IndexRow` of each event of one instance from ``seq`` ``start`` on."""
+        ...
+
+    def history_payloads(self, instance_id: str, seqs: Iterable[int]) -> Payloads:
+        """The payloads and failures of the events ``seqs`` of one instance."""
+        ...
+
+
+@runtime_checkable
+class _ReadOnlyFlag(Protocol):
+    read_only: bool
+
+
+def is_read_only(store: HistoryStore) -> bool:
+    """Whether ``store`` was opened for reading only (a store says so with a ``read_only``
+    attribute, as :class:`~wfkit.store.DuckDBStore` does; without one it can be written)."""
+    return isinstance(store, _ReadOnlyFlag) and bool(store.read_only)
 
 
 def check_batch(batch: Batch, lengths: dict[str, int]) -> dict[str, int]:

@@ -34,6 +34,7 @@ from wfkit.core._errors import (
     StoreLockedError,
     StoreVersionError,
 )
+from wfkit.store._duckdb_schema import APPLICATION, SCHEMA_VERSION, create_schema
 
 if TYPE_CHECKING:
     import duckdb
@@ -213,11 +214,9 @@ def expected_layout() -> dict[str, str]:
     """The definition (DuckDB's SQL) of each of wfkit's tables, as this version makes them."""
     import duckdb
 
-    from wfkit.store._duckdb import _create_schema
-
     con = duckdb.connect(":memory:")
     try:
-        _create_schema(con)
+        create_schema(con)
         return dict(
             con.execute(
                 "SELECT table_name, sql FROM duckdb_tables() WHERE table_name IN "
@@ -311,6 +310,19 @@ def check_layout(
             f"constraints), e.g. {_one_line(tables[changed[0]])}; it was left untouched."
         )
     return version
+
+
+def check_schema(
+    con: duckdb.DuckDBPyConnection, path: Path, *, allow_empty: bool = False
+) -> int | None:
+    """:func:`check_layout` against this version's schema."""
+    return check_layout(
+        con,
+        path,
+        schema_version=SCHEMA_VERSION,
+        application=APPLICATION,
+        allow_empty=allow_empty,
+    )
 
 
 def _schema_version(con: duckdb.DuckDBPyConnection, application: str) -> Any:

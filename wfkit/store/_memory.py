@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from wfkit.core._history import HistoryEvent
 from wfkit.core._state import InstanceRecord
-from wfkit.store._base import Batch, StoredEvent, check_batch
+from wfkit.store import _rows
+from wfkit.store._base import Batch, HistoryPage, StoredEvent, check_batch
+from wfkit.store._pages import filter_records, scan_history_page
+
+if TYPE_CHECKING:
+    import pandas
 
 
 class MemoryStore:
@@ -70,6 +76,31 @@ class MemoryStore:
 
     def close(self) -> None:
         pass
+
+    # ------------------------------------------------------------------ pages, DataFrames
+    def history_page(
+        self,
+        *,
+        instance_id: str | None = None,
+        kind: str | None = None,
+        name: str | None = None,
+        offset: int = 0,
+        limit: int = 25,
+    ) -> HistoryPage:
+        return scan_history_page(
+            self, instance_id=instance_id, kind=kind, name=name, offset=offset, limit=limit
+        )
+
+    def history_frame(
+        self, instance_id: str, *, start: int = 0, stop: int | None = None
+    ) -> pandas.DataFrame:
+        return _rows.history_frame(self.history(instance_id, start=start, stop=stop))
+
+    def instances_frame(
+        self, *, statuses: Sequence[str] | None = None, names: Sequence[str] | None = None
+    ) -> pandas.DataFrame:
+        records = filter_records(self._records.values(), statuses=statuses, names=names)
+        return _rows.instances_frame(records)
 
     def __repr__(self) -> str:
         return f"<MemoryStore {len(self._records)} instances>"

@@ -1,253 +1,26 @@
-"""Forks: a new instance that starts from another's history up to a scheduling event.
-
-This is Dapr's rerun-from-event generalised: the new instance's history is the source's
-up to (not including) the scheduling event of an activity, timer or child workflow; the
-code replays that prefix and runs on from there, making that call again. A fork can
-change what the prefix says (an activity's result, an external event's payload), the
-input of the call it restarts at, and the code itself. The client's
-``rerun_workflow_from_event`` is a fork with Dapr's rules (a finished, top-level source).
-"""
+"""Forks from a user's side (:func:`fork`, which starts them with
+``wfkit.runtime``'s machinery) and comparing two histories (:func:`compare`)."""
 
 from __future__ import annotations
 
 import difflib
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from wfkit.core import _serde
-from wfkit.core._errors import (
-    EngineError,
-    InvalidInstanceStateError,
-    NonDeterminismError,
-    WfkitError,
-)
-from wfkit.core._history import (
-    ChildWorkflowInstanceCompleted,
-    ChildWorkflowInstanceFailed,
-    EventRaised,
-    HistoryEvent,
-    TaskCompleted,
-    TaskFailed,
-    TimerCreated,
-    TimerFired,
-)
-from wfkit.core._orchestration import describe_decision
-from wfkit.core._state import UNSET, InstanceRecord, WorkflowStatus
-from wfkit.timetravel._cursor import REPLAY_ERRORS, Frame, Replay, resolve_workflow
-from wfkit.timetravel._source import History, engine_of
+from wfkit.core._history import HistoryEvent, TimerFired
+from wfkit.core._state import UNSET
+from wfkit.runtime._fork import ForkPointError, fork_points, start_fork
+from wfkit.runtime._seam import engine_of, local_engine_of
+from wfkit.timetravel._cursor import Frame, resolve_workflow
+from wfkit.timetravel._source import History
 
-_TASK_RESULTS = (TaskCompleted, TaskFailed)
-_CHILD_RESULTS = (ChildWorkflowInstanceCompleted, ChildWorkflowInstanceFailed)
-
-
-class ForkPointError(WfkitError, ValueError):
-    """A fork (or rerun) point that is not the scheduling event of an activity, a timer
-    or a child workflow in the source's history, or a change that does not apply there."""
-
-
-def fork_points(events: list[HistoryEvent]) -> list[tuple[int, int, str]]:
-    """(position, event id, description) of every event a fork can start at."""
-    return [(i, e.event_id, describe_decision(e)) for i, e in enumerate(events) if e.is_scheduling]
-
-
-def _points_text(events: list[HistoryEvent]) -> str:
-    points = fork_points(events)
-    if not points:
-        return "the history has no scheduling events, so no fork points"
-    shown = ", ".join(f"event id {eid} (position {i}: {what})" for i, eid, what in points[:12])
-    more = f", and {len(points) - 12} more" if len(points) > 12 else ""
-    return f"fork points: {shown}{more}"
-
-
-def _cut(events: list[HistoryEvent], instance_id: str, at: Any, index: int | None) -> int:
-    if isinstance(at, Frame):
-        at, index = None, at.index
-    elif isinstance(at, HistoryEvent):
-        at = at.event_id
-    if (at is None) == (index is None):
-        raise TypeError("pass the fork point as at=<event id> or index=<history position>")
-    if index is not None:
-        if not isinstance(index, int) or not -len(events) <= index < len(events):
-            raise ForkPointError(
-                f"position {index} is outside the history of {instance_id!r} "
-                f"(0 to {len(events) - 1}); {_points_text(events)}"
-            )
-        index %= len(events)
-        if not events[index].is_scheduling:
-            raise ForkPointError(
-                f"position {index} of {instance_id!r} is a {events[index].kind} event, not "
-                "the scheduling of an activity, timer or child workflow; " + _points_text(events)
-            )
-        return index
-    if not isinstance(at, int) or isinstance(at, bool):
-        raise TypeError(f"at must be an event id (int), a Frame or an event, not {at!r}")
-    for i, event in enumerate(events):
-        if event.is_scheduling and event.event_id == at:
-            return i
-    raise ForkPointError(
-        f"event id {at} of {instance_id!r} is not an activity, timer or child workflow "
-        f"scheduling event; {_points_text(events)}"
-    )
-
-
-def _replace_results(
-    prefix: list[HistoryEvent], changes: Mapping[int, Any], limit: int | None
-) -> list[HistoryEvent]:
-    out = list(prefix)
-    for task_id, value in changes.items():
-        hits = [
-            i
-            for i, e in enumerate(out)
-            if isinstance(e, _TASK_RESULTS + _CHILD_RESULTS) and e.task_scheduled_id == task_id
-        ]
-        if not hits:
-            have = sorted(
-                {e.task_scheduled_id for e in out if isinstance(e, _TASK_RESULTS + _CHILD_RESULTS)}
-            )
-            raise ForkPointError(
-                f"task {task_id} has no result in the history before the fork point, so "
-                f"there is none to replace (tasks with a result there: {have or 'none'}); "
-                "fork at a later event"
-            )
-        encoded = _serde.encode(value, what=f"replaced result of task {task_id}", limit=limit)
-        for i in hits:
-            old = out[i]
-            cls = (
-                TaskCompleted if isinstance(old, _TASK_RESULTS) else ChildWorkflowInstanceCompleted
-            )
-            out[i] = cls(timestamp=old.timestamp, task_scheduled_id=task_id, result=encoded)
-    return out
-
-
-def _replace_payloads(
-    prefix: list[HistoryEvent], changes: Mapping[str | int, Any], limit: int | None
-) -> list[HistoryEvent]:
-    out = list(prefix)
-    for key, value in changes.items():
-        if isinstance(key, int):
-            hits = [key] if 0 <= key < len(out) and isinstance(out[key], EventRaised) else []
-        else:
-            hits = [
-                i
-                for i, e in enumerate(out)
-                if isinstance(e, EventRaised) and e.event_name.casefold() == str(key).casefold()
-            ]
-        if not hits:
-            raised = sorted({e.event_name for e in out if isinstance(e, EventRaised)})
-            raise ForkPointError(
-                f"no external event {key!r} is in the history before the fork point "
-                f"(events raised there: {raised or 'none'}); pass an event name or the "
-                "position of an EventRaised event"
-            )
-        encoded = _serde.encode(value, what=f"replaced payload of event {key!r}", limit=limit)
-        for i in hits:
-            old = out[i]
-            assert isinstance(old, EventRaised)
-            out[i] = EventRaised(timestamp=old.timestamp, event_name=old.event_name, input=encoded)
-    return out
-
-
-def _check_prefix(prefix: list[HistoryEvent], invoker: Any, instance_id: str) -> None:
-    """The code must replay the prefix: else the fork would fail at once."""
-    replay = Replay(instance_id, invoker, list(prefix))
-    replay.apply_to(len(prefix) - 1)
-    outcome = replay.orchestration.outcome
-    failure = outcome.failure if outcome is not None else None
-    if failure is not None and failure.error_type in REPLAY_ERRORS:
-        raise NonDeterminismError(
-            "cannot fork: the workflow code does not replay the history before the fork "
-            f"point. {failure.message} (check_replay shows where the code and the history "
-            "part; a replaced result that changes the code's path needs a fork point right "
-            "after that result)"
-        )
-
-
-def start_fork(
-    engine: Any,
-    instance_id: str,
-    *,
-    at: Any = None,
-    index: int | None = None,
-    new_instance_id: str | None = None,
-    input: Any = UNSET,
-    replace_result: Mapping[int, Any] | None = None,
-    replace_event_payload: Mapping[str | int, Any] | None = None,
-    workflow: Any = None,
-    finished_only: bool = False,
-) -> str:
-    """:func:`fork` on an engine; ``finished_only`` applies Dapr's rerun rules (the
-    source must have finished and must not be a child workflow)."""
-    if new_instance_id is not None and (
-        not isinstance(new_instance_id, str) or not new_instance_id
-    ):
-        raise ValueError("new_instance_id must be None or a non-empty string")
-    new_id = new_instance_id or uuid.uuid4().hex
-    if not hasattr(engine, "start_from_history"):  # a copy of another engine's instances
-        raise EngineError(
-            "a fork starts a new instance and runs it in this process, so it works on the "
-            "instances of a WorkflowRuntime, not on those read from another engine; step "
-            "through them with open_cursor and check edited code with check_replay"
-        )
-    with engine._lock:
-        source: InstanceRecord = engine._require(instance_id)
-        if finished_only:
-            if not source.status.is_terminal:
-                raise InvalidInstanceStateError(
-                    f"cannot rerun workflow instance {instance_id!r}: it is "
-                    f"{source.status.name}; only finished instances can be rerun"
-                )
-            if source.parent_instance_id is not None:
-                raise InvalidInstanceStateError(
-                    f"cannot rerun {instance_id!r}: it is a child workflow; rerun its parent "
-                    f"{source.parent_instance_id!r} instead"
-                )
-        if new_id == instance_id:
-            raise InvalidInstanceStateError(
-                f"a fork needs an instance id of its own, not its source's ({instance_id!r})"
-            )
-        events = [s.event for s in engine.store.history(instance_id)]
-        cut = _cut(events, instance_id, at, index)
-        target = events[cut]
-        if input is not UNSET and isinstance(target, TimerCreated):
-            raise ForkPointError(
-                f"event id {target.event_id} of {instance_id!r} is a timer, which takes no "
-                "input; leave input out, or fork at an activity or child workflow"
-            )
-        prefix = events[:cut]
-        if replace_result:
-            prefix = _replace_results(prefix, replace_result, engine.limit)
-        if replace_event_payload:
-            prefix = _replace_payloads(prefix, replace_event_payload, engine.limit)
-        code = engine._code.get(instance_id)  # a fork of a fork keeps its code
-        if workflow is not None:
-            history = History(tuple(prefix), instance_id=new_id, workflow=source.name)
-            code = resolve_workflow(workflow, engine, history)
-        _check_prefix(prefix, code or engine.workflow_code(instance_id, source.name), new_id)
-        now = engine.clock.now()
-        record = InstanceRecord(
-            instance_id=new_id,
-            name=source.name,
-            status=WorkflowStatus.RUNNING,
-            created_at=now,
-            last_updated_at=now,
-            input=source.input,
-            origin_instance_id=instance_id,
-            origin_event_id=target.event_id,
-        )
-        override = None
-        if input is not UNSET:
-            encoded = _serde.encode(
-                input, what=f"input of the call at event {target.event_id}", limit=engine.limit
-            )
-            override = (target.event_id, encoded)
-        return engine.start_from_history(record, prefix, override=override, workflow=code)
+__all__ = ["ForkPointError", "compare", "compare_rows", "fork", "fork_points"]
 
 
 def fork(
-    runtime: Any,
+    runtime: object,
     instance_id: str,
-    at: Any = None,
+    at: int | Frame | HistoryEvent | None = None,
     *,
     index: int | None = None,
     new_instance_id: str | None = None,
@@ -287,8 +60,17 @@ def fork(
             scheduling event, or a replacement has nothing to replace.
         NonDeterminismError: the code does not replay the history before the fork point.
     """
+    engine = local_engine_of(runtime, doing="a fork")
+    if isinstance(at, Frame):
+        index = at.index
+        at = None
+    code = None
+    if workflow is not None:
+        source = engine.require(instance_id)
+        named = History((), instance_id=instance_id, workflow=source.name)
+        code = resolve_workflow(workflow, engine, named)
     return start_fork(
-        engine_of(runtime),
+        engine,
         instance_id,
         at=at,
         index=index,
@@ -296,21 +78,7 @@ def fork(
         input=input,
         replace_result=replace_result,
         replace_event_payload=replace_event_payload,
-        workflow=workflow,
-    )
-
-
-def rerun_from_event(
-    engine: Any, instance_id: str, event_id: int, new_instance_id: str | None, input: Any
-) -> str:
-    """``DaprWorkflowClient.rerun_workflow_from_event``: a fork with Dapr's rules."""
-    return start_fork(
-        engine,
-        instance_id,
-        at=event_id,
-        new_instance_id=new_instance_id,
-        input=input,
-        finished_only=True,
+        workflow=code,
     )
 
 
@@ -400,7 +168,7 @@ _COLUMNS = [
 ]
 
 
-def compare(runtime: Any, a: str, b: str | None = None) -> Any:
+def compare(runtime: object, a: str, b: str | None = None) -> Any:
     """Two instances' histories side by side, as a pandas DataFrame (see
     :func:`compare_rows` for the columns). With one instance id, that instance (a fork
     or a rerun) is compared with the one it started from, which is put on the left."""
@@ -408,14 +176,14 @@ def compare(runtime: Any, a: str, b: str | None = None) -> Any:
 
     engine = engine_of(runtime)
     if b is None:
-        record = engine._require(a)
+        record = engine.require(a)
         if record.origin_instance_id is None:
             raise ValueError(
                 f"{a!r} is not a fork or a rerun (it names no origin); pass two instance ids"
             )
         a, b = record.origin_instance_id, a
-    engine._require(a)
-    engine._require(b)
+    engine.require(a)
+    engine.require(b)
     ha = [s.event for s in engine.store.history(a)]
     hb = [s.event for s in engine.store.history(b)]
     frame = pandas.DataFrame(compare_rows(ha, hb), columns=_COLUMNS)

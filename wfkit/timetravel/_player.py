@@ -13,36 +13,14 @@ import traitlets
 from wfkit.timetravel._check import ReplayResult, SourceLine
 from wfkit.timetravel._cursor import Cursor
 
+#: The player's bundles, built from ``js/src/player.js`` and ``player.css`` (they carry the
+#: execution graph's drawing and the widgets' theme).
 STATIC = pathlib.Path(__file__).parent / "static"
-GRAPH_STATIC = pathlib.Path(__file__).parent.parent / "widgets" / "static"
 #: History rows sent around the current position.
 ROWS = 200
 #: Longest history whose graph the player draws by default (a graph is rebuilt at each
 #: step, and a history this long can hold tens of thousands of tasks).
 GRAPH_EVENTS = 20_000
-_GRAPH_EXPORT = "export default { render };"
-
-
-def _bundle() -> tuple[str, str]:
-    """The player's ESM and CSS, with the graph widget's in front when it is there (its
-    ``render`` becomes ``GraphView.render``)."""
-    esm = (STATIC / "player.js").read_text(encoding="utf-8")
-    css = (STATIC / "player.css").read_text(encoding="utf-8")
-    graph_js, graph_css = GRAPH_STATIC / "graph.js", GRAPH_STATIC / "graph.css"
-    if graph_js.exists():
-        source = graph_js.read_text(encoding="utf-8")
-        if source.count(_GRAPH_EXPORT) == 1:
-            wrapped = source.replace(_GRAPH_EXPORT, "return { render };")
-            esm = f"const GraphView = (() => {{\n{wrapped}\n}})();\n\n{esm}"
-            if graph_css.exists():
-                css = graph_css.read_text(encoding="utf-8") + "\n" + css
-    theme_css = GRAPH_STATIC / "theme.css"
-    if theme_css.exists():
-        css = theme_css.read_text(encoding="utf-8") + "\n" + css
-    return esm, css
-
-
-_ESM, _CSS = _bundle()
 
 
 def _graph(frame: Any) -> dict[str, Any]:
@@ -73,8 +51,8 @@ class Player(anywidget.AnyWidget):
             :data:`GRAPH_EVENTS` events).
     """
 
-    _esm = _ESM
-    _css = _CSS
+    _esm = STATIC / "player.js"
+    _css = STATIC / "player.css"
 
     view = traitlets.Unicode("player").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
@@ -172,8 +150,8 @@ class DivergenceView(anywidget.AnyWidget):
     """A determinism check's result: the recorded call and what the current code does,
     side by side, each with its line of code highlighted in context."""
 
-    _esm = _ESM
-    _css = _CSS
+    _esm = STATIC / "player.js"
+    _css = STATIC / "player.css"
 
     view = traitlets.Unicode("divergence").tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)

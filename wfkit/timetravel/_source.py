@@ -33,13 +33,14 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
+from wfkit.core import _dapr_history as _dapr
 from wfkit.core._gc import gc_paused
 from wfkit.core._history import ExecutionStarted, HistoryEvent
 from wfkit.core._state import InstanceRecord
-from wfkit.interop import dapr as _dapr
-from wfkit.store import StoredEvent
+from wfkit.runtime._seam import EngineView, engine_of, is_engine_source
+from wfkit.store import HistoryStore, StoredEvent
 
 FORMAT = "wfkit-history"
 VERSION = 1
@@ -221,15 +222,12 @@ def history_document(
     }
 
 
-def save_history(runtime: Any, instance_id: str, path: str | os.PathLike[str]) -> Path:
+def save_history(runtime: object, instance_id: str, path: str | os.PathLike[str]) -> Path:
     """Write an instance's history to a history file; ``path`` may be a folder (an
     existing one, or a path without a suffix; the file is then ``<instance_id>.json``
     in it). Returns the file's path."""
     engine = engine_of(runtime)
-    record = engine.record(instance_id)
-    if record is None:
-        engine._require(instance_id)
-    assert record is not None
+    record = engine.require(instance_id)
     events = [s.event for s in engine.store.history(instance_id)]
     try:
         code = engine.workflow_code(instance_id, record.name)
@@ -257,53 +255,32 @@ def save_history(runtime: Any, instance_id: str, path: str | os.PathLike[str]) -
     return target
 
 
-# --------------------------------------------------------------------------- runtimes
-def engine_of(source: Any) -> Any:
-    """The engine behind a WorkflowRuntime, a DaprWorkflowClient or an engine."""
-    if hasattr(source, "start_from_history") and hasattr(source, "store"):
-        return source
-    engine = getattr(source, "_engine", None)
-    if engine is not None and hasattr(engine, "store"):
-        return engine
-    runtime = getattr(source, "runtime", None)
-    if runtime is not None and hasattr(runtime, "_engine"):
-        return runtime._engine
-    raise TypeError(f"expected a WorkflowRuntime or a DaprWorkflowClient, not {source!r}")
+# --------------------------------------------------------------------------- sources
+def is_store(source: object) -> TypeGuard[HistoryStore]:
+    return isinstance(source, HistoryStore)
 
 
-def is_runtime(source: Any) -> bool:
-    try:
-        engine_of(source)
-    except TypeError:
-        return False
-    return True
-
-
-def is_store(source: Any) -> bool:
-    return all(hasattr(source, n) for n in ("commit", "history", "record", "records"))
-
-
-def history_from(source: Any, instance_id: str | None = None) -> tuple[History, Any]:
+def history_from(
+    source: object, instance_id: str | None = None
+) -> tuple[History, EngineView | None]:
     """(the history, the engine it comes from or None) for anything a cursor opens."""
-    if is_runtime(source):
+    if is_engine_source(source):
         engine = engine_of(source)
         if instance_id is None:
             raise ValueError("pass the instance_id of the instance to open")
-        record = engine.record(instance_id)
-        if record is None:
-            engine._require(instance_id)
+        record = engine.require(instance_id)
         stored = list(engine.store.history(instance_id))
         return _from_stored(instance_id, stored, record), engine
     if is_store(source):
         if instance_id is None:
             raise ValueError("pass the instance_id of the instance to open")
-        record = source.record(instance_id)
+        found = source.record(instance_id)
         stored = list(source.history(instance_id))
-        if record is None and not stored:
+        if found is None and not stored:
             from wfkit.core._errors import InstanceNotFoundError
 
             raise InstanceNotFoundError(f"the store has no instance {instance_id!r}")
-        return _from_stored(instance_id, stored, record), None
+        return _from_stored(instance_id, stored, found), None
     history = load_history(source)
     if instance_id is not None and history.instance_id not in (None, instance_id):
         raise ValueError(f"the history is of instance {history.instance_id!r}, not {instance_id!r}")

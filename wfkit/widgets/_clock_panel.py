@@ -1,21 +1,20 @@
 """ClockPanel: virtual time, pending timers, clock controls, raise-event form and
-pause / resume / terminate buttons (ipywidgets)."""
+pause / resume / terminate buttons (anywidget)."""
 
 from __future__ import annotations
 
 import html
 import json
+import pathlib
 import re
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import ipywidgets as w
-
 from wfkit.store import Batch
+from wfkit.widgets._controls import Control, ControlsWidget
 from wfkit.widgets._live import control_of, engine_of, hub_for
-from wfkit.widgets._theme import theme_style
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|w|d|h|m|s)", re.IGNORECASE)
@@ -30,6 +29,7 @@ MAX_TIMER_ROWS = 12
 _PAD = "padding:1px 14px 1px 0"
 _TIMER_HEAD = ("fires at (virtual)", "", "instance", "guards")
 MAX_INSTANCES = 200
+STATIC = pathlib.Path(__file__).parent / "static"
 
 
 def parse_duration(text: str) -> timedelta:
@@ -75,11 +75,14 @@ def _relative(delta: timedelta) -> str:
     return f"in {seconds:.0f} s"
 
 
-class ClockPanel(w.VBox):
+class ClockPanel(ControlsWidget):
     """Virtual time and its pending timers, with buttons to move time (to the next timer,
     by a duration, to a time), the auto-skip toggle, a form to raise an external event
     (its name pre-filled with what the instance waits for, the JSON payload checked as
     you type) and pause / resume / terminate for the chosen instance.
+
+    Its controls (``next_button``, ``duration``, ``event_name``, ``payload``, ...) and
+    panes (``time_label``, ``timers``, ``message``, ...) read and set as ipywidgets do.
 
     Args:
         runtime: the ``WorkflowRuntime`` (or a ``Connection`` to an engine: its clock is
@@ -87,126 +90,45 @@ class ClockPanel(w.VBox):
         instance_id: the instance the event form and buttons act on first.
     """
 
+    _esm = STATIC / "clock_panel.js"
+    _css = STATIC / "clock_panel.css"
+
     def __init__(
         self, runtime: Any, instance_id: str | None = None, *, live: bool = True, **kwargs: Any
     ):
+        super().__init__(**kwargs)
         self._engine = engine_of(runtime)
         self._client = control_of(runtime)
-        self._clock = self._engine.clock
+        self._clock: Any = self._engine.clock  # a virtual clock's controls, if it has them
         self._dirty = True
         self._name_typed = False
         self._setting_name = False
         self._lock = threading.RLock()
-        virtual = bool(getattr(self._clock, "is_virtual", False))
-
-        self.time_label = w.HTML(layout=w.Layout(margin="0 0 4px 0"))
-        self.time_label.add_class("wfkit-clock-time")
-        self.timers = w.HTML()
-        self.timers.add_class("wfkit-timers")
-        self.next_button = self._button(
-            "Next timer", "forward", self._next_timer, "wfkit-next-timer"
-        )
-        self.duration = w.Text(value="1h", placeholder="90s, 15m, 2h, 7d", layout=_width("90px"))
-        self.duration.add_class("wfkit-duration")
-        self.advance_button = self._button(
-            "Advance by", "step-forward", self._advance, "wfkit-advance"
-        )
-        now = self._clock.now()
-        self.target = w.Text(
-            value=_fmt(now + timedelta(days=1)),
-            placeholder="YYYY-MM-DD HH:MM:SS",
-            layout=_width("170px"),
-        )
-        self.target.add_class("wfkit-target")
-        self.advance_to_button = self._button(
-            "Advance to", "clock-o", self._advance_to, "wfkit-advance-to"
-        )
-        self.auto_skip = w.Checkbox(
-            value=bool(getattr(self._clock, "auto_skip", False)),
-            description="auto-skip",
-            indent=False,
-            layout=_width("110px"),
-        )
-        self.auto_skip.add_class("wfkit-auto-skip")
+        fixed = not getattr(self._clock, "is_virtual", False)
+        pane = self._pane
+        self.time_label, self.timers = pane("time_label"), pane("timers")
+        self.payload_error, self.message = pane("payload_error"), pane("message")
+        self.next_button = self._button("next_button", "Next timer", self._next_timer)
+        self.duration = self.add_control("duration", "text", "1h", disabled=fixed)
+        self.advance_button = self._button("advance_button", "Advance by", self._advance)
+        tomorrow = _fmt(self._clock.now() + timedelta(days=1))
+        self.target = self.add_control("target", "text", tomorrow, disabled=fixed)
+        self.advance_to_button = self._button("advance_to_button", "Advance to", self._advance_to)
+        skip = bool(getattr(self._clock, "auto_skip", False))
+        self.auto_skip = self.add_control("auto_skip", "checkbox", skip, disabled=fixed)
         self.auto_skip.observe(self._on_auto_skip, names="value")
-        for control in (
-            self.next_button,
-            self.advance_button,
-            self.advance_to_button,
-            self.auto_skip,
-        ):
-            control.disabled = not virtual
-        self.duration.disabled = self.target.disabled = not virtual
-
-        self.instance = w.Dropdown(description="instance", layout=_width("340px"))
-        self.instance.add_class("wfkit-event-instance")
+        for button in (self.next_button, self.advance_button, self.advance_to_button):
+            button.disabled = fixed
+        self.instance = self.add_control("instance", "select")
         self.instance.observe(self._on_instance, names="value")
-        self.event_name = w.Combobox(
-            placeholder="event name",
-            description="event",
-            ensure_option=False,
-            layout=_width("260px"),
-        )
-        self.event_name.add_class("wfkit-event-name")
+        self.event_name = self.add_control("event_name", "combobox", "")
         self.event_name.observe(self._on_name_typed, names="value")
-        self.payload = w.Textarea(
-            value="",
-            placeholder='JSON payload, e.g. {"approved": true}',
-            layout=w.Layout(width="340px", height="54px"),
-        )
-        self.payload.add_class("wfkit-event-payload")
+        self.payload = self.add_control("payload", "text", "")
         self.payload.observe(self._on_payload, names="value")
-        self.payload_error = w.HTML()
-        self.payload_error.add_class("wfkit-payload-error")
-        self.raise_button = self._button(
-            "Raise event", "paper-plane", self._raise, "wfkit-raise-event"
-        )
-        self.pause_button = self._button("Pause", "pause", self._pause, "wfkit-pause")
-        self.resume_button = self._button("Resume", "play", self._resume, "wfkit-resume")
-        self.terminate_button = self._button(
-            "Terminate", "stop", self._terminate, "wfkit-terminate"
-        )
-        self.terminate_button.button_style = "danger"
-        self.message = w.HTML()
-        self.message.add_class("wfkit-clock-message")
-
-        clock_row = w.HBox(
-            [
-                self.next_button,
-                self.duration,
-                self.advance_button,
-                self.target,
-                self.advance_to_button,
-                self.auto_skip,
-            ],
-            layout=w.Layout(flex_flow="row wrap", align_items="center"),
-        )
-        event_box = w.VBox(
-            [
-                w.HBox(
-                    [self.instance, self.pause_button, self.resume_button, self.terminate_button]
-                ),
-                w.HBox([self.event_name]),
-                w.HBox(
-                    [self.payload, self.raise_button], layout=w.Layout(align_items="flex-start")
-                ),
-                self.payload_error,
-            ]
-        )
-        super().__init__(
-            [
-                theme_style(),
-                w.HTML("<b>Clock</b>"),
-                self.time_label,
-                clock_row,
-                self.timers,
-                w.HTML("<b>Events and control</b>"),
-                event_box,
-                self.message,
-            ],
-            **kwargs,
-        )
-        self.add_class("wfkit-clock-panel")
+        self.raise_button = self._button("raise_button", "Raise event", self._raise)
+        self.pause_button = self._button("pause_button", "Pause", self._pause)
+        self.resume_button = self._button("resume_button", "Resume", self._resume)
+        self.terminate_button = self._button("terminate_button", "Terminate", self._terminate)
         self._preferred = instance_id
         self.refresh()
         if instance_id:
@@ -215,9 +137,11 @@ class ClockPanel(w.VBox):
         if self._hub is not None:
             self._hub.add(self)
 
-    def _button(self, text: str, icon: str, action: Callable[[], Any], cls: str) -> w.Button:
-        button = w.Button(description=text, icon=icon, layout=w.Layout(width="auto"))
-        button.add_class(cls)
+    def _pane(self, name: str) -> Control:
+        return self.add_control(name, "html", "")
+
+    def _button(self, name: str, text: str, action: Callable[[], Any]) -> Control:
+        button = self.add_control(name, "button")
         button.on_click(lambda _b: self._run(text, action))
         return button
 
@@ -229,7 +153,7 @@ class ClockPanel(w.VBox):
         return self._dirty
 
     def refresh(self) -> None:
-        with self._lock:
+        with self._lock, self.hold_sync():
             self._dirty = False
             clock = self._clock
             now = clock.now()
@@ -291,11 +215,11 @@ class ClockPanel(w.VBox):
         options = [(f"{i} ({status.get(i, '?')})", i) for i in ids]
         if list(self.instance.options) != options:
             value = self.instance.value
-            self.instance.options = options
+            self.instance.options = tuple(options)
             if value in ids:
                 self.instance.value = value
-            elif ids:
-                self.instance.value = ids[0]
+            else:
+                self.instance.value = ids[0] if ids else None
         self._refresh_names()
         record = self._engine.record(self.instance.value) if self.instance.value else None
         running = record is not None and not record.status.is_terminal
@@ -310,7 +234,7 @@ class ClockPanel(w.VBox):
         names = self._engine.waiting_for_events(instance_id) if instance_id else []
         names = list(dict.fromkeys(names))
         if list(self.event_name.options) != names:
-            self.event_name.options = names
+            self.event_name.options = tuple(names)
         untouched = not self._name_typed or not self.event_name.value
         if names and untouched and self.event_name.value != names[0]:
             self._set_name(names[0])
@@ -415,7 +339,3 @@ class ClockPanel(w.VBox):
         if self._hub is not None:
             self._hub.remove(self)
         super().close()
-
-
-def _width(value: str) -> w.Layout:
-    return w.Layout(width=value)

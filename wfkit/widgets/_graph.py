@@ -18,7 +18,6 @@ from wfkit.inspect._replay import HistorySource, ReplayedInstance, source_for
 from wfkit.store import Batch, StoredEvent
 from wfkit.widgets._live import EventTap, engine_of, hub_for
 from wfkit.widgets._protocols import GraphMessage
-from wfkit.widgets._theme import stylesheet
 
 STATIC = pathlib.Path(__file__).parent / "static"
 
@@ -67,7 +66,7 @@ class GraphWidget(anywidget.AnyWidget):
     """
 
     _esm = STATIC / "graph.js"
-    _css = stylesheet("graph.css")
+    _css = STATIC / "graph.css"
 
     instance_id = traitlets.Unicode("").tag(sync=True)
     graph = traitlets.Dict().tag(sync=True)

@@ -17,47 +17,17 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from wfkit.runtime._seam import EngineView
+from wfkit.runtime._seam import engine_of as engine_of
 from wfkit.store import Batch, StoredEvent
 
 if TYPE_CHECKING:
-    from wfkit.core._clock import PendingTimer
-    from wfkit.core._orchestration import Orchestration
-    from wfkit.core._state import InstanceRecord
     from wfkit.interop._mirror import FollowState
 
 log = logging.getLogger("wfkit.widgets")
 
 #: Seconds between two refreshes of one widget.
 REFRESH_SECONDS = 0.25
-
-
-@runtime_checkable
-class EngineView(Protocol):
-    """What the widgets read of an engine: wfkit's own (``WorkflowRuntime``), or the local
-    copy of a remote one (``wfkit.connect``)."""
-
-    store: Any
-    #: workflow code by name (``Registry.workflow``), for replays of finished instances
-    registry: Any
-    clock: Any
-
-    def record(self, instance_id: str) -> InstanceRecord | None: ...
-
-    def records(self) -> list[InstanceRecord]: ...
-
-    def subscribe(self, callback: Callable[[Batch], None]) -> Callable[[], None]:
-        """Call ``callback(batch)`` after every commit; returns the unsubscribe function."""
-        ...
-
-    def executing(self, instance_id: str) -> set[int]: ...
-
-    def orchestration(self, instance_id: str) -> Orchestration | None:
-        """The live executor of a running instance, if this process runs it."""
-        ...
-
-    def waiting_for_events(self, instance_id: str) -> list[str]: ...
-
-    def pending_timers(self) -> list[PendingTimer]: ...
 
 
 @runtime_checkable
@@ -102,7 +72,7 @@ class Listener(Protocol):
 class LiveHub:
     """The listeners of one engine and the thread that refreshes them."""
 
-    def __init__(self, engine: Any, interval: float = REFRESH_SECONDS):
+    def __init__(self, engine: EngineView, interval: float = REFRESH_SECONDS):
         self.engine = engine
         self.interval = interval
         self._listeners: list[Listener] = []
@@ -218,29 +188,17 @@ class EventTap:
         return events, restarted
 
 
-_hubs: weakref.WeakKeyDictionary[Any, LiveHub] = weakref.WeakKeyDictionary()
+_hubs: weakref.WeakKeyDictionary[EngineView, LiveHub] = weakref.WeakKeyDictionary()
 _hubs_lock = threading.Lock()
 
 
-def hub_for(engine: Any) -> LiveHub:
+def hub_for(engine: EngineView) -> LiveHub:
     """The hub of ``engine`` (created, and subscribed, on first use)."""
     with _hubs_lock:
         hub = _hubs.get(engine)
         if hub is None:
             hub = _hubs[engine] = LiveHub(engine)
         return hub
-
-
-def engine_of(runtime: Any) -> Any:
-    """The engine behind a ``WorkflowRuntime``, a client of one, or a ``Connection``."""
-    if not isinstance(runtime, WorkflowControl):  # a client's runtime may be unstarted
-        runtime = getattr(runtime, "runtime", runtime)
-    engine = getattr(runtime, "_engine", None)
-    if not isinstance(engine, EngineView):
-        raise TypeError(
-            f"expected a wfkit WorkflowRuntime or Connection, not {type(runtime).__name__}"
-        )
-    return engine
 
 
 def control_of(runtime: Any) -> WorkflowControl:

@@ -1,4 +1,5 @@
-"""Messages between the graph widget's Python side and its JavaScript (``static/graph.js``)."""
+"""Messages from the widgets' JavaScript to their Python side: the graph's (``js/src/graph.js``)
+and the panels' controls (``js/src/controls.js``)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,37 @@ class BackMessage(TypedDict):
 
 
 GraphMessage = SelectMessage | ExpandMessage | CollapseMessage | OpenMessage | BackMessage
+
+
+class ClickMessage(TypedDict):
+    """A button of a panel was clicked."""
+
+    type: Literal["click"]
+    name: str
+
+
+class InputMessage(TypedDict):
+    """The text of a panel's input (text, combobox or textarea) changed."""
+
+    type: Literal["input"]
+    name: str
+    value: str
+
+
+class ChooseMessage(TypedDict):
+    """An option of a panel's select was chosen (by its index)."""
+
+    type: Literal["choose"]
+    name: str
+    index: int
+
+
+class CheckMessage(TypedDict):
+    """A panel's checkbox was ticked or cleared."""
+
+    type: Literal["check"]
+    name: str
+    value: bool
+
+
+ControlMessage = ClickMessage | InputMessage | ChooseMessage | CheckMessage

@@ -1,5 +1,6 @@
-"""The widgets' palette (``static/theme.css``): JupyterLab's theme variables with fallbacks,
-so light and dark themes both read well."""
+"""The widgets' palette (``static/theme.css``, built from ``js/src/theme.css``): JupyterLab's
+theme variables with fallbacks, so light and dark themes both read well. The anywidgets'
+stylesheets carry it; the ipywidgets panels (dashboard, progress) put it in the page."""
 
 from __future__ import annotations
 
@@ -8,11 +9,6 @@ from typing import Any
 
 STATIC = pathlib.Path(__file__).parent / "static"
 THEME_CSS = (STATIC / "theme.css").read_text(encoding="utf-8")
-
-
-def stylesheet(*names: str) -> str:
-    """theme.css followed by the named stylesheets of ``static/`` (an anywidget's ``_css``)."""
-    return "\n".join([THEME_CSS, *((STATIC / n).read_text(encoding="utf-8") for n in names)])
 
 
 def theme_style() -> Any:

@@ -1,10 +1,29 @@
-// Execution graph of one wfkit workflow instance, drawn as SVG.
-// Python lays the graph out (trait "graph": nodes, groups and edges with coordinates);
-// this file draws it, shows a tooltip on hover and the node's details on click, and sends
-// typed messages back: select, expand, collapse, open (a child's graph), back.
+// src/dom.js
+var SVG = "http://www.w3.org/2000/svg";
+function h(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (v !== void 0 && v !== null && v !== false) e.setAttribute(k, v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === void 0 || c === false) continue;
+    e.append(typeof c === "string" || typeof c === "number" ? String(c) : c);
+  }
+  return e;
+}
+function s(tag, attrs = {}, text) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v !== void 0 && v !== null) e.setAttribute(k, v);
+  }
+  if (text !== void 0) e.textContent = text;
+  return e;
+}
 
-const SVG = "http://www.w3.org/2000/svg";
-const STATUSES = [
+// src/graph.js
+var STATUSES = [
   "scheduled",
   "running",
   "retrying",
@@ -12,68 +31,40 @@ const STATUSES = [
   "completed",
   "failed",
   "timed out",
-  "cancelled",
+  "cancelled"
 ];
-const KIND = {
+var KIND = {
   activity: "activity",
   timer: "timer",
   event: "event",
   child: "child workflow",
   start: "start",
-  end: "end",
+  end: "end"
 };
-
-function h(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") e.className = v;
-    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null) e.setAttribute(k, v);
-  }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined || c === false) continue;
-    e.append(typeof c === "string" || typeof c === "number" ? String(c) : c);
-  }
-  return e;
-}
-
-function s(tag, attrs = {}, text) {
-  const e = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v !== undefined && v !== null) e.setAttribute(k, v);
-  }
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
 function slug(status) {
   return String(status || "").replace(/\s+/g, "-");
 }
-
 function clip(text, n) {
   text = String(text ?? "");
   return text.length > n ? text.slice(0, n - 1) + "…" : text;
 }
-
 function fmtTime(iso) {
   return iso ? iso.replace("T", " ") : "";
 }
-
 function fmtSeconds(sec) {
-  if (sec === undefined || sec === null) return "";
-  if (sec < 1) return `${Math.round(sec * 1000)} ms`;
+  if (sec === void 0 || sec === null) return "";
+  if (sec < 1) return `${Math.round(sec * 1e3)} ms`;
   if (sec < 120) return `${+sec.toFixed(2)} s`;
   if (sec < 7200) return `${+(sec / 60).toFixed(1)} min`;
   if (sec < 172800) return `${+(sec / 3600).toFixed(1)} h`;
   return `${+(sec / 86400).toFixed(1)} d`;
 }
-
 function tooltipLines(n) {
   const lines = [`${KIND[n.kind] || n.kind}: ${n.name}`, `status: ${n.label}`];
   if (n.scheduled_at) lines.push(`scheduled: ${fmtTime(n.scheduled_at)}`);
   if (n.finished_at) lines.push(`finished: ${fmtTime(n.finished_at)}`);
-  if (n.virtual_s !== undefined) lines.push(`virtual: ${fmtSeconds(n.virtual_s)}`);
-  if (n.wall_ms !== undefined) lines.push(`wall: ${fmtSeconds(n.wall_ms / 1000)}`);
+  if (n.virtual_s !== void 0) lines.push(`virtual: ${fmtSeconds(n.virtual_s)}`);
+  if (n.wall_ms !== void 0) lines.push(`wall: ${fmtSeconds(n.wall_ms / 1e3)}`);
   if (n.fire_at) lines.push(`fires at: ${fmtTime(n.fire_at)}`);
   if (n.attempts > 1) lines.push(`attempts: ${n.attempts}`);
   if (n.input) lines.push(`input: ${n.input}`);
@@ -82,7 +73,6 @@ function tooltipLines(n) {
   if (n.child_instance_id) lines.push(`instance: ${n.child_instance_id} (click to open)`);
   return lines;
 }
-
 function drawNode(n, send) {
   const g = s("g", {
     class: `wfkit-node wfkit-status-${slug(n.status)}`,
@@ -92,7 +82,7 @@ function drawNode(n, send) {
     transform: `translate(${n.x},${n.y})`,
     tabindex: "0",
     role: "button",
-    "aria-label": `${KIND[n.kind] || n.kind} ${n.name}: ${n.label}`,
+    "aria-label": `${KIND[n.kind] || n.kind} ${n.name}: ${n.label}`
   });
   const round = n.kind === "start" || n.kind === "end" ? 22 : 6;
   g.append(s("rect", { class: "wfkit-node-box", width: n.w, height: n.h, rx: round, ry: round }));
@@ -112,14 +102,13 @@ function drawNode(n, send) {
   });
   return g;
 }
-
 function drawGroup(gr, send) {
   const g = s("g", {
     class: `wfkit-group wfkit-status-${slug(gr.status)}` + (gr.collapsed ? " wfkit-group-collapsed" : ""),
     "data-id": gr.id,
     "data-status": gr.status,
     "data-size": gr.size,
-    transform: `translate(${gr.x},${gr.y})`,
+    transform: `translate(${gr.x},${gr.y})`
   });
   g.append(s("rect", { class: "wfkit-group-box", width: gr.w, height: gr.h, rx: 8, ry: 8 }));
   const done = `${gr.done.toLocaleString()}/${gr.size.toLocaleString()} done`;
@@ -131,7 +120,7 @@ function drawGroup(gr, send) {
     for (const st of STATUSES) {
       const c = gr.counts[st] || 0;
       if (!c || st === "scheduled") continue;
-      const w = (barW * c) / gr.size;
+      const w = barW * c / gr.size;
       g.append(s("rect", { class: `wfkit-progress wfkit-fill-${slug(st)}`, x, y: 26, width: w, height: 10 }));
       x += w;
     }
@@ -147,7 +136,7 @@ function drawGroup(gr, send) {
       ["◂ prev", gr.page > 0, () => send({ type: "expand", id: gr.id, page: gr.page - 1 })],
       [`page ${gr.page + 1} of ${gr.pages}`, false, null],
       ["next ▸", gr.page < gr.pages - 1, () => send({ type: "expand", id: gr.id, page: gr.page + 1 })],
-      ["▴ collapse", true, () => send({ type: "collapse", id: gr.id })],
+      ["▴ collapse", true, () => send({ type: "collapse", id: gr.id })]
     ];
     let x = 10;
     for (const [text, active, action] of items) {
@@ -159,7 +148,6 @@ function drawGroup(gr, send) {
   }
   return g;
 }
-
 function render({ model, el }) {
   const send = (msg) => model.send(msg);
   const root = h("div", { class: "wfkit-graph" });
@@ -169,7 +157,6 @@ function render({ model, el }) {
   const detail = h("div", { class: "wfkit-graph-detail", hidden: "" });
   root.append(header, canvas, detail, tooltip);
   el.append(root);
-
   function showTooltip(node, ev) {
     tooltip.replaceChildren(...tooltipLines(node).map((l) => h("div", {}, l)));
     tooltip.hidden = false;
@@ -177,7 +164,6 @@ function render({ model, el }) {
     tooltip.style.left = `${Math.min(ev.clientX - box.left + 14, box.width - 280)}px`;
     tooltip.style.top = `${ev.clientY - box.top + 14}px`;
   }
-
   function drawHeader(graph) {
     const inst = graph.instance || {};
     const trail = model.get("trail") || [];
@@ -189,13 +175,12 @@ function render({ model, el }) {
     parts.push(h("code", { class: "wfkit-instance" }, inst.id || ""));
     parts.push(h("span", { class: `wfkit-badge wfkit-instance-status`, "data-status": inst.status }, inst.status || ""));
     const counts = graph.counts || {};
-    const chips = STATUSES.filter((st) => counts[st]).map((st) =>
-      h("span", { class: `wfkit-chip wfkit-status-${slug(st)}`, "data-status": st }, h("i", {}), `${st} ${counts[st].toLocaleString()}`),
+    const chips = STATUSES.filter((st) => counts[st]).map(
+      (st) => h("span", { class: `wfkit-chip wfkit-status-${slug(st)}`, "data-status": st }, h("i", {}), `${st} ${counts[st].toLocaleString()}`)
     );
     header.replaceChildren(h("div", { class: "wfkit-row" }, parts), h("div", { class: "wfkit-row wfkit-chips" }, chips));
     if (inst.error) header.append(h("div", { class: "wfkit-error" }, inst.error));
   }
-
   function draw() {
     const graph = model.get("graph") || {};
     drawHeader(graph);
@@ -205,15 +190,15 @@ function render({ model, el }) {
       class: "wfkit-graph-svg",
       width: graph.width || 0,
       height: graph.height || 0,
-      viewBox: `0 0 ${graph.width || 0} ${graph.height || 0}`,
+      viewBox: `0 0 ${graph.width || 0} ${graph.height || 0}`
     });
     const defs = s("defs");
     const marker = s("marker", { id: "wfkit-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" });
     marker.append(s("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "wfkit-arrow" }));
     defs.append(marker);
     svg.append(defs);
-    const groups = [...(graph.groups || [])].sort((a, b) => b.w * b.h - a.w * a.h);
-    for (const gr of groups) if (gr.x !== undefined) svg.append(drawGroup(gr, send));
+    const groups = [...graph.groups || []].sort((a, b) => b.w * b.h - a.w * a.h);
+    for (const gr of groups) if (gr.x !== void 0) svg.append(drawGroup(gr, send));
     for (const e of graph.edges || []) {
       if (!e.points) continue;
       const d = e.points.map(([x, y], i) => `${i ? "L" : "M"} ${x} ${y}`).join(" ");
@@ -221,11 +206,11 @@ function render({ model, el }) {
     }
     const selected = model.get("selected");
     for (const n of graph.nodes || []) {
-      if (n.x === undefined) continue;
+      if (n.x === void 0) continue;
       const g = drawNode(n, send);
       if (n.id === selected) g.classList.add("wfkit-selected");
       g.addEventListener("mousemove", (ev) => showTooltip(n, ev));
-      g.addEventListener("mouseleave", () => (tooltip.hidden = true));
+      g.addEventListener("mouseleave", () => tooltip.hidden = true);
       if (n.kind === "child" && n.child_instance_id) {
         g.addEventListener("dblclick", () => send({ type: "open", instance_id: n.child_instance_id }));
       }
@@ -234,12 +219,10 @@ function render({ model, el }) {
     canvas.replaceChildren(svg);
     [canvas.scrollLeft, canvas.scrollTop] = scroll;
   }
-
   function block(title, text, cls) {
-    if (text === undefined || text === null) return null;
+    if (text === void 0 || text === null) return null;
     return h("details", { class: `wfkit-payload ${cls || ""}`, open: "" }, h("summary", {}, title), h("pre", {}, text));
   }
-
   function drawDetail() {
     const d = model.get("detail") || {};
     if (!d.id) {
@@ -250,12 +233,12 @@ function render({ model, el }) {
     const graph = model.get("graph") || {};
     const node = (graph.nodes || []).find((n) => n.id === d.id) || {};
     const rows = [];
-    const row = (k, v) => v !== undefined && v !== null && v !== "" && rows.push(h("tr", {}, h("th", {}, k), h("td", {}, String(v))));
+    const row = (k, v) => v !== void 0 && v !== null && v !== "" && rows.push(h("tr", {}, h("th", {}, k), h("td", {}, String(v))));
     row("status", node.label);
     row("scheduled (virtual)", fmtTime(d.scheduled_at || d.at));
     row("finished (virtual)", fmtTime(d.finished_at));
     row("duration (virtual)", fmtSeconds(d.virtual_s));
-    row("duration (wall)", d.wall_ms !== undefined ? fmtSeconds(d.wall_ms / 1000) : undefined);
+    row("duration (wall)", d.wall_ms !== void 0 ? fmtSeconds(d.wall_ms / 1e3) : void 0);
     row("fires at", fmtTime(d.fire_at));
     row("attempts", d.attempt_count);
     row("task id", (d.attempts || []).map((a) => a.task_id).join(", "));
@@ -264,12 +247,10 @@ function render({ model, el }) {
         "div",
         { class: "wfkit-row" },
         h("strong", {}, `${KIND[d.kind] || d.kind}: ${d.name || node.name || ""}`),
-        d.child_instance_id
-          ? h("button", { class: "wfkit-button wfkit-open-child", onclick: () => send({ type: "open", instance_id: d.child_instance_id }) }, "open child graph ▸")
-          : null,
-        h("button", { class: "wfkit-button wfkit-close", onclick: () => send({ type: "select", id: "" }) }, "✕"),
+        d.child_instance_id ? h("button", { class: "wfkit-button wfkit-open-child", onclick: () => send({ type: "open", instance_id: d.child_instance_id }) }, "open child graph ▸") : null,
+        h("button", { class: "wfkit-button wfkit-close", onclick: () => send({ type: "select", id: "" }) }, "✕")
       ),
-      h("table", { class: "wfkit-kv" }, rows),
+      h("table", { class: "wfkit-kv" }, rows)
     ];
     if ((d.attempts || []).length > 1) {
       parts.push(
@@ -277,19 +258,19 @@ function render({ model, el }) {
           "table",
           { class: "wfkit-attempts" },
           h("tr", {}, ["#", "task id", "scheduled", "finished", "wall", "result"].map((t) => h("th", {}, t))),
-          d.attempts.map((a) =>
-            h(
+          d.attempts.map(
+            (a) => h(
               "tr",
               {},
               h("td", {}, a.attempt),
               h("td", {}, a.task_id),
               h("td", {}, fmtTime(a.scheduled_at)),
               h("td", {}, fmtTime(a.finished_at)),
-              h("td", {}, a.wall_ms !== undefined ? fmtSeconds(a.wall_ms / 1000) : ""),
-              h("td", {}, a.error ? `${a.error.type}: ${clip(a.error.message, 60)}` : a.status),
-            ),
-          ),
-        ),
+              h("td", {}, a.wall_ms !== void 0 ? fmtSeconds(a.wall_ms / 1e3) : ""),
+              h("td", {}, a.error ? `${a.error.type}: ${clip(a.error.message, 60)}` : a.status)
+            )
+          )
+        )
       );
     }
     parts.push(block("input", d.input));
@@ -301,7 +282,6 @@ function render({ model, el }) {
     detail.replaceChildren(...parts.filter(Boolean));
     detail.hidden = false;
   }
-
   const redraw = () => {
     draw();
     drawDetail();
@@ -320,5 +300,8 @@ function render({ model, el }) {
     model.off("change:detail", drawDetail);
   };
 }
-
-export default { render };
+var graph_default = { render };
+export {
+  graph_default as default,
+  render
+};
