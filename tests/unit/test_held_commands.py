@@ -170,3 +170,28 @@ def test_terminating_a_stuck_instance_records_the_commands_it_held() -> None:
     finally:
         release.set()
         wfr.shutdown()
+
+
+@pytest.mark.parametrize("kind", ["memory", "duckdb", "file"])
+def test_a_store_keeps_held_commands_until_they_are_replaced(kind: str, tmp_path: Path) -> None:
+    from wfkit.core._history import EventRaised, ExecutionSuspended
+    from wfkit.store import Batch, DuckDBStore, InboxStore, MemoryStore
+
+    def open_store() -> Any:
+        if kind == "memory":
+            return MemoryStore()
+        return DuckDBStore(tmp_path / "s.duckdb" if kind == "file" else ":memory:")
+
+    store = open_store()
+    assert isinstance(store, InboxStore)
+    raised = EventRaised(timestamp=datetime(2025, 1, 1), event_name="go", input="1")
+    paused = ExecutionSuspended(timestamp=datetime(2025, 1, 2), reason="why")
+    store.commit(Batch(inbox={"a": [raised, paused], "b": [raised]}))
+    store.commit(Batch(inbox={"b": []}))  # b's were recorded in its history
+    assert store.inboxes() == {"a": [raised, paused]}
+    if kind == "file":
+        store.close()
+        store = open_store()
+        assert store.inboxes() == {"a": [raised, paused]}
+    store.commit(Batch(purges={"a"}))
+    assert store.inboxes() == {}
