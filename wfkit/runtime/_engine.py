@@ -69,7 +69,7 @@ from wfkit.runtime import _apps
 from wfkit.runtime._warm import WarmInstances
 from wfkit.runtime._watchdog import Limits, Watchdog, where
 from wfkit.runtime._workers import ActivityWorkers
-from wfkit.store import Batch, HistoryStore, StoredEvent, is_read_only
+from wfkit.store import Batch, HistoryStore, InboxStore, StoredEvent, is_read_only
 
 _START = 0  # timer id of a scheduled start (``start_at``); real timers have ids >= 1
 _CLOSING = (TaskCompleted, TaskFailed, ChildWorkflowInstanceCompleted, ChildWorkflowInstanceFailed)
@@ -94,6 +94,8 @@ class ActivityCall:
     propagated: PropagatedHistory | None = None
     #: The engine the result goes to, when this one runs it for another app's instance
     origin: Any = None
+    #: The registered activity, looked up when the call is handed out
+    activity: Registered | None = None
 
 
 @dataclass
@@ -119,18 +121,42 @@ class Live:
     #: Odd from when its workflow code starts (no engine lock held then) until the
     #: episode is recorded: readers of the live executor compare it before and after
     code_epoch: int = 0
+    #: The history its next turn replays before anything else (restored from the store)
+    restoring: list[HistoryEvent] | None = None
+    #: Client commands in its inbox that the store holds too (``Batch.inbox``): sent
+    #: while it does not run (stuck, or not started yet), they survive a restart
+    queued: list[HistoryEvent] = field(default_factory=list)
 
 
 class Step:
-    """One instance's episode in a turn: what it was given, and what its code decided."""
+    """One instance's episode in a turn: what it was given, and what its code decided.
+    A step with a ``history`` first replays it into a new executor (an instance evicted
+    from memory, restored from the store, or running re-registered code); a
+    ``restoring`` one does only that (its episode comes with its next event)."""
 
-    __slots__ = ("added", "decisions", "done", "events", "inbox", "live", "starting")
+    __slots__ = (
+        "added",
+        "decisions",
+        "done",
+        "events",
+        "history",
+        "inbox",
+        "live",
+        "orchestration",
+        "replay",
+        "restoring",
+        "starting",
+    )
 
     def __init__(self, live: Live, added: int, starting: bool, inbox: list[HistoryEvent]):
         self.live, self.added, self.starting, self.inbox = live, added, starting, inbox
         self.events: list[HistoryEvent] = []
         self.decisions: list[HistoryEvent] = []
         self.done = False
+        self.replay = False
+        self.restoring = False
+        self.history: list[HistoryEvent] | None = None
+        self.orchestration: Orchestration | None = None
 
 
 class Turn:
@@ -174,6 +200,19 @@ def _apply_all(
                 orchestration.apply(event, replaying=False)
     except BaseException as exc:  # user code must not end the engine
         orchestration.fail(exc)
+
+
+def _open_calls(history: list[HistoryEvent]) -> list[HistoryEvent]:
+    """The scheduling events of ``history`` that no result or fired timer closed."""
+    open_calls: dict[int, HistoryEvent] = {}
+    for event in history:
+        if event.is_scheduling:
+            open_calls[event.event_id] = event
+        elif isinstance(event, _CLOSING):
+            open_calls.pop(event.task_scheduled_id, None)
+        elif isinstance(event, TimerFired):
+            open_calls.pop(event.timer_id, None)
+    return list(open_calls.values())
 
 
 _RECORD_FIELDS = tuple(f.name for f in fields(InstanceRecord))
@@ -281,8 +320,10 @@ class Engine:
             resume(recorded)
         self._clock_committed = recorded if clock.is_virtual else None
         # Unfinished instances in the store are replayed at the first start() (or client
-        # command), once the workflows they run have been registered.
+        # command), once the workflows they run have been registered: in a turn, like any
+        # workflow code. Those whose replay has not run yet:
         self._recovered = False
+        self._restoring: set[str] = set()
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -306,6 +347,21 @@ class Engine:
             # activities handed out before a previous shutdown, or restored from the store
             pending, self._dispatch = self._dispatch, []
             self._submit(pending)
+            self._wait_restored()
+
+    def _wait_restored(self) -> None:
+        """Wait (engine lock held, released while waiting) until the instances restored
+        from the store have replayed in a turn, or are stuck replaying."""
+        if self._restoring and self.running and not self._in_turn():
+            self._wake.notify()
+            self._watch(
+                lambda: (
+                    not self.running
+                    or all(
+                        self._live[i].stuck is not None for i in self._restoring if i in self._live
+                    )
+                )
+            )
 
     def _start_thread(self) -> None:
         self._thread = threading.Thread(target=self._run, name="wfkit-engine", daemon=True)
@@ -393,22 +449,12 @@ class Engine:
         if self._active_turn is not None:
             return
         turn = self._active_turn = Turn(threading.current_thread(), self._guard)
-        if self._warm.evictions:  # some executors were dropped: rebuild those needed
-            self._warm_up([self._live[i] for i in self._ready if i in self._live])
         for instance_id in self._ready:
             live = self._live.get(instance_id)
             if live is not None and live.stuck is None:
-                record = live.record
-                if live.started and (
-                    live.stale or self.workflow_code(instance_id, record.name).delegates
-                ):
-                    live.stale = False
-                    live.orchestration = self._replayed(instance_id)
-                self._warm.ran(instance_id)
-                turn.steps.append(Step(live, live.added, not live.started, live.inbox))
-                live.started = True
-                live.inbox = []
+                turn.steps.append(self._step(live))
         self._ready.clear()
+        self._read_replays(turn.steps)
         now = self.clock.now()
         self._lock.release()
         try:
@@ -431,10 +477,52 @@ class Engine:
         with contextlib.suppress(StoreWriteError):  # recorded: write_error, problems
             self._settle(turn.steps, now)
 
+    def _step(self, live: Live) -> Step:
+        """The step of a ready instance in the turn being formed (engine lock held)."""
+        instance_id = live.record.instance_id
+        if live.restoring is not None:  # its inbox waits for the episode after the replay
+            step = Step(live, live.applied, False, [])
+            step.restoring, step.history = True, live.restoring
+            return step
+        step = Step(live, live.added, not live.started, live.inbox)
+        step.replay = live.started and (
+            live.orchestration is None
+            or live.stale
+            or self.workflow_code(instance_id, live.record.name).delegates
+        )
+        live.stale = False
+        self._warm.ran(instance_id)
+        live.started = True
+        live.inbox = []
+        return step
+
+    def _read_replays(self, steps: list[Step]) -> None:
+        """Read the histories the steps replay, together (engine lock held: the store
+        is read with no commit under way; the replay itself runs without the lock)."""
+        ids = [s.live.record.instance_id for s in steps if s.replay]
+        if not ids:
+            return
+        histories = self._histories(ids)
+        for step in steps:
+            if step.replay:
+                step.history = histories[step.live.record.instance_id]
+
+    def _histories(self, instance_ids: list[str]) -> dict[str, list[HistoryEvent]]:
+        """The histories of running instances: committed, then in the open batch."""
+        batch = self._batch
+        stored = self.store.histories([i for i in instance_ids if i not in batch.resets])
+        out = {i: [s.event for s in stored.get(i, ())] for i in instance_ids}
+        if batch.events:
+            for s in batch.events:
+                events = out.get(s.instance_id)
+                if events is not None:
+                    events.append(s.event)
+        return out
+
     def _settle(self, steps: list[Step], now: datetime) -> None:
         """Record what the code of finished steps decided, commit, wake who waits."""
         for step in steps:
-            self._episode(step, now)
+            self._record_step(step, now)
         try:
             self._commit()
             for step in steps:  # what command waiters wait for (not on a refused write)
@@ -448,8 +536,18 @@ class Engine:
                 self._changed.notify_all()
 
     def _run_code(self, step: Step, now: datetime) -> None:
-        """Run the workflow code of one episode (no engine lock held)."""
+        """Run the workflow code of one episode (no engine lock held): replay its history
+        first if the step has one, then apply what it was given."""
         live = step.live
+        live.code_epoch += 1
+        if step.history is not None:
+            replayed = self._new_orchestration(live.record.instance_id)
+            _apply_all(replayed, step.history, replaying=True)
+            live.orchestration = replayed
+            if step.restoring:
+                step.orchestration = replayed
+                step.done = True
+                return
         events: list[HistoryEvent] = [WorkflowStarted(timestamp=now)]
         if step.starting:
             live.orchestration = self._new_orchestration(live.record.instance_id)
@@ -457,17 +555,33 @@ class Engine:
         events.extend(step.inbox)
         orchestration = live.orchestration
         assert orchestration is not None
-        live.code_epoch += 1
         _apply_all(orchestration, events, replaying=False)
+        step.orchestration = orchestration
         step.events = events
         step.decisions = orchestration.take_decisions()
         step.done = True
 
-    def _episode(self, step: Step, now: datetime) -> None:
+    def _record_step(self, step: Step, now: datetime) -> None:
+        """Record a finished step (engine lock held)."""
         live = step.live
         live.code_epoch += 1  # even again: the episode is recorded (lock held)
-        orchestration = live.orchestration
+        if step.restoring:
+            live.restoring = None
+            self._restoring.discard(live.record.instance_id)
+            history = step.history or []
+            live.orchestration = step.orchestration
+            self._reissue(live, history)
+            if live.inbox and live.record.instance_id in self._live:
+                self._ready[live.record.instance_id] = None
+            return
+        self._unqueue(live, step.inbox)
+        self._episode(step, now)
+
+    def _episode(self, step: Step, now: datetime) -> None:
+        live = step.live
+        orchestration = step.orchestration
         assert orchestration is not None
+        live.orchestration = orchestration
         events, decisions = step.events, step.decisions
         outcome = orchestration.outcome
         if outcome is not None and outcome.status == "CONTINUED_AS_NEW":
@@ -512,6 +626,7 @@ class Engine:
                 live = step.live
                 live.inbox[:0] = step.inbox
                 live.started = live.started and not step.starting
+                live.stale = live.stale or step.replay  # replayed when it runs after all
                 self._ready[live.record.instance_id] = None
         if stuck is not None:
             stuck.live.stuck = turn
@@ -537,7 +652,7 @@ class Engine:
         if live.inbox:
             self._ready[live.record.instance_id] = None
         if self._stopping:  # the store may be closed: recorded at the next commit
-            self._episode(step, self.clock.now())
+            self._record_step(step, self.clock.now())
             return
         with contextlib.suppress(StoreError):
             self._settle([step], self.clock.now())
@@ -547,10 +662,14 @@ class Engine:
     ) -> None:
         """End an instance TERMINATED without running its code: one whose code is stuck in
         a detached turn (the turn is abandoned; ``given``: the events it was running on),
-        or one that has not started (its code never runs)."""
+        or one that has not started (its code never runs). Events that came meanwhile are
+        recorded before the termination, as Dapr records an inbox."""
         live.stuck = None
         now = self.clock.now()
         started = [] if live.started else [_execution_started(live, now)]
+        given = [*given, *(e for e in live.inbox if all(e is not g for g in given))]
+        live.inbox = []
+        self._unqueue(live, given)
         self._append(
             live,
             [
@@ -616,21 +735,6 @@ class Engine:
         finally:  # recorded once warned (even when warnings are errors)
             self._problem(message)
 
-    def _warm_up(self, lives: list[Live]) -> None:
-        """Rebuild the executors of evicted instances among ``lives`` by replaying their
-        histories, read from the store together."""
-        cold = [live for live in lives if live.started and live.orchestration is None]
-        if not cold:
-            return
-        histories = self.store.histories([live.record.instance_id for live in cold])
-        for live in cold:
-            instance_id = live.record.instance_id
-            history = [stored.event for stored in histories[instance_id]]
-            orchestration = self._new_orchestration(instance_id)
-            _apply_all(orchestration, history, replaying=True)
-            live.orchestration = orchestration
-            self._warm.ran(instance_id)
-
     def _evict_idle(self) -> None:
         """Drop the executors of the least recently run instances beyond the warm limit
         (after the commit: their histories are in the store to replay from)."""
@@ -643,15 +747,9 @@ class Engine:
             live is None or bool(live.inbox) or instance_id in self._ready or live.stuck is not None
         )
 
-    def _replayed(self, instance_id: str) -> Orchestration:
-        """A new executor for a running instance, with its history replayed (cold path):
-        the code now registered takes over, and a change it cannot replay fails the
-        instance with NonDeterminismError, as on Dapr."""
-        history = [s.event for s in self.store.history(instance_id)]
-        history += [s.event for s in self._batch.events if s.instance_id == instance_id]
-        orchestration = self._new_orchestration(instance_id)
-        _apply_all(orchestration, history, replaying=True)
-        return orchestration
+    def _in_active_turn(self, live: Live) -> bool:
+        turn = self._active_turn
+        return turn is not None and any(step.live is live for step in turn.steps)
 
     def code_replaced(self, name: str) -> None:
         """Running instances of workflow ``name`` replay with the code registered now at
@@ -820,6 +918,9 @@ class Engine:
         del self._live[instance_id]
         self._warm.forget(instance_id)
         self._ready.pop(instance_id, None)
+        self._restoring.discard(instance_id)
+        if live.queued:
+            self._unqueue(live, live.queued)
         if status is WorkflowStatus.TERMINATED and recursive:
             for child_id in live.children:
                 child = self._live.get(child_id)
@@ -1159,18 +1260,25 @@ class Engine:
         """Hand activity calls out (engine lock held): sync ones to the workers, async ones
         to the event loop, unknown names straight back as failures."""
         sync: list[ActivityCall] = []
+        found: dict[str, Registered] = {}  # a fan-out looks each name up once
         for call in calls:
-            if call.decision.app_id not in (None, self.app_id) and call.origin is None:
+            decision = call.decision
+            if decision.app_id not in (None, self.app_id) and call.origin is None:
                 self._inflight += 1  # until the other app reports back
                 call.origin = self
                 _apps.post(functools.partial(_apps.run_activity, call))
                 continue
-            try:
-                activity = self.registry.activity(call.decision.activity_name)
-            except Exception as exc:
-                self._inflight += 1
-                self._activities_done([(call, None, exc)])
-                continue
+            activity = found.get(decision.activity_name)
+            if activity is None:
+                try:
+                    activity = found[decision.activity_name] = self.registry.activity(
+                        decision.activity_name
+                    )
+                except Exception as exc:
+                    self._inflight += 1
+                    self._activities_done([(call, None, exc)])
+                    continue
+            call.activity = activity
             self._inflight += 1
             if activity.is_async:
                 asyncio.run_coroutine_threadsafe(
@@ -1192,7 +1300,7 @@ class Engine:
         key = (call.instance_id, call.decision.task_id)
         self._executing[key] = (time.monotonic(), call.decision.activity_name)
         try:
-            activity = self.registry.activity(call.decision.activity_name)
+            activity = call.activity or self.registry.activity(call.decision.activity_name)
             output = activity.invoke(self._activity_context(call), call.decision.input)
             return call, self._encode_result(call, output), None
         except BaseException as exc:
@@ -1316,13 +1424,28 @@ class Engine:
 
     def orchestration(self, instance_id: str) -> Orchestration | None:
         """The executor of a live instance, for read-only views (its tasks, what it
-        yielded); None before its first episode and once it has finished."""
+        yielded); None before its first episode and once it has finished. One evicted
+        from memory is rebuilt by a replay on the calling thread, without the engine
+        lock, and kept if nothing ran it meanwhile."""
         with self._lock:
             live = self._live.get(instance_id)
-            if live is None:
-                return None
-            self._warm_up([live])
-            return live.orchestration
+            if live is None or live.orchestration is not None or not live.started:
+                return live.orchestration if live is not None else None
+            history = self._histories([instance_id])[instance_id]
+            length = live.history_len
+            replayed = self._new_orchestration(instance_id)
+        _apply_all(replayed, history, replaying=True)
+        with self._lock:
+            if (
+                live.orchestration is None
+                and live.history_len == length
+                and self._live.get(instance_id) is live
+                and not self._busy(instance_id)
+                and not self._in_active_turn(live)
+            ):
+                live.orchestration = replayed
+                self._warm.ran(instance_id)
+        return replayed
 
     def code_epoch(self, instance_id: str) -> int:
         """Odd while the instance's workflow code runs; it changes with every episode.
@@ -1374,7 +1497,9 @@ class Engine:
         """Deliver a client command to a live instance and wait until it is committed.
 
         ``applies`` false makes the command a no-op (e.g. resuming a running instance); so
-        does a finished instance, as on Dapr, whose engine drops commands to those."""
+        does a finished instance, as on Dapr, whose engine drops commands to those. One
+        whose code is stuck holds every command (its status is what the ones it holds
+        make it) until its code yields: only terminating acts at once."""
         with self._lock:
             self._check_alive()
             record = self._require(instance_id)
@@ -1389,15 +1514,17 @@ class Engine:
                     f"cannot {verb} workflow instance {instance_id!r} yet: it was restored from "
                     f"the store and resumes once its workflow {record.name!r} is registered."
                 )
-            if live is None or not applies(record):
+            if live is None or (live.stuck is None and not applies(record)):
                 return
             event = make(self.clock.now())
             if live.stuck is not None:
                 if isinstance(event, ExecutionTerminated):
                     step = live.stuck.current
                     self._terminate_now(live, event, step.inbox if step else [])
-                    return
-                raise self._stuck_error(live, verb)
+                else:  # held until its code yields again, as Dapr queues new events
+                    self._deliver(live, event)
+                    self._queue(live, event)
+                return
             if not live.started and self._before_start(live, event):
                 return
             ticket = self._enqueue(live, event)
@@ -1406,21 +1533,45 @@ class Engine:
                 and not self._in_turn()
                 and (live.started or instance_id in self._ready)
             ):
-                self._watch(
-                    lambda: (
-                        live.applied >= ticket
-                        or instance_id not in self._live
-                        or not self.running
-                        or live.stuck is not None
-                        or self.write_error is not None
-                    )
-                )
-                self._check_alive()
-                if live.applied < ticket and instance_id in self._live:
-                    if self.write_error is not None:
-                        raise self.write_error
-                    if live.stuck is not None:
-                        raise self._stuck_error(live, verb)
+                self._wait_applied(live, ticket, event)
+
+    def _wait_applied(self, live: Live, ticket: int, event: HistoryEvent) -> None:
+        """Wait (engine lock held) until the command ``ticket`` of ``live`` is committed;
+        one whose instance got stuck meanwhile is held in the store instead."""
+        instance_id = live.record.instance_id
+        self._watch(
+            lambda: (
+                live.applied >= ticket
+                or instance_id not in self._live
+                or not self.running
+                or live.stuck is not None
+                or self.write_error is not None
+            )
+        )
+        self._check_alive()
+        if live.applied < ticket and instance_id in self._live:
+            if self.write_error is not None:
+                raise self.write_error
+            if live.stuck is not None and all(event is not e for e in live.queued):
+                self._queue(live, event)
+
+    def _queue(self, live: Live, event: HistoryEvent) -> None:
+        """Keep a command in the store's inbox of an instance that does not run now (its
+        code is stuck, or it has not started): committed before the call returns."""
+        live.queued.append(event)
+        self._batch.inbox[live.record.instance_id] = list(live.queued)
+        self._commit()
+
+    def _unqueue(self, live: Live, recorded: list[HistoryEvent]) -> None:
+        """Commands among ``recorded`` are in the history now: the inbox lets them go
+        (in the same commit)."""
+        if not live.queued:
+            return
+        taken = {id(e) for e in recorded}
+        left = [e for e in live.queued if id(e) not in taken]
+        if len(left) != len(live.queued):
+            live.queued = left
+            self._batch.inbox[live.record.instance_id] = list(left)
 
     def _before_start(self, live: Live, event: HistoryEvent) -> bool:
         """A command to an instance whose code has not run yet (engine lock held); True
@@ -1445,14 +1596,8 @@ class Engine:
             return True
         live.inbox.append(event)  # applied after the start
         live.added += 1
+        self._queue(live, event)
         return True
-
-    def _stuck_error(self, live: Live, verb: str) -> InvalidInstanceStateError:
-        return InvalidInstanceStateError(
-            f"cannot {verb} workflow instance {live.record.instance_id!r} now: its workflow "
-            "code has been running without yielding (see the warning, or wfr.problems). "
-            "terminate_workflow ends it; or fix the code and start a new instance."
-        )
 
     def _check_alive(self) -> None:
         if self.failure is not None:
@@ -1570,32 +1715,46 @@ class Engine:
         *,
         override: tuple[int, str | None] | None = None,
     ) -> Live:
-        """Rebuild a live instance by replaying ``history`` (cold path), then re-issue what it
-        was waiting for: activities without a result, timers not fired, children not done."""
+        """Rebuild a live instance by replaying ``history`` now (cold path, engine lock
+        held: a fork or rerun), then re-issue what it was waiting for."""
+        live = self._restored_live(record, history)
+        if live.started:
+            orchestration = self._new_orchestration(record.instance_id)
+            _apply_all(orchestration, history, replaying=True)
+            live.orchestration = orchestration
+            self._reissue(live, history, override=override)
+        return live
+
+    def _restored_live(self, record: InstanceRecord, history: list[HistoryEvent]) -> Live:
+        """A live instance for a record and its history, its executor not built yet. One
+        that never started waits for its start (or its resume) again."""
         live = Live(record, history_len=len(history))
         self._live[record.instance_id] = live
-        if not any(isinstance(e, ExecutionStarted) for e in history):
-            live.paused = record.status is WorkflowStatus.SUSPENDED
-            if record.start_at is not None and record.start_at > self.clock.now():
-                self._add_timer(live, _START, record.start_at, "start", record.name)
-            elif not live.paused:
-                self._ready[record.instance_id] = None
+        if any(isinstance(e, ExecutionStarted) for e in history):
+            live.started = True
             return live
-        orchestration = self._new_orchestration(record.instance_id)
-        _apply_all(orchestration, history, replaying=True)
-        live.started = True
-        live.orchestration = orchestration
-        self._warm.ran(record.instance_id)
-        open_calls: dict[int, HistoryEvent] = {}
-        for event in history:
-            if event.is_scheduling:
-                open_calls[event.event_id] = event
-            elif isinstance(event, _CLOSING):
-                open_calls.pop(event.task_scheduled_id, None)
-            elif isinstance(event, TimerFired):
-                open_calls.pop(event.timer_id, None)
+        live.paused = record.status is WorkflowStatus.SUSPENDED
+        if record.start_at is not None and record.start_at > self.clock.now():
+            self._add_timer(live, _START, record.start_at, "start", record.name)
+        elif not live.paused:
+            self._ready[record.instance_id] = None
+        return live
+
+    def _reissue(
+        self,
+        live: Live,
+        history: list[HistoryEvent],
+        *,
+        override: tuple[int, str | None] | None = None,
+    ) -> None:
+        """After the replay of a restored instance (engine lock held): re-issue what it
+        was waiting for (activities without a result, timers not fired, children not
+        done) and record what its code decides beyond its history (edited code)."""
+        orchestration = live.orchestration
+        assert orchestration is not None
+        self._warm.ran(live.record.instance_id)
         now = self.clock.now()
-        for call in open_calls.values():
+        for call in _open_calls(history):
             if isinstance(call, ChildWorkflowInstanceCreated):
                 live.children[call.instance_id] = call.task_id
                 child = self._records.get(call.instance_id)
@@ -1624,7 +1783,6 @@ class Engine:
                 self._finish(live, orchestration.outcome, now, recursive=True)
         elif orchestration.is_suspended:
             live.record = replace(live.record, status=WorkflowStatus.SUSPENDED)
-        return live
 
     def _child_result(self, child: InstanceRecord, task_id: int, now: datetime) -> HistoryEvent:
         if child.status is WorkflowStatus.COMPLETED:
@@ -1656,6 +1814,7 @@ class Engine:
         waiting = [r for r in todo if r.name not in self.registry.workflows]
         todo = [r for r in todo if r.name in self.registry.workflows]
         histories = self.store.histories([r.instance_id for r in todo]) if todo else {}
+        inboxes = self.store.inboxes() if todo and isinstance(self.store, InboxStore) else {}
         for record in todo:
             history = [s.event for s in histories[record.instance_id]]
             code = self.registry.workflows[record.name]
@@ -1664,12 +1823,17 @@ class Engine:
                 if record.status is not WorkflowStatus.STALLED:
                     self._put(replace(record, status=WorkflowStatus.STALLED))
                 continue
-            live = self.restore(record, history)
+            # its code replays in the next turn, with the engine lock released
+            live = self._restored_live(record, history)
+            if live.started:
+                live.restoring = history
+                self._restoring.add(record.instance_id)
+                self._ready[record.instance_id] = None
+            self._take_queued(live, inboxes.get(record.instance_id, []))
             for event in self._held.pop(record.instance_id, []):
                 self._deliver(live, event)
             if record.status is WorkflowStatus.STALLED:
                 self._update(live, self.clock.now(), status=WorkflowStatus.RUNNING)
-        # children that finished before their parent's history recorded the result
         self._commit()
         waiting = [r for r in waiting if r.instance_id not in self._told]
         self._told.update(r.instance_id for r in waiting)  # told once, not at each register
@@ -1690,6 +1854,14 @@ class Engine:
             if self._recovered:
                 self._recover()
                 self._wake.notify()
+                self._wait_restored()
+
+    def _take_queued(self, live: Live, events: list[HistoryEvent]) -> None:
+        """Put the commands the store held for a restored instance back in its inbox
+        (applied at its next episode: the first, for one that has not started)."""
+        live.inbox.extend(events)
+        live.added += len(events)
+        live.queued.extend(events)
 
     def _unrecovered(self, record: InstanceRecord) -> bool:
         """An unfinished instance of the store that does not run here (yet)."""

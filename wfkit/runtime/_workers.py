@@ -32,7 +32,9 @@ class ActivityWorkers(Generic[Call]):
         self._run = run
         self._deliver = deliver
         self._queue: collections.deque[Call] = collections.deque()
-        lock = threading.Lock()
+        # the hot paths take ``_lock`` itself (no Condition method frames per call);
+        # ``_cond`` and ``_flushing`` wait and notify on it
+        self._lock = lock = threading.Lock()
         self._cond = threading.Condition(lock)
         self._flushing = threading.Condition(lock)  # wakes the thread handing results back
         self._threads: list[threading.Thread] = []
@@ -47,7 +49,7 @@ class ActivityWorkers(Generic[Call]):
 
     def submit(self, calls: list[Call]) -> None:
         me = threading.current_thread()
-        with self._cond:
+        with self._lock:
             self._queue.extend(calls)
             # a worker handing results back (a chain's next call) takes work next itself
             taker = me in self._members and me not in self._running
@@ -71,28 +73,30 @@ class ActivityWorkers(Generic[Call]):
 
     def _work(self) -> None:
         me = threading.current_thread()
-        queue, cond = self._queue, self._cond
+        queue, cond, lock, size, run = self._queue, self._cond, self._lock, self._size, self._run
+        running = self._running
         result = None
         while True:
             out = None
-            with cond:  # one lock round trip per activity: finish one, take the next
+            with lock:  # one lock round trip per activity: finish one, take the next
                 if result is not None:
-                    self._running.pop(me, None)
                     if self._closed:
                         return  # abandoned at shutdown: the call runs again at the next start
-                    self._outbox.append(result)
+                    del running[me]  # (shutdown clears ``running`` as it closes)
+                    outbox = self._outbox
+                    outbox.append(result)
                     result = None
-                    if len(queue) < self._size:  # no long queue draining: hand back now
-                        out, self._outbox = self._outbox, []
-                    elif len(self._outbox) == 1:
+                    if len(queue) < size:  # no long queue draining: hand back now
+                        out, self._outbox = outbox, []
+                    elif len(outbox) == 1:
                         self._flushing.notify()
                 call = queue.popleft() if queue and not self._stopping else None
                 if call is not None:
-                    self._running[me] = call
+                    running[me] = call
             if out:
                 self._deliver(out)  # may queue the next call of a chain (taken just below)
             if call is None:
-                with cond:
+                with lock:
                     if not queue and not self._stopping:
                         self._idle += 1
                         while not queue and not self._stopping:
@@ -101,8 +105,8 @@ class ActivityWorkers(Generic[Call]):
                     if self._stopping:
                         return
                     call = queue.popleft()
-                    self._running[me] = call
-            result = self._run(call)
+                    running[me] = call
+            result = run(call)
 
     def _flush(self) -> None:
         """Hand back collected results every FLUSH_SECONDS while there are any."""

@@ -43,9 +43,12 @@ class Batch:
     purges: set[str] = field(default_factory=set)
     #: Virtual time when the batch was committed (a reopened store resumes the clock there).
     clock_time: datetime | None = None
+    #: Instances' new events not yet in their histories (commands held for an instance
+    #: that does not run now), each list replacing what the store held; empty: none left.
+    inbox: dict[str, list[HistoryEvent]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.records or self.events or self.resets or self.purges)
+        return bool(self.records or self.events or self.resets or self.purges or self.inbox)
 
 
 @runtime_checkable
@@ -79,6 +82,17 @@ class HistoryStore(Protocol):
 
     def close(self) -> None:
         """Release what the store holds open (a file store reopens on its next use)."""
+        ...
+
+
+@runtime_checkable
+class InboxStore(HistoryStore, Protocol):
+    """A store that keeps ``Batch.inbox``: commands held for instances that do not run
+    (a stuck turn, a start to come) survive a restart. Both of wfkit's stores do; with
+    another store, held commands live as long as the process."""
+
+    def inboxes(self) -> dict[str, list[HistoryEvent]]:
+        """The new events held for instances (see ``Batch.inbox``), by instance id."""
         ...
 
 

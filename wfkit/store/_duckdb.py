@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from wfkit.core._errors import StoreCorruptError, StoreError
 from wfkit.core._gc import gc_paused
+from wfkit.core._history import HistoryEvent
 from wfkit.core._state import InstanceRecord
 from wfkit.store import _duckdb_reads as reads
 from wfkit.store._base import Batch, HistoryPage, IndexRow, Payloads, StoredEvent, check_batch
@@ -222,6 +223,10 @@ class DuckDBStore:
     def clock_time(self) -> datetime | None:
         with self._lock:
             return self._clock
+
+    def inboxes(self) -> dict[str, list[HistoryEvent]]:
+        with self._lock, self._guard():
+            return reads.read_inboxes(self._read())
 
     # ------------------------------------------------------------------ pages and indexes
     def history_page(

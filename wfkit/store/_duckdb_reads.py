@@ -9,9 +9,16 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from wfkit.core._history import FailureDetails
+from wfkit.core._history import FailureDetails, HistoryEvent
 from wfkit.store._base import HistoryPage, HistoryRow, IndexRow, Payloads, StoredEvent
-from wfkit.store._rows import HISTORY_COLUMNS, INSTANCE_COLUMNS, row_event, row_record
+from wfkit.store._duckdb_schema import INBOX_KEY
+from wfkit.store._rows import (
+    HISTORY_COLUMNS,
+    INSTANCE_COLUMNS,
+    json_events,
+    row_event,
+    row_record,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -197,6 +204,14 @@ def read_lengths(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def read_ordinals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """The creation ordinal of each instance."""
     return dict(con.execute("SELECT instance_id, ordinal FROM instances").fetchall())
+
+
+def read_inboxes(con: duckdb.DuckDBPyConnection) -> dict[str, list[HistoryEvent]]:
+    """The commands held for instances (``meta`` rows keyed ``inbox:<instance id>``)."""
+    rows = con.execute(
+        "SELECT key, value FROM meta WHERE starts_with(key, ?)", [INBOX_KEY]
+    ).fetchall()
+    return {key[len(INBOX_KEY) :]: json_events(value) for key, value in rows}
 
 
 def read_clock(con: duckdb.DuckDBPyConnection) -> datetime | None:

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 #: Version of the table layout below; a file with a higher one is refused.
 SCHEMA_VERSION = 1
 APPLICATION = "wfkit"
+#: Key prefix of the ``meta`` rows holding an instance's held commands (``Batch.inbox``)
+INBOX_KEY = "inbox:"
 
 SCHEMA = [
     """CREATE TABLE schema_version (

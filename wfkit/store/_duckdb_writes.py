@@ -15,9 +15,18 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from wfkit.core._errors import StoreError
+from wfkit.core._history import HistoryEvent
 from wfkit.store._base import StoredEvent
+from wfkit.store._duckdb_schema import INBOX_KEY
 from wfkit.store._pending import PendingWrites
-from wfkit.store._rows import HISTORY_COLUMNS, INSTANCE_COLUMNS, NO_TASK, event_row, record_row
+from wfkit.store._rows import (
+    HISTORY_COLUMNS,
+    INSTANCE_COLUMNS,
+    NO_TASK,
+    event_row,
+    events_json,
+    record_row,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -100,6 +109,8 @@ class TableWriter:
         events = _by_instance(pending.live_events())
         if events:
             statements.append(insert_events(events))
+        if pending.inbox:
+            statements.extend(_inbox_statements(pending.inbox))
         clock = pending.clock
         if clock is not None and clock != self.clock_written:
             statements.append(
@@ -137,6 +148,21 @@ def _update(instance_id: str, row: tuple[Any, ...], before: tuple[Any, ...] | No
         f"UPDATE instances SET {assignments} WHERE instance_id = ?",
         [*(row[i] for i in columns), instance_id],
     )
+
+
+def _inbox_statements(inbox: dict[str, list[HistoryEvent]]) -> list[Statement]:
+    """Replace the held commands of the instances in ``inbox`` (rows of ``meta``)."""
+    keys = sorted(INBOX_KEY + instance_id for instance_id in inbox)
+    held = {INBOX_KEY + i: events_json(events) for i, events in inbox.items() if events}
+    statements: list[Statement] = [(f"DELETE FROM meta WHERE key {_ANY_OF}", [keys])]
+    if held:
+        statements.append(
+            (
+                "INSERT INTO meta SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+                [list(held), list(held.values())],
+            )
+        )
+    return statements
 
 
 def _by_instance(events: list[StoredEvent]) -> list[StoredEvent]:

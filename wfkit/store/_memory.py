@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from wfkit.core._history import HistoryEvent
 from wfkit.core._state import InstanceRecord
 from wfkit.store import _rows
 from wfkit.store._base import Batch, HistoryPage, StoredEvent, check_batch
@@ -23,6 +24,7 @@ class MemoryStore:
         self._events: dict[str, list[StoredEvent]] = {}
         self._lengths: dict[str, int] = {}
         self._clock_time: datetime | None = None
+        self._inbox: dict[str, list[HistoryEvent]] = {}
 
     def commit(self, batch: Batch) -> None:
         # validate everything first: a batch that fails changes nothing
@@ -30,6 +32,12 @@ class MemoryStore:
         for instance_id in batch.purges:
             self._records.pop(instance_id, None)
             self._events.pop(instance_id, None)
+            self._inbox.pop(instance_id, None)
+        for instance_id, held in batch.inbox.items():
+            if held:
+                self._inbox[instance_id] = list(held)
+            else:
+                self._inbox.pop(instance_id, None)
         for instance_id in batch.resets:
             self._events[instance_id] = []
         self._records.update(batch.records)
@@ -62,6 +70,9 @@ class MemoryStore:
 
     def clock_time(self) -> datetime | None:
         return self._clock_time
+
+    def inboxes(self) -> dict[str, list[HistoryEvent]]:
+        return {i: list(events) for i, events in self._inbox.items()}
 
     def close(self) -> None:
         pass

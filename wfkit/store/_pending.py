@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from wfkit.core._history import HistoryEvent
 from wfkit.core._state import InstanceRecord
 from wfkit.store._base import Batch, StoredEvent
 
@@ -27,6 +28,8 @@ class PendingWrites:
     records: dict[str, tuple[InstanceRecord, int]] = field(default_factory=dict)
     events: list[StoredEvent] = field(default_factory=list)
     clock: datetime | None = None
+    #: The latest held new events of each instance named (empty: none left).
+    inbox: dict[str, list[HistoryEvent]] = field(default_factory=dict)
     #: Rows the batches carried (what bounds how long an in-memory store waits).
     rows: int = 0
 
@@ -35,6 +38,8 @@ class PendingWrites:
             self.purged.add(instance_id)
             self.dropped[instance_id] = len(self.events)
             self.records.pop(instance_id, None)
+            self.inbox[instance_id] = []
+        self.inbox.update(batch.inbox)
         for instance_id in batch.resets:
             self.dropped[instance_id] = len(self.events)
         for instance_id, record in batch.records.items():
@@ -42,7 +47,7 @@ class PendingWrites:
         self.events.extend(batch.events)
         if batch.clock_time is not None:
             self.clock = batch.clock_time
-        self.rows += len(batch.events) + len(batch.records) + 1
+        self.rows += len(batch.events) + len(batch.records) + len(batch.inbox) + 1
 
     def __bool__(self) -> bool:
         return bool(self.rows)

@@ -200,6 +200,24 @@ def row_event(
     return _READERS[kind](ts, task_id, name, payload, failure, fields)
 
 
+def events_json(events: list[HistoryEvent]) -> str:
+    """Events as one JSON text (the rows :func:`event_row` makes, times as ISO text): how
+    a store keeps events that are not in a history yet (an instance's held commands)."""
+    rows = []
+    for event in events:
+        row = event_row(StoredEvent("", 0, event, 0.0))
+        rows.append([row[3], row[5].isoformat(), row[7], row[4], row[8], row[9], row[10]])
+    return json.dumps(rows)
+
+
+def json_events(text: str) -> list[HistoryEvent]:
+    """Inverse of :func:`events_json`."""
+    return [
+        row_event(kind, datetime.fromisoformat(ts), task_id, name, payload, failure, fields)
+        for kind, ts, task_id, name, payload, failure, fields in json.loads(text)
+    ]
+
+
 def record_row(record: InstanceRecord) -> tuple[Any, ...]:
     failure = record.failure
     return (
