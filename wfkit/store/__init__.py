@@ -1,4 +1,7 @@
-"""History stores: one interface, several backends, one contract test suite."""
+"""History stores: the protocols (``HistoryStore``, extended by ``BrowsableStore`` and
+``QueryableStore``), two backends (``MemoryStore``, ``DuckDBStore``), the reads every
+store answers (``history_page``, ``history_frame``, ``instances_frame``) and, in
+``wfkit.store.contract``, the checks a store must pass."""
 
 from wfkit.store._base import (
     Batch,
