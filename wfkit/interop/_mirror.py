@@ -307,6 +307,11 @@ class EngineMirror:
         return FollowState("polling", f"{record.status.name}; polling every {interval:g} s")
 
     # ------------------------------------------------------------------ what views read
+    @property
+    def error(self) -> str | None:
+        """None: a remote engine's troubles show per followed instance (:meth:`follow_state`)."""
+        return None
+
     def subscribe(self, callback: Callable[[Batch], None]) -> Callable[[], None]:
         """Call ``callback(batch)`` after every sync that changed the store."""
         with self._lock:
