@@ -89,21 +89,6 @@ def _dapr_retry_policy(retry_policy: Any) -> RetryPolicy:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
-    """An activity or child workflow call, as the code made it (one per call, whatever
-    its attempts)."""
-
-    kind: str  # activity | child
-    name: str
-    encoded_input: str | None
-    retry_policy: RetryPolicy | None
-    app_id: str | None
-    execution_id: str = ""
-    child_id: str | None = None
-    propagation: int = 0
-
-
 class RunState:
     """What one run of a workflow's code has decided and waits for."""
 
@@ -197,70 +182,93 @@ class RunState:
         self.tasks.append(task)
         return task
 
-    def call(self, call: Call, task_id: int) -> CompletableTask:
-        """Schedule the first attempt of ``call`` as task ``task_id``."""
-        retry_policy = call.retry_policy
+    def call(
+        self,
+        kind: str,
+        task_id: int,
+        name: str,
+        encoded_input: str | None,
+        retry_policy: RetryPolicy | None,
+        app_id: str | None,
+        execution_id: str = "",
+        child_id: str | None = None,
+        propagation: int = 0,
+    ) -> CompletableTask:
+        """Schedule the first attempt of an activity (``kind`` activity) or child workflow
+        (``child``) call as task ``task_id``."""
         if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
             retry_policy = _dapr_retry_policy(retry_policy)
-        decision = self._call_decision(call, task_id)
+        if kind == "child":
+            child_id = child_id or f"{self.instance_id}:{task_id:04x}"
+        decision = self._call_decision(
+            kind, task_id, name, encoded_input, app_id, execution_id, child_id, propagation
+        )
         task: CompletableTask
         if retry_policy is None:
-            task = CompletableTask(call.kind, call.name, task_id)
+            task = CompletableTask(kind, name, task_id)
         else:
             task = RetryableTask(
-                call.kind,
-                call.name,
+                kind,
+                name,
                 task_id,
                 retry_policy,
                 self.now,
-                call.encoded_input,
-                call.execution_id,
-                decision.instance_id
-                if isinstance(decision, ChildWorkflowInstanceCreated)
-                else None,
-                call.app_id,
+                encoded_input,
+                execution_id,
+                child_id,
+                app_id,
             )
-            task.propagation = call.propagation
+            task.propagation = propagation
         self.tasks.append(task)
         self.decide(decision, task)
         return task
 
     def retry(self, task: RetryableTask) -> None:
         """Schedule the next attempt of a retried call (its retry timer has fired)."""
-        call = Call(
-            task.kind,
-            task.name or "",
-            task.encoded_input,
-            task.policy,
-            task.app_id,
-            task.task_execution_id,
-            task.instance_id,
-            task.propagation,
-        )
         task_id = self.next_id()
         task.task_id = task_id
-        self.decide(self._call_decision(call, task_id), task)
+        decision = self._call_decision(
+            task.kind,
+            task_id,
+            task.name or "",
+            task.encoded_input,
+            task.app_id,
+            task.task_execution_id,
+            task.instance_id or f"{self.instance_id}:{task_id:04x}",
+            task.propagation,
+        )
+        self.decide(decision, task)
 
-    def _call_decision(self, call: Call, task_id: int) -> HistoryEvent:
-        if call.kind == "activity":
+    def _call_decision(
+        self,
+        kind: str,
+        task_id: int,
+        name: str,
+        encoded_input: str | None,
+        app_id: str | None,
+        execution_id: str,
+        child_id: str | None,
+        propagation: int,
+    ) -> HistoryEvent:
+        if kind == "activity":
             return TaskScheduled(
                 timestamp=self.now,
                 task_id=task_id,
-                activity_name=call.name,
-                input=call.encoded_input,
-                task_execution_id=call.execution_id,
-                app_id=call.app_id,
-                propagation=call.propagation,
+                activity_name=name,
+                input=encoded_input,
+                task_execution_id=execution_id,
+                app_id=app_id,
+                propagation=propagation,
                 line=self.line(),
             )
         return ChildWorkflowInstanceCreated(
             timestamp=self.now,
             task_id=task_id,
-            workflow_name=call.name,
-            instance_id=call.child_id or f"{self.instance_id}:{task_id:04x}",
-            input=call.encoded_input,
-            app_id=call.app_id,
-            propagation=call.propagation,
+            workflow_name=name,
+            instance_id=child_id or "",
+            input=encoded_input,
+            app_id=app_id,
+            propagation=propagation,
             line=self.line(),
         )
 
@@ -416,8 +424,9 @@ class DaprWorkflowContext:
         execution_id = state.next_guid_text()
         name = registered_name(activity)
         encoded = _serde.encode(input, what=f"input of activity {name!r}", limit=state.limit)
-        call = Call(
+        return state.call(
             "activity",
+            task_id,
             name,
             encoded,
             retry_policy,
@@ -425,7 +434,6 @@ class DaprWorkflowContext:
             execution_id=execution_id,
             propagation=scope_of(propagation).value,
         )
-        return state.call(call, task_id)
 
     def call_child_workflow(
         self,
@@ -444,8 +452,9 @@ class DaprWorkflowContext:
         task_id = state.next_id()
         name = registered_name(workflow)
         encoded = _serde.encode(input, what=f"input of child workflow {name!r}", limit=state.limit)
-        call = Call(
+        return state.call(
             "child",
+            task_id,
             name,
             encoded,
             retry_policy,
@@ -453,7 +462,6 @@ class DaprWorkflowContext:
             child_id=instance_id,
             propagation=scope_of(propagation).value,
         )
-        return state.call(call, task_id)
 
     def call_sub_orchestrator(
         self,

@@ -174,7 +174,7 @@ class HistorySource:
     #: index that does not apply the events to an executor).
     narrow = False
 
-    def __init__(self, store: Any, instance_id: str):
+    def __init__(self, store: HistoryStore, instance_id: str):
         self.store = store
         self.instance_id = instance_id
 
