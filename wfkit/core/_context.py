@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from wfkit.core import _serde
@@ -30,6 +31,7 @@ from wfkit.core._history import (
     TimerCreated,
 )
 from wfkit.core._propagation import PropagatedHistory, PropagationScope, scope_of
+from wfkit.core._state import WorkflowStatus
 from wfkit.core._task import (
     CompletableTask,
     ExternalEventTask,
@@ -66,11 +68,21 @@ def registered_name(fn: Any) -> str:
     return name
 
 
+class OutcomeStatus(StrEnum):
+    """How a run of the code ended: the ``WorkflowStatus`` names of a finished instance,
+    and CONTINUED_AS_NEW (a generation that hands over to the next one)."""
+
+    COMPLETED = WorkflowStatus.COMPLETED.name
+    FAILED = WorkflowStatus.FAILED.name
+    TERMINATED = WorkflowStatus.TERMINATED.name
+    CONTINUED_AS_NEW = "CONTINUED_AS_NEW"
+
+
 @dataclass(slots=True)
 class Outcome:
     """How an instance (or one generation of it) ended."""
 
-    status: str  # COMPLETED | FAILED | TERMINATED | CONTINUED_AS_NEW
+    status: str  # an OutcomeStatus
     result: str | None = None
     failure: FailureDetails | None = None
     carryover: list[tuple[str, str | None]] = field(default_factory=list)
@@ -511,7 +523,7 @@ class DaprWorkflowContext:
         # the events to carry over are those unconsumed when the episode ends (see
         # Orchestration.outcome), as Dapr: later events of the same episode count too
         state.save_events = save_events
-        state.set_outcome(Outcome("CONTINUED_AS_NEW", encoded))
+        state.set_outcome(Outcome(OutcomeStatus.CONTINUED_AS_NEW, encoded))
 
     def __repr__(self) -> str:
         return f"<DaprWorkflowContext {self._state.instance_id!r} at {self._state.now.isoformat()}>"

@@ -25,8 +25,7 @@ from wfkit.core._history import (
     TimerCreated,
     WorkflowStarted,
 )
-from wfkit.core._orchestration import WorkflowInvoker, describe_decision
-from wfkit.core._state import WorkflowStatus
+from wfkit.core._orchestration import OutcomeStatus, WorkflowInvoker, describe_decision
 from wfkit.inspect._stepper import HistoryStepper
 from wfkit.runtime._seam import EngineView, engine_of, is_engine_source
 from wfkit.timetravel._cursor import Cursor, resolve_workflow
@@ -359,11 +358,11 @@ class _Checker:
 
 
 def _ending(status: str, result: str | None, failure: FailureDetails | None) -> str:
-    if status == WorkflowStatus.COMPLETED.name:
+    if status == OutcomeStatus.COMPLETED:
         return f"completes with {_short(result)}"
-    if status == WorkflowStatus.FAILED.name and failure is not None:
+    if status == OutcomeStatus.FAILED and failure is not None:
         return f"fails with {failure.error_type}: {failure.message}"
-    if status == "CONTINUED_AS_NEW":
+    if status == OutcomeStatus.CONTINUED_AS_NEW:
         return f"continues as new with {_short(result)}"
     return status.lower()
 
