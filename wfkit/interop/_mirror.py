@@ -15,7 +15,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from wfkit.core._clock import PendingTimer, SystemClock
 from wfkit.core._dapr_history import from_engine_messages
@@ -38,6 +38,7 @@ from wfkit.core._history import (
 )
 from wfkit.core._registry import Registered, Registry, VersionedWorkflow
 from wfkit.core._state import InstanceRecord
+from wfkit.core._time import utc_now
 from wfkit.interop._channel import EngineChannel
 from wfkit.store import Batch, DuckDBStore, StoredEvent
 
@@ -68,7 +69,7 @@ class FollowState:
     answering), ``unreadable`` (its history has an event wfkit cannot read), ``error``
     or ``stopped`` (the widget closed)."""
     message: str
-    at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
+    at: datetime = field(default_factory=utc_now)
     """Wall time (UTC) of the state."""
 
     @property
