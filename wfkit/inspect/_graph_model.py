@@ -10,23 +10,23 @@ expanding it shows its tasks a page at a time. :func:`layout` adds coordinates.
 from __future__ import annotations
 
 import itertools
-import json
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from wfkit.core._history import OPTIONAL_TIMER_FIRE_AT, FailureDetails
+from wfkit.core._history import OPTIONAL_TIMER_FIRE_AT
 from wfkit.core._state import InstanceRecord, WorkflowStatus
 from wfkit.core._task import (
     CompletableTask,
     CompositeTask,
     ExternalEventTask,
-    RetryableTask,
     Task,
-    TaskFailedError,
     WhenAllTask,
 )
+from wfkit.inspect._graph_layout import layout
+from wfkit.inspect._group_tally import GroupTally
+from wfkit.inspect._node_detail import json_text, node_detail, node_payloads, node_timings
 from wfkit.inspect._replay import INNER_TIMERS, Entry, ReplayedInstance
 
 #: Every status a node can have, in the order legends list them.
@@ -41,8 +41,6 @@ STATUSES = (
     "cancelled",
 )
 _ACTIVE = frozenset({"scheduled", "running", "retrying", "waiting"})
-#: Statuses of finished tasks (they never change again).
-_FINAL = frozenset({"completed", "failed", "timed out"})
 _INSTANCE_STATUS = {
     WorkflowStatus.PENDING: "scheduled",
     WorkflowStatus.RUNNING: "running",
@@ -52,6 +50,8 @@ _INSTANCE_STATUS = {
     WorkflowStatus.TERMINATED: "cancelled",
 }
 PREVIEW_CHARS = 80
+
+__all__ = ["STATUSES", "graph_model", "layout", "node_detail", "preview"]
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -64,6 +64,17 @@ def preview(text: str | None, limit: int = PREVIEW_CHARS) -> str | None:
         return None
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Window(NamedTuple):
+    """The members of a group that are drawn: positions ``lo`` to ``hi`` (a page)."""
+
+    collapsed: bool
+    paged: bool
+    page: int
+    pages: int
+    lo: int
+    hi: int
 
 
 class _Builder:
@@ -188,9 +199,9 @@ class _Builder:
         if kind == "child":
             node["child_instance_id"] = r.child_instance_id(leaf)
         started = first or (r.started if kind == "event" else None)
-        _timings(node, started, closed)
+        node_timings(node, started, closed)
         if kind == "event" and leaf.is_complete and not leaf.is_failed and closed is None:
-            node["output"] = preview(_dumps(leaf.get_result()))
+            node["output"] = preview(json_text(leaf.get_result()))
         self.previews.append((node, None if kind == "event" else first, closed))
         self.nodes.append(node)
         return node
@@ -200,7 +211,7 @@ class _Builder:
         r = self.r
         r.load_payloads(e for _, first, closed in self.previews for e in (first, closed))
         for node, first, closed in self.previews:
-            for key, text in _payloads(r, first, closed).items():
+            for key, text in node_payloads(r, first, closed).items():
                 if text is not None:
                     node[key] = preview(text)
 
@@ -223,7 +234,33 @@ class _Builder:
         mode = "all" if isinstance(task, WhenAllTask) else "any"
         members_lost = lost or (mode == "any" and task.is_complete)
         gid = f"g{path}"
-        size = len(members)
+        window = self.window(gid, len(members))
+        shown: list[str] = []
+        state = (members_lost, self.ended)
+        cached = self.cache.get(id(task)) if window.paged else None
+        tally = self.tally(task, members, state) if window.paged else None
+        # hidden members count as drawn (no orphans)
+        self.covered.update(map(id, members) if tally is None else tally.ids)
+        local: Counter[str]
+        if tally is not None:
+            # a large group of leaves: counts kept up to date, nodes for the page shown
+            local = leaves = self.tallied_page(tally, members, members_lost, window, shown)
+            self.counts.update(local)
+        elif window.collapsed and isinstance(cached, tuple) and cached[0] == state:
+            _, local, leaves, inner = cached
+            self.counts.update(leaves)
+            self.covered.update(inner)
+        else:
+            local, leaves = self.counted(task, path, members_lost, window, shown)
+        group = self.group_json(task, gid, mode, local, leaves, lost, window, shown)
+        for child in shown:
+            self.edges.append({"from": gid, "to": child, "kind": "fork"})
+            self.edges.append({"from": child, "to": gid, "kind": "join"})
+        self.groups.append(group)
+        return group
+
+    def window(self, gid: str, size: int) -> _Window:
+        """Which members of a group of ``size`` are drawn (a page of a large one)."""
         collapsed = size > self.group_limit and gid not in self.expanded
         paged = size > self.group_limit
         page = max(0, self.expanded.get(gid, 0))
@@ -232,63 +269,84 @@ class _Builder:
         lo, hi = (page * self.page_size, (page + 1) * self.page_size) if paged else (0, size)
         if collapsed:
             lo = hi = 0
-        covered = self.covered
-        shown: list[str] = []
-        state = (members_lost, self.ended)
-        cached = self.cache.get(id(task)) if paged else None
-        tally = self.tally(task, members, state) if paged else None
-        # hidden members count as drawn (no orphans)
-        covered.update(map(id, members) if tally is None else tally.ids)
-        if tally is not None:
-            # a large group of leaves: counts kept up to date, nodes for the page shown
-            leaf_status = self.leaf_status
-            for i in range(lo, min(hi, size)):
-                member = members[i]
-                status, leaf, attempts = leaf_status(member, members_lost)
-                tally.set(i, member, status)  # the counts agree with the nodes drawn
-                shown.append(self.node(member, leaf, status, attempts)["id"])
-            local = leaves = tally.counts
-            self.counts.update(local)
-        elif collapsed and isinstance(cached, tuple) and cached[0] == state:
-            _, local, leaves, inner = cached
-            self.counts.update(leaves)
-            covered.update(inner)
-        else:
-            before = self.counts.copy()
-            local = Counter()
-            direct: Counter[str] = Counter()
-            inner = []
-            leaf_status = self.leaf_status
-            for i, member in enumerate(members):
-                if isinstance(member, CompositeTask) and not isinstance(member, ExternalEventTask):
-                    if lo <= i < hi:
-                        sub = self.group(member, f"{path}.{i}", members_lost)
-                        if sub is not None:
-                            shown.append(sub["id"])
-                            local[sub["status"]] += 1
-                    else:
-                        local[self.hidden_group(member, members_lost)] += 1
-                    continue
+        return _Window(collapsed, paged, page, pages, lo, min(hi, size))
+
+    def tallied_page(
+        self,
+        tally: GroupTally,
+        members: list[Task],
+        members_lost: bool,
+        window: _Window,
+        shown: list[str],
+    ) -> Counter[str]:
+        """Draw the page of a tallied group; its counts, which agree with the nodes."""
+        leaf_status = self.leaf_status
+        for i in range(window.lo, window.hi):
+            member = members[i]
+            status, leaf, attempts = leaf_status(member, members_lost)
+            tally.set(i, member, status)
+            shown.append(self.node(member, leaf, status, attempts)["id"])
+        return tally.counts
+
+    def counted(
+        self,
+        task: CompositeTask,
+        path: str,
+        members_lost: bool,
+        window: _Window,
+        shown: list[str],
+    ) -> tuple[Counter[str], Counter[str]]:
+        """Draw the members in the window, count them all: (counts per status of the
+        members, counts of the leaves under them)."""
+        before = self.counts.copy()
+        local: Counter[str] = Counter()
+        direct: Counter[str] = Counter()
+        inner: list[int] = []
+        leaf_status = self.leaf_status
+        lo, hi = window.lo, window.hi
+        for i, member in enumerate(task.get_tasks()):
+            if isinstance(member, CompositeTask) and not isinstance(member, ExternalEventTask):
                 if lo <= i < hi:
-                    node = self.leaf(member, members_lost)
-                    assert isinstance(node, dict)
-                    shown.append(node["id"])
-                    local[node["status"]] += 1
-                    continue
-                status = leaf_status(member, members_lost)[0]
-                local[status] += 1
-                direct[status] += 1
-                if isinstance(member, ExternalEventTask):
-                    inner.extend(map(id, member.get_tasks()))
-            self.counts.update(direct)
-            covered.update(inner)
-            leaves = self.counts - before
-            final = task.is_complete and (mode == "all" or self.ended)
-            if collapsed and (final or self.ended):
-                self.cache[id(task)] = (state, local, leaves, inner)
+                    sub = self.group(member, f"{path}.{i}", members_lost)
+                    if sub is not None:
+                        shown.append(sub["id"])
+                        local[sub["status"]] += 1
+                else:
+                    local[self.hidden_group(member, members_lost)] += 1
+                continue
+            if lo <= i < hi:
+                node = self.leaf(member, members_lost)
+                assert isinstance(node, dict)
+                shown.append(node["id"])
+                local[node["status"]] += 1
+                continue
+            status = leaf_status(member, members_lost)[0]
+            local[status] += 1
+            direct[status] += 1
+            if isinstance(member, ExternalEventTask):
+                inner.extend(map(id, member.get_tasks()))
+        self.counts.update(direct)
+        self.covered.update(inner)
+        leaves = self.counts - before
+        final = task.is_complete and (isinstance(task, WhenAllTask) or self.ended)
+        if window.collapsed and (final or self.ended):
+            self.cache[id(task)] = ((members_lost, self.ended), local, leaves, inner)
+        return local, leaves
+
+    def group_json(
+        self,
+        task: CompositeTask,
+        gid: str,
+        mode: str,
+        local: Counter[str],
+        leaves: Counter[str],
+        lost: bool,
+        window: _Window,
+        shown: list[str],
+    ) -> dict[str, Any]:
+        size = len(task.get_tasks())
         done = sum(n for s, n in local.items() if s not in _ACTIVE)
-        status = self.group_status(task, Counter(leaves), lost)
-        group: dict[str, Any] = {
+        return {
             "id": gid,
             "type": "group",
             "mode": mode,
@@ -296,34 +354,31 @@ class _Builder:
             "counts": {s: local[s] for s in STATUSES if local[s]},
             "done": done,
             "progress": round(done / size, 4) if size else 1.0,
-            "status": status,
+            "status": self.group_status(task, Counter(leaves), lost),
             "label": f"when_{mode} · {size:,} task{'s' if size != 1 else ''}",
-            "collapsed": collapsed,
-            "expandable": paged,
-            "page": page,
-            "pages": pages,
+            "collapsed": window.collapsed,
+            "expandable": window.paged,
+            "page": window.page,
+            "pages": window.pages,
             "children": shown,
         }
-        for child in shown:
-            self.edges.append({"from": gid, "to": child, "kind": "fork"})
-            self.edges.append({"from": child, "to": gid, "kind": "join"})
-        self.groups.append(group)
-        return group
 
     def tally(
         self, task: CompositeTask, members: list[Task], state: tuple[bool, bool]
-    ) -> _Tally | None:
+    ) -> GroupTally | None:
         """The kept counts of a group whose members are all leaves, brought up to date
         (None for a group of groups)."""
         tally = self.cache.get(id(task))
-        if isinstance(tally, _Tally):
+        if isinstance(tally, GroupTally):
             tally.update(members, self.leaf_status, state, self.r, self.executing)
             return tally
         if tally is not None or any(
             isinstance(m, CompositeTask) and not isinstance(m, ExternalEventTask) for m in members
         ):
             return None  # a group of groups (counted as it is drawn)
-        tally = _Tally(state, members, self.leaf_status, len(self.r.closed_order), self.executing)
+        tally = GroupTally(
+            state, members, self.leaf_status, len(self.r.closed_order), self.executing
+        )
         self.cache[id(task)] = tally
         return tally
 
@@ -419,160 +474,6 @@ class _Builder:
         return end
 
 
-class _Tally:
-    """Counts per status of the members of a large group of leaves, kept across builds.
-
-    The first build reads every member; the next ones re-read only the members whose
-    status may have changed since: those a history event closed (the events indexed since,
-    by task id), those the engine is running now, and those whose status hangs on more
-    than their own events (running, retrying, event waits, child workflows). A finished
-    member's status never changes; when the members are lost (a decided ``when_any``) or
-    the instance ends, the unfinished ones are read again.
-    """
-
-    __slots__ = (
-        "closed_seen",
-        "counts",
-        "ids",
-        "lost",
-        "member_of",
-        "state",
-        "statuses",
-        "volatile",
-    )
-
-    def __init__(
-        self,
-        state: tuple[bool, bool],
-        members: list[Task],
-        leaf_status: Callable[[Task, bool], tuple[str, CompletableTask, int]],
-        closed_seen: int,
-        executing: Collection[int],
-    ):
-        self.state = state
-        self.lost = lost = state[0]
-        self.closed_seen = closed_seen
-        #: status of each member, and how many members have each
-        self.statuses: list[str] = []
-        self.counts: Counter[str] = Counter()
-        #: task id (of the attempt current when the tally was made) -> member position
-        self.member_of: dict[int, int] = {}
-        #: ids of the members and of the tasks inside event waits (drawn with their wait)
-        self.ids: set[int] = set(map(id, members))
-        #: positions of the members to re-read at every build
-        self.volatile: set[int] = set()
-        statuses, member_of = self.statuses, self.member_of
-        # an activity's first attempt, neither finished nor running: what leaf_status says
-        # of it, without asking it (most members of a fan-out that has just started)
-        pending = "cancelled" if lost or state[1] else "scheduled"
-        for i, member in enumerate(members):
-            if isinstance(member, ExternalEventTask):
-                for inner in member.get_tasks():
-                    self.ids.add(id(inner))
-                    if isinstance(inner, CompletableTask) and inner.task_id is not None:
-                        member_of[inner.task_id] = i
-            elif isinstance(member, CompletableTask) and member.task_id is not None:
-                member_of[member.task_id] = i
-            if member.is_complete:
-                if not member.is_failed:
-                    statuses.append("completed")  # what leaf_status says of any finished leaf
-                    continue
-            elif (
-                (
-                    type(member) is CompletableTask
-                    or (type(member) is RetryableTask and member.attempt_count == 1)
-                )
-                and member.kind == "activity"
-                and member.task_id not in executing
-            ):
-                statuses.append(pending)
-                continue
-            status = leaf_status(member, lost)[0]
-            statuses.append(status)
-            if _volatile(member, status):
-                self.volatile.add(i)
-        self.counts.update(statuses)
-
-    def update(
-        self,
-        members: list[Task],
-        leaf_status: Callable[[Task, bool], tuple[str, CompletableTask, int]],
-        state: tuple[bool, bool],
-        replayed: ReplayedInstance,
-        executing: Collection[int],
-    ) -> None:
-        member_of, statuses, volatile = self.member_of, self.statuses, self.volatile
-        again = set(volatile)
-        if state != self.state:
-            self.state = state
-            self.lost = state[0]
-            again.update(i for i, status in enumerate(statuses) if status not in _FINAL)
-        for task_id in executing:
-            position = member_of.get(task_id)
-            if position is not None:
-                again.add(position)
-        # the members closed since: most by a success, counted in one go without reading
-        # them (the executor has applied every event indexed: they are completed)
-        closed_order, otherwise = replayed.closed_order, replayed.closed_otherwise
-        finished: Counter[str] = Counter()
-        for task_id in itertools.islice(closed_order, self.closed_seen, None):
-            position = member_of.get(task_id)
-            if position is None:
-                continue
-            if task_id not in otherwise:
-                old = statuses[position]
-                if old != "completed":
-                    statuses[position] = "completed"
-                    finished[old] += 1
-                    if again:
-                        again.discard(position)
-                        volatile.discard(position)
-            else:
-                again.add(position)
-        self.closed_seen = len(closed_order)
-        if finished:
-            counts = self.counts
-            for old, n in finished.items():
-                counts[old] -= n
-                if not counts[old]:
-                    del counts[old]
-            counts["completed"] += finished.total()
-        lost = self.lost
-        for position in again:
-            member = members[position]
-            if member.is_complete and not member.is_failed:
-                self.set(position, member, "completed")
-            else:
-                self.set(position, member, leaf_status(member, lost)[0])
-
-    def set(self, position: int, member: Task, status: str) -> None:
-        old = self.statuses[position]
-        if status != old:
-            counts = self.counts
-            counts[old] -= 1
-            if not counts[old]:
-                del counts[old]
-            counts[status] += 1
-            self.statuses[position] = status
-        if status not in _FINAL and _volatile(member, status):
-            self.volatile.add(position)
-        else:
-            self.volatile.discard(position)
-
-
-def _volatile(member: Task, status: str) -> bool:
-    """Whether a member's status can change without an event closing one of its tasks."""
-    if member.is_complete:
-        return False
-    if status in ("running", "retrying") or isinstance(member, ExternalEventTask):
-        return True
-    return (
-        not isinstance(member, CompletableTask)
-        or member.kind in ("child", "event")
-        or (member.task_id is None)
-    )
-
-
 def _label(status: str, attempts: int, kind: str) -> str:
     if status == "retrying":
         return f"retrying (attempt {attempts})"
@@ -586,40 +487,6 @@ def _label(status: str, attempts: int, kind: str) -> str:
     if status == "failed" and attempts > 1:
         return f"failed after {attempts} attempts"
     return status
-
-
-def _timings(node: dict[str, Any], first: Entry | None, closed: Entry | None) -> None:
-    if first is not None:
-        node["scheduled_at"] = first.ts.isoformat()
-    if closed is not None:
-        node["finished_at"] = closed.ts.isoformat()
-    if first is not None and closed is not None:
-        node["virtual_s"] = (closed.ts - first.ts).total_seconds()
-        node["wall_ms"] = round((closed.wall_us - first.wall_us) / 1000, 3)
-
-
-def _payloads(
-    r: ReplayedInstance, first: Entry | None, closed: Entry | None
-) -> dict[str, str | None]:
-    """input (of the scheduling event), output and error (of the closing event)."""
-    out: dict[str, str | None] = {}
-    if first is not None:
-        out["input"] = r.payload(first)[0]
-    if closed is not None:
-        text, failure = r.payload(closed)
-        out["output"] = text
-        if failure is not None:
-            out["error"] = f"{failure.error_type}: {failure.message}"
-    return out
-
-
-def _dumps(value: Any) -> str | None:
-    if value is None:
-        return None
-    try:
-        return json.dumps(value, default=str)
-    except (TypeError, ValueError):
-        return repr(value)
 
 
 def graph_model(
@@ -654,189 +521,3 @@ def graph_model(
         group_limit,
         page_size,
     ).build()
-
-
-def node_detail(
-    replayed: ReplayedInstance, node_id: str, *, limit: int = 20_000
-) -> dict[str, Any] | None:
-    """Everything about one node: payloads in full (up to ``limit`` characters each),
-    virtual and wall timings, and every attempt."""
-    r = replayed
-    if node_id in ("start", "end"):
-        entry = r.started if node_id == "start" else r.finished
-        if entry is None:
-            return None
-        out: dict[str, Any] = {"id": node_id, "kind": node_id, "at": entry.ts.isoformat()}
-        text, failure = r.payload(entry)
-        if text is not None:
-            out["input" if node_id == "start" else "output"] = _pretty(text, limit)
-        if failure is not None:
-            out["error"] = _failure(failure)
-        return out
-    if not node_id.startswith("t") or not node_id[1:].isdigit():
-        return None
-    position = int(node_id[1:])
-    if position >= len(r.tasks):
-        return None
-    task = r.tasks[position]
-    attempts = []
-    ids = r.task_ids(task)
-    r.load_payloads(e for i in ids for e in (r.scheduled.get(i), r.closed.get(i)))
-    for n, task_id in enumerate(ids, 1):
-        first = r.scheduled.get(task_id)
-        closed = r.closed.get(task_id)
-        attempt: dict[str, Any] = {"attempt": n, "task_id": task_id}
-        _timings(attempt, first, closed)
-        if first is not None:
-            attempt["scheduled_wall"] = first.wall_time
-        if closed is not None:
-            attempt["finished_wall"] = closed.wall_time
-            failure = r.payload(closed)[1]
-            attempt["status"] = "failed" if failure is not None else "completed"
-            if failure is not None:
-                attempt["error"] = _failure(failure)
-        else:
-            attempt["status"] = "open"
-        attempts.append(attempt)
-    out = {
-        "id": node_id,
-        "kind": task.kind,
-        "name": task.name,
-        "attempt_count": r.attempts(task),
-        "attempts": attempts,
-    }
-    first = r.scheduled.get(ids[0]) if ids else None
-    closed = r.closed.get(ids[-1]) if ids else None
-    if task.kind == "event":
-        closed = r.event_received(task)
-        if closed is not None:
-            out["output"] = _pretty(r.payload(closed)[0], limit)
-            out["finished_at"] = closed.ts.isoformat()
-        elif task.is_complete and not task.is_failed:
-            out["output"] = _pretty(_dumps(task.get_result()), limit)
-        elif task.is_failed:
-            out["error"] = {"message": str(task.get_exception()), "type": "TimeoutError"}
-    else:
-        payloads = _payloads(r, first, closed)
-        if payloads.get("input") is not None:
-            out["input"] = _pretty(payloads["input"], limit)
-        if payloads.get("output") is not None:
-            out["output"] = _pretty(payloads["output"], limit)
-        _timings(out, first, closed)
-        if task.is_failed:
-            exc = task.get_exception()
-            if isinstance(exc, TaskFailedError):
-                out["error"] = _failure(exc.details)
-    fire_at = getattr(task, "fire_at", None)
-    if fire_at is not None:
-        out["fire_at"] = fire_at.isoformat()
-    if task.kind == "child":
-        out["child_instance_id"] = r.child_instance_id(task)
-    return out
-
-
-def _failure(failure: FailureDetails) -> dict[str, Any]:
-    return {
-        "type": failure.error_type,
-        "message": failure.message,
-        "stack_trace": failure.stack_trace,
-    }
-
-
-def _pretty(text: str | None, limit: int) -> str | None:
-    if text is None:
-        return None
-    try:
-        pretty = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
-        pretty = text
-    if len(pretty) > limit:
-        return pretty[:limit] + f"\n… ({len(pretty) - limit:,} more characters)"
-    return pretty
-
-
-# ------------------------------------------------------------------------ layout
-NODE_W, NODE_H = 176, 48
-GROUP_W, GROUP_H = 300, 78
-GAP_X, GAP_Y = 14, 34
-PAD, HEAD, PAGER = 10, 24, 26
-COLUMNS = 8
-MARGIN = 16
-
-
-def layout(model: dict[str, Any], *, columns: int = COLUMNS) -> dict[str, Any]:
-    """Add ``x``, ``y``, ``w``, ``h`` to nodes and groups, ``points`` to the edges worth
-    drawing, and the drawing's ``width`` and ``height``: steps top to bottom, the members
-    of a group side by side (wrapped every ``columns``)."""
-    nodes = {n["id"]: n for n in model["nodes"]}
-    groups = {g["id"]: g for g in model["groups"]}
-    boxes: dict[str, dict[str, Any]] = {**nodes, **groups}
-
-    def measure(item_id: str) -> tuple[int, int]:
-        if item_id in nodes:
-            box = nodes[item_id]
-            box["w"], box["h"] = NODE_W, NODE_H
-            return NODE_W, NODE_H
-        group = groups[item_id]
-        if group["collapsed"]:
-            group["w"], group["h"] = GROUP_W, GROUP_H
-            return GROUP_W, GROUP_H
-        rows: list[list[str]] = [
-            group["children"][i : i + columns] for i in range(0, len(group["children"]), columns)
-        ]
-        sizes = {c: measure(c) for c in group["children"]}
-        width = max(
-            [sum(sizes[c][0] for c in row) + GAP_X * (len(row) - 1) for row in rows] or [NODE_W]
-        )
-        heights = [max(sizes[c][1] for c in row) for row in rows]
-        height = sum(heights) + GAP_Y * max(0, len(heights) - 1) if rows else 0
-        extra = PAGER if group["pages"] > 1 else 0
-        group["rows"] = rows
-        group["row_heights"] = heights
-        group["w"] = max(width + 2 * PAD, 220)
-        group["h"] = HEAD + GAP_Y // 2 + height + GAP_Y // 2 + extra + PAD
-        return group["w"], group["h"]
-
-    def place(item_id: str, x: float, y: float) -> None:
-        box = boxes[item_id]
-        box["x"], box["y"] = x, y
-        if item_id not in groups or box["collapsed"]:
-            return
-        top = y + HEAD + GAP_Y // 2
-        for row, height in zip(box["rows"], box["row_heights"], strict=True):
-            row_w = sum(boxes[c]["w"] for c in row) + GAP_X * (len(row) - 1)
-            cx = x + (box["w"] - row_w) / 2
-            for c in row:
-                place(c, cx, top + (height - boxes[c]["h"]) / 2)
-                cx += boxes[c]["w"] + GAP_X
-            top += height + GAP_Y
-
-    sizes = [measure(s) for s in model["steps"]]
-    width = max([w for w, _ in sizes] or [NODE_W]) + 2 * MARGIN
-    y = MARGIN
-    for step, (w, h) in zip(model["steps"], sizes, strict=True):
-        place(step, (width - w) / 2, y)
-        y += h + GAP_Y
-    for edge in model["edges"]:
-        a, b = boxes.get(edge["from"]), boxes.get(edge["to"])
-        if a is None or b is None or "x" not in a or "x" not in b:
-            continue
-        if edge["kind"] == "next":
-            edge["points"] = [
-                [a["x"] + a["w"] / 2, a["y"] + a["h"]],
-                [b["x"] + b["w"] / 2, b["y"]],
-            ]
-        elif edge["kind"] == "fork" and len(a.get("rows", ())) == 1:
-            edge["points"] = [
-                [b["x"] + b["w"] / 2, a["y"] + HEAD],
-                [b["x"] + b["w"] / 2, b["y"]],
-            ]
-        elif edge["kind"] == "join" and len(b.get("rows", ())) == 1:
-            bottom = b["y"] + b["h"] - PAD - (PAGER if b["pages"] > 1 else 0)
-            edge["points"] = [[a["x"] + a["w"] / 2, a["y"] + a["h"]], [a["x"] + a["w"] / 2, bottom]]
-    for group in groups.values():
-        group.pop("rows", None)
-        group.pop("row_heights", None)
-    model["width"] = width
-    model["height"] = max(y - GAP_Y + MARGIN, 2 * MARGIN)
-    return model

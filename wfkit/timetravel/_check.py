@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import linecache
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,119 +29,8 @@ from wfkit.inspect._stepper import HistoryStepper
 from wfkit.runtime._seam import EngineView, engine_of, is_engine_source
 from wfkit.timetravel._cursor import Cursor, resolve_workflow
 from wfkit.timetravel._frame import code_of
+from wfkit.timetravel._results import Divergence, ReplayResult, SourceLine
 from wfkit.timetravel._source import History, history_from, load_history
-
-
-@dataclass(frozen=True)
-class SourceLine:
-    """A line of workflow code."""
-
-    file: str | None
-    """The source file (None when unknown)."""
-    line: int | None
-    """The line number (None when unknown)."""
-    code: str | None = None
-    """The text of the line, stripped (None when it cannot be read)."""
-
-    def __str__(self) -> str:
-        where = f"{Path(self.file).name if self.file else '?'}:{self.line or '?'}"
-        return f"{where}: {self.code}" if self.code else where
-
-    def to_json(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "code": self.code}
-
-
-@dataclass(frozen=True)
-class Divergence:
-    """Where a history and the current code part ways."""
-
-    kind: str
-    """``changed``: the code makes another call than the one recorded at that task id;
-    ``missing``: the code makes no call where the history records one; ``extra``: the
-    code makes a call the history does not have; ``outcome``: the code ends otherwise
-    than the history records (or does not end)."""
-    index: int
-    """Position of the history event where the divergence shows."""
-    event_id: int
-    """That event's id: the task id of the recorded call (-1 for other events)."""
-    recorded: str
-    """What the history records there, e.g. ``call_activity('charge') with task id 2``."""
-    current: str
-    """What the current code does instead."""
-    recorded_line: SourceLine | None
-    """The line of the recorded call in the code that recorded the history."""
-    current_line: SourceLine | None
-    """The line of the current code: where it makes its call, or where it stands."""
-    message: str
-    """All of the above in a sentence."""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "index": self.index,
-            "event_id": self.event_id,
-            "recorded": self.recorded,
-            "current": self.current,
-            "recorded_line": self.recorded_line.to_json() if self.recorded_line else None,
-            "current_line": self.current_line.to_json() if self.current_line else None,
-            "message": self.message,
-        }
-
-
-@dataclass(frozen=True)
-class ReplayResult:
-    """The outcome of replaying one recorded history against workflow code."""
-
-    ok: bool
-    """True when the code replays the whole history and ends as it recorded."""
-    instance_id: str | None
-    """The instance the history belongs to."""
-    workflow: str | None
-    """The workflow's name."""
-    events: int
-    """Number of events in the history."""
-    divergence: Divergence | None = None
-    """The first divergence (None when ``ok``)."""
-    error: str | None = None
-    """Why the history could not be checked at all (unreadable, no code for it)."""
-    path: str | None = None
-    """The history file, for :func:`check_histories`."""
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __str__(self) -> str:
-        what = self.path or f"instance {self.instance_id!r}"
-        head = f"{what} (workflow {self.workflow!r}, {self.events} events)"
-        if self.error is not None:
-            return f"{head}: not checked: {self.error}"
-        d = self.divergence
-        if d is None:
-            return f"{head}: replays"
-        lines = [f"{head}: {d.message}", f"  recorded: {d.recorded}"]
-        if d.recorded_line is not None:
-            lines.append(f"            {d.recorded_line}")
-        lines.append(f"  now:      {d.current}")
-        if d.current_line is not None:
-            lines.append(f"            {d.current_line}")
-        return "\n".join(lines)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "instance_id": self.instance_id,
-            "workflow": self.workflow,
-            "events": self.events,
-            "divergence": self.divergence.to_json() if self.divergence else None,
-            "error": self.error,
-            "path": self.path,
-        }
-
-    def view(self) -> Any:
-        """The divergence side by side (recorded and current code), as a widget."""
-        from wfkit.timetravel._player import DivergenceView
-
-        return DivergenceView(self)
 
 
 # --------------------------------------------------------------------------- the check
@@ -173,8 +61,8 @@ class _Checker:
         self.recorded_code = recorded_code
         self.file = _file(code)
         self.recorded_file = history.file or _file(recorded_code)
-        self.replay = HistoryStepper(history.instance_id or "", code, self.events)
-        self._recorded_replay: HistoryStepper | None = None
+        self.stepper = HistoryStepper(history.instance_id or "", code, self.events)
+        self._recorded_stepper: HistoryStepper | None = None
 
     # ------------------------------------------------------------------ lines
     def current_call_line(self, decision: HistoryEvent) -> SourceLine:
@@ -182,18 +70,18 @@ class _Checker:
         return SourceLine(self.file, line, _text(self.file, line))
 
     def current_position(self) -> SourceLine | None:
-        frame = self.replay.code_frame()
+        frame = self.stepper.code_frame()
         if frame is None:
             return SourceLine(self.file, None) if self.file else None
         file = frame.f_code.co_filename
         return SourceLine(file, frame.f_lineno, _text(file, frame.f_lineno))
 
-    def recorded_replay(self, upto: int) -> HistoryStepper | None:
+    def recorded_stepper(self, upto: int) -> HistoryStepper | None:
         if self.recorded_code is None:
             return None
-        replay = self._recorded_replay
+        replay = self._recorded_stepper
         if replay is None or replay.applied > upto:
-            replay = self._recorded_replay = HistoryStepper(
+            replay = self._recorded_stepper = HistoryStepper(
                 self.history.instance_id or "", self.recorded_code, list(self.history.events)
             )
         replay.apply_to(upto)
@@ -204,7 +92,7 @@ class _Checker:
         saved = self.history.lines.get(i)
         line = getattr(event, "line", None) or (saved.line if saved else None)
         if line is None:
-            replay = self.recorded_replay(i - 1)
+            replay = self.recorded_stepper(i - 1)
             if replay is not None:
                 decision = replay.orchestration.pending_decisions.get(event.event_id)
                 line = getattr(decision, "line", None)
@@ -216,7 +104,7 @@ class _Checker:
         return SourceLine(self.recorded_file, line, code)
 
     def recorded_position(self, i: int) -> SourceLine | None:
-        replay = self.recorded_replay(i)
+        replay = self.recorded_stepper(i)
         if replay is None:
             return None
         frame = replay.code_frame()
@@ -228,11 +116,11 @@ class _Checker:
     # ------------------------------------------------------------------ what the code does
     def now(self) -> str:
         """What the code does at this point, when it makes no call there."""
-        orchestration = self.replay.orchestration
+        orchestration = self.stepper.orchestration
         outcome = orchestration.outcome
         if outcome is not None:
             return _ending(outcome.status, outcome.result, outcome.failure)
-        pending, count = self.replay.pending()
+        pending, count = self.stepper.pending()
         if pending:
             waits = ", ".join(
                 f"{p.kind} {p.name!r}" + (f" (task {p.task_id})" if p.task_id else "")
@@ -247,7 +135,7 @@ class _Checker:
     # ------------------------------------------------------------------ the walk
     def run(self) -> Divergence | None:
         events = self.events
-        replay = self.replay
+        replay = self.stepper
         pending = replay.orchestration.pending_decisions
         for i, event in enumerate(events):
             if isinstance(event, WorkflowStarted) and pending and i > 0:
@@ -295,7 +183,7 @@ class _Checker:
             current_line: SourceLine | None = self.current_call_line(decision)
             kind = "changed"
         else:
-            others = list(self.replay.orchestration.pending_decisions.values())
+            others = list(self.stepper.orchestration.pending_decisions.values())
             if others:
                 current = f"calls {describe_decision(others[0])} instead"
                 current_line = self.current_call_line(others[0])
@@ -336,10 +224,10 @@ class _Checker:
         )
 
     def ending(self, i: int, recorded_end: ExecutionCompleted) -> Divergence | None:
-        status = self.replay.status()
+        status = self.stepper.status()
         if status == recorded_end.status:
             return None
-        outcome = self.replay.orchestration.outcome
+        outcome = self.stepper.orchestration.outcome
         if outcome is None:
             current = f"has not ended: it {self.now().replace('makes no call there; it ', '')}"
         else:
@@ -474,45 +362,33 @@ def check_histories(
     else:
         paths = sorted(Path(p) for p in folder)
     lookup = _lookup(workflows)
-    results = []
-    for path in paths:
-        if path.is_dir():
-            continue
+    return [_check_file(path, lookup) for path in paths if not path.is_dir()]
+
+
+def _check_file(path: Path, lookup: Callable[[str], Any]) -> ReplayResult:
+    """One history file checked; what keeps it from being checked is reported, not raised
+    (any file can be in the folder)."""
+    try:
+        history = load_history(path)
+    except Exception as exc:
+        reason = str(exc) if isinstance(exc, OSError | ValueError) else repr(exc)
+        return ReplayResult(False, None, None, 0, error=f"unreadable: {reason}", path=str(path))
+    code = lookup(history.workflow) if history.workflow else None
+    if code is None:
+        error = f"no code given for workflow {history.workflow!r}"
+    else:
         try:
-            history = load_history(path)
-        except Exception as exc:  # any file can be in the folder: report it, go on
-            reason = str(exc) if isinstance(exc, OSError | ValueError) else repr(exc)
-            results.append(
-                ReplayResult(False, None, None, 0, error=f"unreadable: {reason}", path=str(path))
-            )
-            continue
-        code = lookup(history.workflow) if history.workflow else None
-        if code is None:
-            results.append(
-                ReplayResult(
-                    False,
-                    history.instance_id,
-                    history.workflow,
-                    len(history.events),
-                    error=f"no code given for workflow {history.workflow!r}",
-                    path=str(path),
-                )
-            )
-            continue
-        try:
-            results.append(check_replay(history, code))
-        except Exception as exc:  # a history this code cannot even start on: report, go on
-            results.append(
-                ReplayResult(
-                    False,
-                    history.instance_id,
-                    history.workflow,
-                    len(history.events),
-                    error=f"could not replay: {exc!r}",
-                    path=str(path),
-                )
-            )
-    return results
+            return check_replay(history, code)
+        except Exception as exc:  # a history this code cannot even start on
+            error = f"could not replay: {exc!r}"
+    return ReplayResult(
+        False,
+        history.instance_id,
+        history.workflow,
+        len(history.events),
+        error=error,
+        path=str(path),
+    )
 
 
 def assert_histories_replay(
