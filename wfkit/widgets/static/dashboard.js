@@ -98,7 +98,7 @@ var Controls = class {
       if (!sameList(options, item.options)) {
         item.options = options;
         const choose = (index) => () => this.model.send({ type: "choose", name, index });
-        el.replaceChildren(...options.map((o, i) => h("button", { type: "button", class: "wfkit-button wfkit-toggle", onclick: choose(i) }, o)));
+        el.replaceChildren(...options.map((o, i) => h("button", { type: "button", class: "wfkit-button wfkit-toggle", onclick: choose(i) }, h("span", {}, o))));
       }
       [...el.children].forEach((button, i) => {
         button.setAttribute("aria-pressed", String(i === st.value));
