@@ -41,6 +41,12 @@ def connect_chain(ctx: Any, n: int):
     return total
 
 
+def connect_parent(ctx: Any, amount: int):
+    """An order placed by a parent: the child waits for its approval."""
+    result = yield ctx.call_child_workflow(connect_order, input=amount)
+    return {"child": result}
+
+
 @dataclass
 class DaprApp:
     """Dapr's SDK on an engine: a started runtime with the workflows above, and a client."""
@@ -57,6 +63,7 @@ def dapr_app(sidecar: Sidecar) -> Iterator[DaprApp]:
     )
     runtime.register_workflow(connect_order)
     runtime.register_workflow(connect_chain)
+    runtime.register_workflow(connect_parent)
     runtime.register_activity(connect_double)
     runtime.start()
     client = dapr_wf.DaprWorkflowClient(
@@ -68,6 +75,6 @@ def dapr_app(sidecar: Sidecar) -> Iterator[DaprApp]:
         runtime.shutdown()
         # Dapr's SDK marks a function registered for the whole process; the next runtime
         # (on another engine) registers it again
-        for fn in (connect_order, connect_chain, connect_double):
+        for fn in (connect_order, connect_chain, connect_parent, connect_double):
             fn.__dict__.pop("_workflow_registered", None)
             fn.__dict__.pop("_activity_registered", None)

@@ -21,7 +21,7 @@ from wfkit.widgets import dashboard_data, timeline_rows
 from wfkit.widgets._live import PolledEngine, hub_for
 from wfkit.widgets._timeline import open_view
 
-from .connect_app import WAIT, DaprApp, connect_chain, connect_order, dapr_app
+from .connect_app import WAIT, DaprApp, connect_chain, connect_order, connect_parent, dapr_app
 
 APPROVAL = {"by": "ada", "extra": 1}
 
@@ -231,6 +231,34 @@ def test_watch_follows_the_instance_live_and_its_events_panel_raises_events(
         output = conn.get_workflow_state(iid).serialized_output
         assert output is not None and '"grace"' in output
         assert not hub_for(conn._engine).errors
+    finally:
+        view.close()
+
+
+def test_watching_a_parent_follows_its_child_workflows(
+    app: DaprApp, conn: wfkit.Connection
+) -> None:
+    parent = app.client.schedule_new_workflow(connect_parent, input=4)
+    view = conn.watch(parent, interval=0.1)
+    try:
+        # the child is copied while it runs, so its own progress shows without a refresh
+        child = None
+
+        def child_waits() -> bool:
+            nonlocal child
+            rows = conn.instances(refresh=False)
+            ids = [i for i in rows["instance_id"] if i != parent and i.startswith(parent)]
+            child = ids[0] if ids else None
+            return child is not None and "TimerCreated" in kinds(conn, child)
+
+        until(child_waits)
+        assert child is not None
+        app.client.raise_workflow_event(child, "approval", data=APPROVAL)
+        until(lambda: view.status.state == "finished")
+        rows = conn.instances(refresh=False).set_index("instance_id")
+        assert rows.loc[child, "status"] == "COMPLETED"  # copied by the polling, not a refresh
+        assert "ExecutionCompleted" in kinds(conn, child)
+        until(lambda: not _follow_threads(parent))
     finally:
         view.close()
 

@@ -17,8 +17,10 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
+
+from wfkit.core._time import to_naive_utc, utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,7 @@ class Clock(Protocol):
 
 
 def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return utc_now()
 
 
 class _ClockBase:
@@ -120,8 +122,7 @@ class VirtualClock(_ClockBase):
         #: Whether the start time was given (a reopened store resumes a default clock).
         self._explicit_start = start is not None
         start = start if start is not None else _utcnow().replace(microsecond=0)
-        if start.utcoffset() is not None:
-            start = start.astimezone(UTC).replace(tzinfo=None)
+        start = to_naive_utc(start)
         self.auto_skip = auto_skip
         self._flow = bool(flow)
         # (virtual time, wall monotonic seconds) at the last jump: one tuple, swapped whole
@@ -170,8 +171,7 @@ class VirtualClock(_ClockBase):
         """Move time forward to ``when`` (naive UTC or aware), firing due timers in order."""
         if not isinstance(when, datetime):
             raise TypeError(f"advance_to takes a datetime, not {type(when).__name__}")
-        if when.utcoffset() is not None:
-            when = when.astimezone(UTC).replace(tzinfo=None)
+        when = to_naive_utc(when)
         now = self.now()
         if when < now:
             raise ValueError(

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from wfkit.core import _serde
@@ -30,6 +31,7 @@ from wfkit.core._history import (
     TimerCreated,
 )
 from wfkit.core._propagation import PropagatedHistory, PropagationScope, scope_of
+from wfkit.core._state import WorkflowStatus
 from wfkit.core._task import (
     CompletableTask,
     ExternalEventTask,
@@ -66,11 +68,21 @@ def registered_name(fn: Any) -> str:
     return name
 
 
+class OutcomeStatus(StrEnum):
+    """How a run of the code ended: the ``WorkflowStatus`` names of a finished instance,
+    and CONTINUED_AS_NEW (a generation that hands over to the next one)."""
+
+    COMPLETED = WorkflowStatus.COMPLETED.name
+    FAILED = WorkflowStatus.FAILED.name
+    TERMINATED = WorkflowStatus.TERMINATED.name
+    CONTINUED_AS_NEW = "CONTINUED_AS_NEW"
+
+
 @dataclass(slots=True)
 class Outcome:
     """How an instance (or one generation of it) ended."""
 
-    status: str  # COMPLETED | FAILED | TERMINATED | CONTINUED_AS_NEW
+    status: str  # an OutcomeStatus
     result: str | None = None
     failure: FailureDetails | None = None
     carryover: list[tuple[str, str | None]] = field(default_factory=list)
@@ -87,21 +99,6 @@ def _dapr_retry_policy(retry_policy: Any) -> RetryPolicy:
         max_retry_interval=retry_policy.max_retry_interval,
         retry_timeout=retry_policy.retry_timeout,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """An activity or child workflow call, as the code made it (one per call, whatever
-    its attempts)."""
-
-    kind: str  # activity | child
-    name: str
-    encoded_input: str | None
-    retry_policy: RetryPolicy | None
-    app_id: str | None
-    execution_id: str = ""
-    child_id: str | None = None
-    propagation: int = 0
 
 
 class RunState:
@@ -197,70 +194,93 @@ class RunState:
         self.tasks.append(task)
         return task
 
-    def call(self, call: Call, task_id: int) -> CompletableTask:
-        """Schedule the first attempt of ``call`` as task ``task_id``."""
-        retry_policy = call.retry_policy
+    def call(
+        self,
+        kind: str,
+        task_id: int,
+        name: str,
+        encoded_input: str | None,
+        retry_policy: RetryPolicy | None,
+        app_id: str | None,
+        execution_id: str = "",
+        child_id: str | None = None,
+        propagation: int = 0,
+    ) -> CompletableTask:
+        """Schedule the first attempt of an activity (``kind`` activity) or child workflow
+        (``child``) call as task ``task_id``."""
         if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
             retry_policy = _dapr_retry_policy(retry_policy)
-        decision = self._call_decision(call, task_id)
+        if kind == "child":
+            child_id = child_id or f"{self.instance_id}:{task_id:04x}"
+        decision = self._call_decision(
+            kind, task_id, name, encoded_input, app_id, execution_id, child_id, propagation
+        )
         task: CompletableTask
         if retry_policy is None:
-            task = CompletableTask(call.kind, call.name, task_id)
+            task = CompletableTask(kind, name, task_id)
         else:
             task = RetryableTask(
-                call.kind,
-                call.name,
+                kind,
+                name,
                 task_id,
                 retry_policy,
                 self.now,
-                call.encoded_input,
-                call.execution_id,
-                decision.instance_id
-                if isinstance(decision, ChildWorkflowInstanceCreated)
-                else None,
-                call.app_id,
+                encoded_input,
+                execution_id,
+                child_id,
+                app_id,
             )
-            task.propagation = call.propagation
+            task.propagation = propagation
         self.tasks.append(task)
         self.decide(decision, task)
         return task
 
     def retry(self, task: RetryableTask) -> None:
         """Schedule the next attempt of a retried call (its retry timer has fired)."""
-        call = Call(
-            task.kind,
-            task.name or "",
-            task.encoded_input,
-            task.policy,
-            task.app_id,
-            task.task_execution_id,
-            task.instance_id,
-            task.propagation,
-        )
         task_id = self.next_id()
         task.task_id = task_id
-        self.decide(self._call_decision(call, task_id), task)
+        decision = self._call_decision(
+            task.kind,
+            task_id,
+            task.name or "",
+            task.encoded_input,
+            task.app_id,
+            task.task_execution_id,
+            task.instance_id or f"{self.instance_id}:{task_id:04x}",
+            task.propagation,
+        )
+        self.decide(decision, task)
 
-    def _call_decision(self, call: Call, task_id: int) -> HistoryEvent:
-        if call.kind == "activity":
+    def _call_decision(
+        self,
+        kind: str,
+        task_id: int,
+        name: str,
+        encoded_input: str | None,
+        app_id: str | None,
+        execution_id: str,
+        child_id: str | None,
+        propagation: int,
+    ) -> HistoryEvent:
+        if kind == "activity":
             return TaskScheduled(
                 timestamp=self.now,
                 task_id=task_id,
-                activity_name=call.name,
-                input=call.encoded_input,
-                task_execution_id=call.execution_id,
-                app_id=call.app_id,
-                propagation=call.propagation,
+                activity_name=name,
+                input=encoded_input,
+                task_execution_id=execution_id,
+                app_id=app_id,
+                propagation=propagation,
                 line=self.line(),
             )
         return ChildWorkflowInstanceCreated(
             timestamp=self.now,
             task_id=task_id,
-            workflow_name=call.name,
-            instance_id=call.child_id or f"{self.instance_id}:{task_id:04x}",
-            input=call.encoded_input,
-            app_id=call.app_id,
-            propagation=call.propagation,
+            workflow_name=name,
+            instance_id=child_id or "",
+            input=encoded_input,
+            app_id=app_id,
+            propagation=propagation,
             line=self.line(),
         )
 
@@ -416,8 +436,9 @@ class DaprWorkflowContext:
         execution_id = state.next_guid_text()
         name = registered_name(activity)
         encoded = _serde.encode(input, what=f"input of activity {name!r}", limit=state.limit)
-        call = Call(
+        return state.call(
             "activity",
+            task_id,
             name,
             encoded,
             retry_policy,
@@ -425,7 +446,6 @@ class DaprWorkflowContext:
             execution_id=execution_id,
             propagation=scope_of(propagation).value,
         )
-        return state.call(call, task_id)
 
     def call_child_workflow(
         self,
@@ -444,8 +464,9 @@ class DaprWorkflowContext:
         task_id = state.next_id()
         name = registered_name(workflow)
         encoded = _serde.encode(input, what=f"input of child workflow {name!r}", limit=state.limit)
-        call = Call(
+        return state.call(
             "child",
+            task_id,
             name,
             encoded,
             retry_policy,
@@ -453,7 +474,6 @@ class DaprWorkflowContext:
             child_id=instance_id,
             propagation=scope_of(propagation).value,
         )
-        return state.call(call, task_id)
 
     def call_sub_orchestrator(
         self,
@@ -503,7 +523,7 @@ class DaprWorkflowContext:
         # the events to carry over are those unconsumed when the episode ends (see
         # Orchestration.outcome), as Dapr: later events of the same episode count too
         state.save_events = save_events
-        state.set_outcome(Outcome("CONTINUED_AS_NEW", encoded))
+        state.set_outcome(Outcome(OutcomeStatus.CONTINUED_AS_NEW, encoded))
 
     def __repr__(self) -> str:
         return f"<DaprWorkflowContext {self._state.instance_id!r} at {self._state.now.isoformat()}>"

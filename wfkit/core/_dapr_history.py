@@ -49,7 +49,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from wfkit.core._errors import UnknownHistoryEventError
@@ -73,6 +73,7 @@ from wfkit.core._history import (
     TimerFired,
     WorkflowStarted,
 )
+from wfkit.core._time import to_naive_utc
 
 _EPOCH = datetime(1970, 1, 1)
 #: The fire time of an indefinite wait's timer, as Dapr writes it (wfkit keeps
@@ -111,8 +112,7 @@ def timestamp_json(value: datetime) -> str:
     """A naive-UTC datetime as protobuf's JSON writes a ``Timestamp``."""
     if value == OPTIONAL_TIMER_FIRE_AT:  # Dapr's sentinel has nanoseconds: 999999999
         return _OPTIONAL_JSON
-    if value.utcoffset() is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
+    value = to_naive_utc(value)
     text = (
         f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
         f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
@@ -146,9 +146,7 @@ def parse_timestamp(value: Any) -> datetime:
     if value is None:
         return _EPOCH
     if isinstance(value, datetime):
-        if value.utcoffset() is not None:
-            return value.astimezone(UTC).replace(tzinfo=None)
-        return value
+        return to_naive_utc(value)
     if hasattr(value, "ToDatetime"):  # a protobuf Timestamp
         return value.ToDatetime()
     return _parse_text(str(value))
@@ -161,9 +159,7 @@ def _parse_text(text: str) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         parsed = _parse_rfc3339(text)
-    offset = parsed.utcoffset()
-    if offset is not None:
-        parsed = parsed.replace(tzinfo=None) - offset
+    parsed = to_naive_utc(parsed)
     return parsed
 
 

@@ -15,7 +15,13 @@ from types import FrameType
 from typing import Any, Protocol
 
 from wfkit.core import _serde
-from wfkit.core._context import DaprWorkflowContext, Outcome, RunState, registered_name
+from wfkit.core._context import (
+    DaprWorkflowContext,
+    Outcome,
+    OutcomeStatus,
+    RunState,
+    registered_name,
+)
 from wfkit.core._errors import REPLAY_ERRORS, NonDeterminismError
 from wfkit.core._history import (
     NOT_SUSPENDABLE,
@@ -44,6 +50,7 @@ __all__ = [
     "DaprWorkflowContext",
     "Orchestration",
     "Outcome",
+    "OutcomeStatus",
     "WorkflowInvoker",
     "describe_decision",
     "registered_name",
@@ -115,7 +122,11 @@ class Orchestration:
     def outcome(self) -> Outcome | None:
         state = self.state
         outcome = state.outcome
-        if outcome is not None and outcome.status == "CONTINUED_AS_NEW" and state.save_events:
+        if (
+            outcome is not None
+            and outcome.status == OutcomeStatus.CONTINUED_AS_NEW
+            and state.save_events
+        ):
             events = state.received_events
             outcome.carryover = [value for values in events.values() for value in values]
         return outcome
@@ -177,7 +188,7 @@ class Orchestration:
     def fail(self, error: BaseException) -> None:
         """End the instance as FAILED with ``error`` (raised by its code where ``apply``
         does not catch it: a BaseException such as SystemExit)."""
-        self.state.set_outcome(Outcome("FAILED", failure=FailureDetails.of(error)))
+        self.state.set_outcome(Outcome(OutcomeStatus.FAILED, failure=FailureDetails.of(error)))
 
     # --- applying events ---------------------------------------------------------------
     def apply(self, event: HistoryEvent, *, replaying: bool, position: int | None = None) -> None:
@@ -197,14 +208,14 @@ class Orchestration:
             # history and code disagree: that outranks any outcome the code reached
             self._diverged = True
             state.outcome = None
-            state.set_outcome(Outcome("FAILED", failure=FailureDetails.of(exc)))
+            state.set_outcome(Outcome(OutcomeStatus.FAILED, failure=FailureDetails.of(exc)))
         except StopIteration as stop:
             try:
                 self._complete(stop.value)
             except Exception as exc:
-                state.set_outcome(Outcome("FAILED", failure=FailureDetails.of(exc)))
+                state.set_outcome(Outcome(OutcomeStatus.FAILED, failure=FailureDetails.of(exc)))
         except Exception as exc:
-            state.set_outcome(Outcome("FAILED", failure=FailureDetails.of(exc)))
+            state.set_outcome(Outcome(OutcomeStatus.FAILED, failure=FailureDetails.of(exc)))
 
     def _dispatch(self, event: HistoryEvent, position: int | None) -> None:
         state = self.state
@@ -247,7 +258,7 @@ class Orchestration:
                     for e in buffered:
                         self.apply(e, replaying=state.is_replaying)
             case ExecutionTerminated():
-                state.set_outcome(Outcome("TERMINATED", event.output))
+                state.set_outcome(Outcome(OutcomeStatus.TERMINATED, event.output))
             case ExecutionCompleted():
                 self._check_ended(event, position)
 
@@ -370,7 +381,7 @@ class Orchestration:
         while self._previous is not None and self._previous.is_complete:
             previous = self._previous
             outcome = self.state.outcome
-            if outcome is not None and outcome.status != "CONTINUED_AS_NEW":
+            if outcome is not None and outcome.status != OutcomeStatus.CONTINUED_AS_NEW:
                 return
             if previous.is_failed:
                 value = generator.throw(previous.get_exception())
@@ -385,4 +396,4 @@ class Orchestration:
         encoded = _serde.encode(
             result, what=f"result of workflow {self.workflow_name!r}", limit=state.limit
         )
-        state.set_outcome(Outcome("COMPLETED", encoded))
+        state.set_outcome(Outcome(OutcomeStatus.COMPLETED, encoded))

@@ -380,7 +380,7 @@ class _Builder:
         instance: dict[str, Any] = {
             "id": r.instance_id,
             "name": name,
-            "status": record.status.name if record else "PENDING",
+            "status": (record.status if record else WorkflowStatus.PENDING).name,
             "parent_id": record.parent_instance_id if record else None,
             "created_at": _iso(record.created_at) if record else None,
             "updated_at": _iso(record.last_updated_at) if record else None,

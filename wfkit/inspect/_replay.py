@@ -17,12 +17,13 @@ again only if the events handed over leave a gap.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from wfkit.core._history import FailureDetails, HistoryEvent
 from wfkit.core._orchestration import Orchestration, WorkflowInvoker
 from wfkit.core._task import CompletableTask, RetryableTask
+from wfkit.core._time import from_epoch_seconds
 from wfkit.inspect._stepper import HistoryStepper
 from wfkit.store import HistoryStore, QueryableStore, StoredEvent
 
@@ -131,7 +132,7 @@ class Entry:
 
     @property
     def wall(self) -> datetime:
-        return datetime.fromtimestamp(self.wall_time, UTC).replace(tzinfo=None)
+        return from_epoch_seconds(self.wall_time)
 
 
 class _Entries(dict[Any, Any]):
@@ -174,7 +175,7 @@ class HistorySource:
     #: index that does not apply the events to an executor).
     narrow = False
 
-    def __init__(self, store: Any, instance_id: str):
+    def __init__(self, store: HistoryStore, instance_id: str):
         self.store = store
         self.instance_id = instance_id
 

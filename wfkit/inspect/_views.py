@@ -12,6 +12,7 @@ from typing import Any
 
 from wfkit.core._history import event_fields
 from wfkit.core._state import WorkflowState
+from wfkit.core._time import to_naive_utc
 from wfkit.store import StoredEvent
 
 INPUT = "dapr.workflow.input"
@@ -25,9 +26,7 @@ PARENT = "dapr.workflow.parent_instance_id"
 
 def timestamp(value: datetime) -> str:
     """RFC 3339 in UTC (``2025-01-01T00:00:00Z``) of a naive-UTC or aware datetime."""
-    if value.utcoffset() is not None:
-        value = value.replace(tzinfo=None) - value.utcoffset()  # type: ignore[operator]
-    return value.isoformat() + "Z"
+    return to_naive_utc(value).isoformat() + "Z"
 
 
 def parse_timestamp(text: str | None) -> datetime | None:
@@ -38,9 +37,7 @@ def parse_timestamp(text: str | None) -> datetime | None:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if value.utcoffset() is not None:
-        value = value.replace(tzinfo=None) - value.utcoffset()  # type: ignore[operator]
-    return value
+    return to_naive_utc(value)
 
 
 def instance_json(state: WorkflowState, *, stack_trace: bool = True) -> dict[str, Any]:

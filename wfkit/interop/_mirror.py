@@ -5,8 +5,9 @@ has the read side of wfkit's own engine (records, the store, a commit subscripti
 what runs and what waits), filled by :meth:`EngineMirror.sync`, which asks the engine
 for the state of each instance, reads the history only of those whose state changed,
 and appends only the events not copied yet, in one commit. :meth:`EngineMirror.follow`
-syncs one instance on a background thread at an interval until it finishes, is purged,
-the engine stops answering or the widget that asked closes.
+syncs one instance, and the child workflows under it still running, on a background
+thread at an interval until it finishes, is purged, the engine stops answering or the
+widget that asked closes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from wfkit.core._clock import PendingTimer, SystemClock
 from wfkit.core._dapr_history import from_engine_messages
@@ -28,6 +29,7 @@ from wfkit.core._errors import (
 )
 from wfkit.core._history import (
     OPTIONAL_TIMER_FIRE_AT,
+    ChildWorkflowInstanceCreated,
     EventRaised,
     HistoryEvent,
     TaskCompleted,
@@ -38,6 +40,7 @@ from wfkit.core._history import (
 )
 from wfkit.core._registry import Registered, Registry, VersionedWorkflow
 from wfkit.core._state import InstanceRecord
+from wfkit.core._time import utc_now
 from wfkit.interop._channel import EngineChannel
 from wfkit.store import Batch, DuckDBStore, StoredEvent
 
@@ -68,7 +71,7 @@ class FollowState:
     answering), ``unreadable`` (its history has an event wfkit cannot read), ``error``
     or ``stopped`` (the widget closed)."""
     message: str
-    at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
+    at: datetime = field(default_factory=utc_now)
     """Wall time (UTC) of the state."""
 
     @property
@@ -85,9 +88,13 @@ class _Progress:
         self.activities: set[int] = set()
         self.timers: dict[int, TimerCreated] = {}
         self.waits: list[tuple[str, int]] = []  # (event name, its wait's timer id)
+        self.children: list[str] = []  # child workflow instances it started
 
     def apply(self, event: HistoryEvent) -> None:
         match event:
+            case ChildWorkflowInstanceCreated():
+                if event.instance_id not in self.children:
+                    self.children.append(event.instance_id)
             case TaskScheduled():
                 self.activities.add(event.task_id)
             case TaskCompleted() | TaskFailed():
@@ -285,9 +292,23 @@ class EngineMirror:
                 self._states[instance_id] = FollowState("stopped", "no longer followed")
                 return
 
+    def _family(self, instance_id: str) -> list[str]:
+        """``instance_id`` and the child workflows under it that have not ended (or are not
+        copied yet), at any depth: a followed parent shows its children's progress too."""
+        family, todo = [], [instance_id]
+        while todo:
+            current = todo.pop()
+            family.append(current)
+            synced = self._synced.get(current)
+            for child in synced.progress.children if synced else ():
+                record = self.store.record(child)
+                if child not in family and (record is None or not record.status.is_terminal):
+                    todo.append(child)
+        return family
+
     def _poll_once(self, instance_id: str, interval: float) -> FollowState:
         try:
-            self.sync([instance_id])
+            self.sync(self._family(instance_id))
         except EngineUnavailableError as exc:
             return FollowState("unreachable", f"{exc} Polling stopped.")
         except UnknownHistoryEventError as exc:
@@ -307,6 +328,11 @@ class EngineMirror:
         return FollowState("polling", f"{record.status.name}; polling every {interval:g} s")
 
     # ------------------------------------------------------------------ what views read
+    @property
+    def error(self) -> str | None:
+        """None: a remote engine's troubles show per followed instance (:meth:`follow_state`)."""
+        return None
+
     def subscribe(self, callback: Callable[[Batch], None]) -> Callable[[], None]:
         """Call ``callback(batch)`` after every sync that changed the store."""
         with self._lock:

@@ -46,6 +46,12 @@ class EngineView(Protocol):
     @property
     def clock(self) -> Clock: ...
 
+    @property
+    def error(self) -> str | None:
+        """Why the engine cannot go on as it should (it stopped, or the store refuses
+        writes), for the views to show; None while all is well."""
+        ...
+
     def record(self, instance_id: str) -> InstanceRecord | None: ...
 
     def records(self) -> list[InstanceRecord]: ...
@@ -94,6 +100,10 @@ class LocalEngine:
     @property
     def clock(self) -> Clock:
         return self._engine.clock
+
+    @property
+    def error(self) -> str | None:
+        return self._engine.error
 
     @property
     def limit(self) -> int | None:

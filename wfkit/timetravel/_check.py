@@ -20,12 +20,12 @@ from typing import Any
 from wfkit.core import _serde
 from wfkit.core._history import (
     ExecutionCompleted,
+    FailureDetails,
     HistoryEvent,
     TimerCreated,
     WorkflowStarted,
 )
-from wfkit.core._orchestration import describe_decision
-from wfkit.core._state import WorkflowStatus
+from wfkit.core._orchestration import OutcomeStatus, WorkflowInvoker, describe_decision
 from wfkit.inspect._stepper import HistoryStepper
 from wfkit.runtime._seam import EngineView, engine_of, is_engine_source
 from wfkit.timetravel._cursor import Cursor, resolve_workflow
@@ -164,7 +164,9 @@ def _text(file: str | None, line: int | None) -> str | None:
 
 
 class _Checker:
-    def __init__(self, history: History, code: Any, recorded_code: Any):
+    def __init__(
+        self, history: History, code: WorkflowInvoker, recorded_code: WorkflowInvoker | None
+    ):
         self.history = history
         self.events = list(history.events)
         self.code = code
@@ -355,12 +357,12 @@ class _Checker:
         )
 
 
-def _ending(status: str, result: str | None, failure: Any) -> str:
-    if status == WorkflowStatus.COMPLETED.name:
+def _ending(status: str, result: str | None, failure: FailureDetails | None) -> str:
+    if status == OutcomeStatus.COMPLETED:
         return f"completes with {_short(result)}"
-    if status == WorkflowStatus.FAILED.name and failure is not None:
+    if status == OutcomeStatus.FAILED and failure is not None:
         return f"fails with {failure.error_type}: {failure.message}"
-    if status == "CONTINUED_AS_NEW":
+    if status == OutcomeStatus.CONTINUED_AS_NEW:
         return f"continues as new with {_short(result)}"
     return status.lower()
 
@@ -376,13 +378,13 @@ def _short(text: str | None) -> str:
     return shown if len(shown) <= 80 else shown[:79] + "…"
 
 
-def _file(code: Any) -> str | None:
+def _file(code: WorkflowInvoker | None) -> str | None:
     obj = code_of(code) if code is not None else None
     return obj.co_filename if obj is not None else None
 
 
 def check_replay(
-    history: Any,
+    history: object,
     workflow: Any = None,
     *,
     instance_id: str | None = None,

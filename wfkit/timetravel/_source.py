@@ -30,7 +30,7 @@ import dataclasses
 import json
 import linecache
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -154,7 +154,13 @@ def _from_document(doc: Mapping[str, Any], path: str | None) -> History:
     return history
 
 
-def load_history(source: Any) -> History:
+#: What :func:`load_history` reads: a history file's path, its JSON text (or bytes) or
+#: parsed object, a list of events (wfkit's, stored, Dapr's JSON or messages, a client's
+#: ``get_workflow_history`` output), or a :class:`History`.
+HistoryInput = str | bytes | os.PathLike[str] | Mapping[str, Any] | Iterable[Any]
+
+
+def load_history(source: HistoryInput | History) -> History:
     """Read a history: a history file (path), its JSON text or parsed object, a JSON
     list of Dapr ``HistoryEvent`` objects (or protobuf messages), wfkit events, stored
     events, or a client's ``get_workflow_history`` output."""
@@ -164,18 +170,19 @@ def load_history(source: Any) -> History:
         return _load(source)
 
 
-def _load(source: Any) -> History:
+def _load(source: HistoryInput) -> History:
     path: str | None = None
+    data: Any = source  # a path becomes text, text becomes JSON data
     if isinstance(source, os.PathLike) or (
         isinstance(source, str) and not source.lstrip().startswith(("[", "{"))
     ):
         path = os.fspath(source)
-        source = Path(path).read_text(encoding="utf-8")
-    if isinstance(source, (str, bytes)):
-        source = json.loads(source)
-    if isinstance(source, Mapping):
-        return _from_document(source, path)
-    return _from_events(list(source), path=path)
+        data = Path(path).read_text(encoding="utf-8")
+    if isinstance(data, (str, bytes)):
+        data = json.loads(data)
+    if isinstance(data, Mapping):
+        return _from_document(data, path)
+    return _from_events(list(data), path=path)
 
 
 # --------------------------------------------------------------------------- saving
@@ -281,6 +288,11 @@ def history_from(
 
             raise InstanceNotFoundError(f"the store has no instance {instance_id!r}")
         return _from_stored(instance_id, stored, found), None
+    if not isinstance(source, (History, str, bytes, os.PathLike, Mapping, Iterable)):
+        raise TypeError(
+            "expected a WorkflowRuntime, a DaprWorkflowClient, a store, a history file, a "
+            f"list of events or a History, not {type(source).__name__}"
+        )
     history = load_history(source)
     if instance_id is not None and history.instance_id not in (None, instance_id):
         raise ValueError(f"the history is of instance {history.instance_id!r}, not {instance_id!r}")

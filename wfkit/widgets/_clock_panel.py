@@ -178,7 +178,7 @@ class ClockPanel(ControlsWidget):
                 "kind": "virtual" if getattr(clock, "is_virtual", False) else "system",
                 "auto_skip": auto_skip,
                 # the engine stopped: writes are refused
-                "error": getattr(self._engine, "error", None) or "",
+                "error": self._engine.error or "",
                 "timers": [_timer_row(t, now) for t in timers[:MAX_TIMER_ROWS]],
                 "more": max(0, len(timers) - MAX_TIMER_ROWS),
             }

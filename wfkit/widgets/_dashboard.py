@@ -20,13 +20,14 @@ from wfkit.widgets._live import engine_of, hub_for
 
 ALL = "all"
 STATUS_COLOURS = {
-    "PENDING": "#8a8f98",
-    "RUNNING": "#1e6fd9",
-    "SUSPENDED": "#8e44ad",
-    "COMPLETED": "#2e8b3d",
-    "FAILED": "#d32f2f",
-    "TERMINATED": "#6b6b6b",
+    WorkflowStatus.PENDING.name: "#8a8f98",
+    WorkflowStatus.RUNNING.name: "#1e6fd9",
+    WorkflowStatus.SUSPENDED.name: "#8e44ad",
+    WorkflowStatus.COMPLETED.name: "#2e8b3d",
+    WorkflowStatus.FAILED.name: "#d32f2f",
+    WorkflowStatus.TERMINATED.name: "#6b6b6b",
 }
+_FINISHED = [s.name for s in WorkflowStatus if s.is_terminal]
 MAX_LIST = 100
 #: Seconds between two refreshes of a dashboard.
 REFRESH_SECONDS = 1.0
@@ -72,12 +73,12 @@ def summary(data: pd.DataFrame) -> pd.DataFrame:
     counts = data.pivot_table(
         index="workflow", columns="status", values="instance_id", aggfunc="count", fill_value=0
     )
-    finished = sum(counts.get(s, 0) for s in ("COMPLETED", "FAILED", "TERMINATED"))
+    finished = sum(counts.get(s, 0) for s in _FINISHED)
     out = pd.DataFrame(
         {
             "instances": counts.sum(axis=1),
             "finished": finished,
-            "completed": counts.get("COMPLETED", 0),
+            "completed": counts.get(WorkflowStatus.COMPLETED.name, 0),
         }
     )
     out["success_rate"] = (out["completed"] / out["finished"]).where(out["finished"] > 0)

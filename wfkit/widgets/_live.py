@@ -201,11 +201,15 @@ def hub_for(engine: EngineView) -> LiveHub:
         return hub
 
 
-def control_of(runtime: Any) -> WorkflowControl:
+def control_of(runtime: object) -> WorkflowControl:
     """The client the events panel acts through: a connection or a client as given, or a
     client of the runtime."""
     if isinstance(runtime, WorkflowControl):
         return runtime
     from wfkit.runtime._client import DaprWorkflowClient
+    from wfkit.runtime._runtime import WorkflowRuntime
 
-    return DaprWorkflowClient(runtime=getattr(runtime, "runtime", runtime))
+    target = getattr(runtime, "runtime", runtime)
+    if not isinstance(target, WorkflowRuntime):
+        raise TypeError(f"expected a wfkit WorkflowRuntime or Connection, not {target!r}")
+    return DaprWorkflowClient(runtime=target)

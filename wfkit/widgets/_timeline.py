@@ -3,9 +3,10 @@ workflows, on virtual time (or wall time), one bar per attempt (plotly)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from wfkit.core._time import utc_now
 from wfkit.inspect._replay import INNER_TIMERS, Entry, ReplayedInstance, source_for
 from wfkit.widgets._live import engine_of
 
@@ -149,7 +150,7 @@ def timeline(
     engine = engine_of(runtime)
     view = open_view(runtime, instance_id)
     rows = timeline_rows(view, time=time)
-    now = engine.clock.now() if time == "virtual" else datetime.now(UTC).replace(tzinfo=None)
+    now = engine.clock.now() if time == "virtual" else utc_now()
     labels = list(dict.fromkeys(r["task"] for r in rows))
     kept = set(labels[:max_tasks])
     rows = [r for r in rows if r["task"] in kept]
