@@ -1,6 +1,6 @@
 // Form controls whose state the Python side owns, as with ipywidgets: the trait "controls"
-// maps a control's name to {value, options, disabled} (a select's value is the index of its
-// option). What the user does goes back as a typed message: input (text), choose (select),
+// maps a control's name to {value, options, disabled} (a select's or a row of toggles' value
+// is the index of its option). What the user does goes back as a typed message: input (text), choose (select),
 // check (checkbox), click (button); the Python side answers with the new state.
 
 import { h } from "./dom.js";
@@ -63,6 +63,13 @@ export class Controls {
     return field(label, cls, el);
   }
 
+  /** A select drawn as a row of buttons, the chosen one pressed. */
+  toggles(name, label, cls) {
+    const el = h("span", { class: "wfkit-toggles" });
+    this.items.set(name, { kind: "toggles", el, options: [] });
+    return h("div", { class: `wfkit-field ${cls}`, role: "group", "aria-label": label }, h("span", { class: "wfkit-field-label" }, label), el);
+  }
+
   checkbox(name, label, cls) {
     const el = h("input", { type: "checkbox" });
     el.addEventListener("change", () => this.model.send({ type: "check", name, value: el.checked }));
@@ -88,10 +95,21 @@ export class Controls {
 
   apply(name, item, st) {
     const { el } = item;
-    if (item.kind !== "html") el.disabled = Boolean(st.disabled);
+    if (item.kind !== "html" && item.kind !== "toggles") el.disabled = Boolean(st.disabled);
     if (item.kind === "html") {
       const text = st.value || "";
       if (item.shown !== text) el.innerHTML = item.shown = text;
+    } else if (item.kind === "toggles") {
+      const options = st.options || [];
+      if (!sameList(options, item.options)) {
+        item.options = options;
+        const choose = (index) => () => this.model.send({ type: "choose", name, index });
+        el.replaceChildren(...options.map((o, i) => h("button", { type: "button", class: "wfkit-button wfkit-toggle", onclick: choose(i) }, h("span", {}, o))));
+      }
+      [...el.children].forEach((button, i) => {
+        button.setAttribute("aria-pressed", String(i === st.value));
+        button.disabled = Boolean(st.disabled);
+      });
     } else if (item.kind === "checkbox") {
       el.checked = Boolean(st.value);
     } else if (item.kind === "select") {

@@ -120,6 +120,10 @@ wfr4.watch("approval-1")
     "timeline": 'timeline(wfr1, "order-1")',
     "history": 'HistoryTable(wfr1, "fan-150", page_size=10)',
     "dashboard": "dashboard(wfr1)",
+    "many": """
+wfr5, c5 = new_runtime(auto_skip=True)
+states = wf.widgets.run_many(wfr5, [("fan_out", n) for n in range(6)])
+""",
 }
 INDEX = {name: i for i, name in enumerate(CELLS)}
 
@@ -304,6 +308,52 @@ def test_dashboard_filters_the_instance_list(nb: Any, shoot: Any) -> None:
     shoot(board, "dashboard")
     board.locator(".wfkit-dashboard-workflow").get_by_text("order", exact=True).click()
     board.get_by_text("1 of 3 instances").wait_for()
+
+
+def test_dashboard_summary_and_status_filter(nb: Any) -> None:
+    board = out(nb, "dashboard").locator(".wfkit-dashboard")
+    summary = board.locator(".wfkit-dashboard-workflows")
+    summary.wait_for()
+    assert "fan_out" in summary.inner_text() and "success rate" in summary.inner_text()
+    board.locator(".wfkit-dashboard-workflow").get_by_text("all", exact=True).click()
+    board.locator(".wfkit-dashboard-status").get_by_text("COMPLETED", exact=True).click()
+    board.get_by_text("3 of 3 instances").wait_for()
+    pressed = board.locator(".wfkit-dashboard-status [aria-pressed=true]")
+    assert pressed.inner_text() == "COMPLETED"
+
+
+def test_run_many_shows_its_progress(nb: Any, shoot: Any) -> None:
+    progress = out(nb, "many").locator(".wfkit-progress")
+    progress.wait_for()
+    assert "6/6 finished" in progress.locator(".wfkit-progress-label").inner_text()
+    assert progress.locator(".wfkit-progress-bar").get_attribute("data-style") == "success"
+    shoot(progress, "progress")
+
+
+def test_watch_draws_the_timeline_on_request(nb: Any) -> None:
+    view = out(nb, "timer").locator(".wfkit-watch")
+    view.locator(".wfkit-show-timeline").click()
+    plot = view.locator(".js-plotly-plot")
+    plot.first.wait_for(timeout=30_000)
+    assert "reminder-1" in (plot.first.text_content() or "")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_dashboard_and_progress_text_contrast(
+    nb: Any, theme: str, change_theme: Any, low_contrast: Any
+) -> None:
+    change_theme(nb.page, theme)
+    try:
+        failures = {
+            part: low_contrast(out(nb, cell).locator(selector))
+            for part, (cell, selector) in {
+                "dashboard": ("dashboard", ".wfkit-dashboard-panel"),
+                "progress": ("many", ".wfkit-progress"),
+            }.items()
+        }
+    finally:
+        change_theme(nb.page, "light")
+    assert failures == {"dashboard": [], "progress": []}
 
 
 def test_no_browser_console_errors(nb: Any) -> None:

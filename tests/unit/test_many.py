@@ -226,3 +226,10 @@ def test_the_progress_bar_widget_follows_the_progress() -> None:
     assert bar.bar.bar_style == "danger" and "(2 failed)" in bar.label.value
     bar.show(Progress(10, 6, 3, 0, interrupted=True))
     assert bar.bar.bar_style == "warning" and "interrupted" in bar.label.value
+    # what the browser draws
+    assert bar.progress_view == {
+        "value": 3,
+        "max": 10,
+        "style": "warning",
+        "text": bar.label.value,
+    }

@@ -39,7 +39,9 @@ from wfkit.widgets import (
     watch,
 )
 from wfkit.widgets._clock_panel import parse_duration, parse_payload
-from wfkit.widgets._dashboard import summary
+from wfkit.widgets._dashboard import DashboardPanel, summary
+from wfkit.widgets._progress import ProgressBar
+from wfkit.widgets._watch import FollowStatus, TimelineButton
 
 START = datetime(2025, 1, 1)
 WAIT = 10
@@ -678,6 +680,17 @@ def test_dashboard_data_and_filters(runtime: wf.WorkflowRuntime) -> None:
     board.workflow.value = "all"
     board.status.value = "COMPLETED"
     assert "3 of 3 instances" in board.list.value
+    # the panel (anywidget): the summary and the list it draws, the filters it sends back
+    panel = board.panel
+    view = panel.board_view
+    assert [r["workflow"] for r in view["summary"]] == ["fan_out", "order"]
+    assert view["summary"][0]["instances"] == 2 and view["summary"][1]["success_rate"] == "100%"
+    assert panel.controls["workflow"]["options"] == ["all", "fan_out", "order"]
+    panel.receive({"type": "choose", "name": "workflow", "index": 1})
+    assert board.workflow.value == "fan_out" and panel.controls["workflow"]["value"] == 1
+    assert view is not panel.board_view and panel.board_view["note"] == "2 of 3 instances"
+    assert {r["instance_id"] for r in panel.board_view["rows"]} == {"d-1", "d-2"}
+    assert {r["status"] for r in panel.board_view["rows"]} == {"COMPLETED"}
     board.close()
 
 
@@ -688,6 +701,13 @@ def test_watch_shows_the_usual_set(runtime: wf.WorkflowRuntime) -> None:
     assert isinstance(view.graph, GraphWidget) and view.graph.instance_id == "w-1"
     assert isinstance(view.clock, ClockPanel) and isinstance(view.history, HistoryTable)
     assert view.history.instance.value == "w-1"
+    assert view.status is None and view.timeline_output.children == ()
+    view.timeline_button.click()
+    (figure,) = view.timeline_output.children
+    assert "w-1" in figure.layout.title.text
+    view.timeline_bar.receive({"type": "click", "name": "timeline_button"})  # from the browser
+    assert len(view.timeline_output.children) == 1 and figure.layout.title.text
+    assert view.timeline_bar.controls["message"]["value"] == ""
     view.close()
     assert type(watch(runtime, "w-1")).__name__ == "Watch"
 
@@ -744,6 +764,10 @@ def test_widgets_load_their_bundles_as_files() -> None:
         GraphWidget: widgets / "graph",
         ClockPanel: widgets / "clock_panel",
         HistoryTable: widgets / "history_table",
+        DashboardPanel: widgets / "dashboard",
+        ProgressBar: widgets / "progress",
+        FollowStatus: widgets / "follow_status",
+        TimelineButton: widgets / "timeline_button",
         Player: timetravel / "player",
         DivergenceView: timetravel / "player",
     }

@@ -18,7 +18,7 @@ import traitlets
 
 from wfkit.widgets._protocols import ControlMessage
 
-ControlKind = Literal["button", "text", "combobox", "select", "checkbox", "html"]
+ControlKind = Literal["button", "text", "combobox", "select", "toggles", "checkbox", "html"]
 #: A JSON value the browser shows: text, HTML, a select's option index or a checkbox's state.
 Shown = str | int | bool | None
 
@@ -31,7 +31,8 @@ class ControlState(TypedDict):
 
 class Control(traitlets.HasTraits):
     """One control: a button, text, select (``options`` are values or ``(label, value)``
-    pairs), combobox (text with suggested ``options``), checkbox, or an HTML pane."""
+    pairs), toggles (a select drawn as a row of buttons), combobox (text with suggested
+    ``options``), checkbox, or an HTML pane."""
 
     value = traitlets.Any(None)
     options = traitlets.Tuple()
@@ -53,7 +54,7 @@ class Control(traitlets.HasTraits):
         return [o[1] if isinstance(o, tuple) else o for o in self.options]
 
     def choose(self, index: int) -> None:
-        """Select the option at ``index`` (a select)."""
+        """Select the option at ``index`` (a select or toggles)."""
         values = self.option_values()
         if 0 <= index < len(values):
             self.value = values[index]
@@ -61,7 +62,7 @@ class Control(traitlets.HasTraits):
     def state(self) -> ControlState:
         labels = [str(o[0]) if isinstance(o, tuple) else str(o) for o in self.options]
         value: Shown
-        if self.kind == "select":
+        if self.kind in ("select", "toggles"):
             values = self.option_values()
             value = values.index(self.value) if self.value in values else -1
         elif self.kind == "checkbox":

@@ -1,20 +1,22 @@
-"""Dashboard: instances by status and workflow, success rates and durations (plotly),
+"""Dashboard: instances by status and workflow, success rates and durations (plotly
+FigureWidget), beside a panel (anywidget) with the summary per workflow, the filter buttons
 and the instance list; clicking a bar, or a filter button, filters the list."""
 
 from __future__ import annotations
 
-import html
+import pathlib
 import threading
 import time
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import ipywidgets as w
 import pandas as pd
+import traitlets
 
 from wfkit.core._state import InstanceRecord, WorkflowStatus
 from wfkit.store import Batch
+from wfkit.widgets._controls import ControlsWidget, View
 from wfkit.widgets._live import engine_of, hub_for
-from wfkit.widgets._theme import theme_style
 
 ALL = "all"
 STATUS_COLOURS = {
@@ -29,6 +31,7 @@ _FINISHED = [s.name for s in WorkflowStatus if s.is_terminal]
 MAX_LIST = 100
 #: Seconds between two refreshes of a dashboard.
 REFRESH_SECONDS = 1.0
+STATIC = pathlib.Path(__file__).parent / "static"
 
 
 def dashboard_data(
@@ -85,32 +88,78 @@ def summary(data: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def _table(data: pd.DataFrame, total: int) -> str:
-    head = ["instance", "workflow", "status", "created (virtual)", "duration"]
-    rows = []
-    for r in data.head(MAX_LIST).itertuples():
-        duration = "" if pd.isna(r.duration_s) else f"{r.duration_s:,.1f} s"
-        rows.append(
-            "<tr class='wfkit-dashboard-row'>"
-            f"<td style='padding:1px 8px'><code>{html.escape(r.instance_id)}</code></td>"
-            f"<td style='padding:1px 8px'>{html.escape(r.workflow)}</td>"
-            f"<td style='padding:1px 8px' class='wfkit-status-text' data-status='{r.status}'>"
-            f"{r.status}</td>"
-            f"<td style='padding:1px 8px'>{r.created_at.isoformat(sep=' ')}</td>"
-            f"<td style='padding:1px 8px'>{duration}</td></tr>"
-        )
-    shown = min(len(data), MAX_LIST)
-    note = f"{len(data):,} of {total:,} instances" + (
-        f" (first {shown:,} listed)" if len(data) > shown else ""
+class SummaryRow(TypedDict):
+    """One workflow in the dashboard's summary (rates and durations as text)."""
+
+    workflow: str
+    instances: int
+    finished: int
+    success_rate: str
+    median_duration: str
+
+
+class InstanceRow(TypedDict):
+    """One instance in the dashboard's list."""
+
+    instance_id: str
+    workflow: str
+    status: str
+    created: str
+    duration: str
+
+
+class BoardView(TypedDict):
+    """What the dashboard panel draws besides its filters."""
+
+    summary: list[SummaryRow]
+    note: str  # how many instances the filters keep
+    rows: list[InstanceRow]
+
+
+def _seconds_text(seconds: Any) -> str:
+    return "" if pd.isna(seconds) else f"{seconds:,.1f} s"
+
+
+def _summary_rows(stats: pd.DataFrame) -> list[SummaryRow]:
+    return [
+        {
+            "workflow": str(r.workflow),
+            "instances": int(r.instances),
+            "finished": int(r.finished),
+            "success_rate": "" if pd.isna(r.success_rate) else f"{r.success_rate:.0%}",
+            "median_duration": _seconds_text(r.median_duration_s),
+        }
+        for r in stats.itertuples()
+    ]
+
+
+def _list_rows(data: pd.DataFrame) -> list[InstanceRow]:
+    return [
+        {
+            "instance_id": r.instance_id,
+            "workflow": r.workflow,
+            "status": r.status,
+            "created": r.created_at.isoformat(sep=" "),
+            "duration": _seconds_text(r.duration_s),
+        }
+        for r in data.head(MAX_LIST).itertuples()
+    ]
+
+
+def board_view(data: pd.DataFrame, stats: pd.DataFrame, shown: pd.DataFrame) -> BoardView:
+    """What the dashboard panel draws: the summary of ``stats`` and the first rows of
+    ``shown`` (the instances the filters keep) out of ``data``."""
+    listed = min(len(shown), MAX_LIST)
+    note = f"{len(shown):,} of {len(data):,} instances" + (
+        f" (first {listed:,} listed)" if len(shown) > listed else ""
     )
-    return (
-        f"<div class='wfkit-dashboard-count wfkit-muted-text' style='margin:4px 0'>{note}</div>"
-        "<table class='wfkit-dashboard-list'><tr>"
-        + "".join(f"<th style='padding:1px 8px'>{h}</th>" for h in head)
-        + "</tr>"
-        + "".join(rows)
-        + "</table>"
-    )
+    return {"summary": _summary_rows(stats), "note": note, "rows": _list_rows(shown)}
+
+
+def _list_text(view: BoardView) -> str:
+    lines = [view["note"]]
+    lines += [" · ".join(str(v) for v in row.values()) for row in view["rows"]]
+    return "\n".join(lines)
 
 
 def _figure(data: pd.DataFrame, stats: pd.DataFrame) -> Any:
@@ -190,9 +239,25 @@ def _fill(fig: Any, data: pd.DataFrame, stats: pd.DataFrame) -> None:
             fig.add_trace(trace, row=1, col=col)
 
 
+class DashboardPanel(ControlsWidget):
+    """The dashboard's summary per workflow, filters and instance list (anywidget): the
+    filters are controls (``workflow``, ``status``), the rest is drawn from ``board_view``."""
+
+    _esm = STATIC / "dashboard.js"
+    _css = STATIC / "dashboard.css"
+
+    #: the summary, the count and the listed rows (:class:`BoardView`)
+    board_view = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.workflow = self.add_control("workflow", "toggles", ALL, options=(ALL,))
+        self.status = self.add_control("status", "toggles", ALL, options=(ALL,))
+
+
 class Dashboard(w.VBox):
-    """Instances by status and workflow, success rates and durations (plotly), filter
-    buttons and the instance list."""
+    """Instances by status and workflow, success rates and durations (plotly), and the
+    panel with the summary, filter buttons and the instance list (anywidget)."""
 
     def __init__(self, runtime: Any, *, include_children: bool = False, live: bool = True):
         self._engine = engine_of(runtime)
@@ -203,18 +268,15 @@ class Dashboard(w.VBox):
         self.data = dashboard_data(self._engine.records(), include_children=include_children)
         self.stats = summary(self.data)
         self.figure = _figure(self.data, self.stats)
-        self.workflow = w.ToggleButtons(options=[ALL], value=ALL, description="workflow")
-        self.workflow.add_class("wfkit-dashboard-workflow")
-        self.status = w.ToggleButtons(options=[ALL], value=ALL, description="status")
-        self.status.add_class("wfkit-dashboard-status")
-        self.list = w.HTML()
-        self.list.add_class("wfkit-dashboard-instances")
+        self.panel = DashboardPanel()
+        self.workflow, self.status = self.panel.workflow, self.panel.status
+        self.list = View(lambda: _list_text(cast(BoardView, self.panel.board_view)))
         self.workflow.observe(lambda _c: self._show_list(), names="value")
         self.status.observe(lambda _c: self._show_list(), names="value")
         self._connect_clicks()
         self._update_filters()
         self._show_list()
-        super().__init__([theme_style(), self.figure, self.workflow, self.status, self.list])
+        super().__init__([self.figure, self.panel])
         self.add_class("wfkit-dashboard")
         self._hub = hub_for(self._engine) if live else None
         if self._hub is not None:
@@ -247,11 +309,11 @@ class Dashboard(w.VBox):
         for toggle, options in ((self.workflow, workflows), (self.status, statuses)):
             if list(toggle.options) != options:
                 value = toggle.value
-                toggle.options = options
+                toggle.options = tuple(options)
                 toggle.value = value if value in options else ALL
 
     def _show_list(self) -> None:
-        self.list.value = _table(self.filtered(), len(self.data))
+        self.panel.board_view = dict(board_view(self.data, self.stats, self.filtered()))
 
     # ------------------------------------------------------------------ live updates
     def note(self, batch: Batch) -> None:
@@ -278,6 +340,7 @@ class Dashboard(w.VBox):
     def close(self) -> None:
         if self._hub is not None:
             self._hub.remove(self)
+        self.panel.close()
         super().close()
 
 

@@ -1,40 +1,81 @@
-"""run_many in a notebook: many instances with a progress bar (ipywidgets)."""
+"""run_many in a notebook: many instances with a progress bar (anywidget)."""
 
 from __future__ import annotations
 
-import html
+import pathlib
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypedDict
 
-import ipywidgets as w
+import anywidget
+import traitlets
 
 from wfkit.core._state import WorkflowState
 from wfkit.runtime._many import Progress
 from wfkit.runtime._many import run_many as _run_many
-from wfkit.widgets._theme import theme_style
+from wfkit.widgets._controls import View
+
+STATIC = pathlib.Path(__file__).parent / "static"
 
 
-class ProgressBar(w.HBox):
-    """A bar and a label that follow a :class:`~wfkit.runtime._many.Progress`."""
+class ProgressView(TypedDict):
+    """What the browser draws: the bar (``value`` of ``max``, in ``style``) and its text."""
+
+    value: int
+    max: int
+    style: str  # "", "success", "danger" or "warning"
+    text: str
+
+
+class BarView:
+    """The bar as the Python side sees it, read as an ipywidgets ``IntProgress`` is."""
+
+    def __init__(self, widget: ProgressBar):
+        self._widget = widget
+
+    @property
+    def value(self) -> int:
+        return self._widget.progress_view["value"]
+
+    @property
+    def max(self) -> int:
+        return self._widget.progress_view["max"]
+
+    @property
+    def bar_style(self) -> str:
+        return self._widget.progress_view["style"]
+
+
+class ProgressBar(anywidget.AnyWidget):
+    """A bar and a label that follow a :class:`~wfkit.runtime._many.Progress`.
+
+    ``bar`` (``value``, ``max``, ``bar_style``) and ``label`` (``value``) read as the
+    ipywidgets they stand for; the browser draws them from ``progress_view``."""
+
+    _esm = STATIC / "progress.js"
+    _css = STATIC / "progress.css"
+
+    #: the bar and its text (:class:`ProgressView`)
+    progress_view = traitlets.Dict().tag(sync=True)
 
     def __init__(self, total: int, **kwargs: Any):
-        self.bar = w.IntProgress(value=0, min=0, max=max(total, 1), layout=w.Layout(width="320px"))
-        self.bar.add_class("wfkit-progress-bar")
-        self.label = w.HTML()
-        self.label.add_class("wfkit-progress-label")
-        super().__init__([theme_style(), self.bar, self.label], **kwargs)
-        self.add_class("wfkit-progress")
+        super().__init__(**kwargs)
+        self.bar = BarView(self)
+        self.label = View(lambda: self.progress_view["text"])
         self.show(Progress(total, 0, 0, 0))
 
     def show(self, progress: Progress) -> None:
-        self.bar.value = progress.finished
+        style = self.progress_view.get("style", "")
         if progress.interrupted:
-            self.bar.bar_style = "warning"
+            style = "warning"
         elif progress.finished == progress.total:
-            self.bar.bar_style = "danger" if progress.failed else "success"
-        self.label.value = (
-            f"<span style='margin-left:8px'>{html.escape(progress.describe())}</span>"
-        )
+            style = "danger" if progress.failed else "success"
+        view: ProgressView = {
+            "value": progress.finished,
+            "max": max(progress.total, 1),
+            "style": style,
+            "text": progress.describe(),
+        }
+        self.progress_view = dict(view)
 
 
 def run_many(

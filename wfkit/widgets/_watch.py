@@ -1,38 +1,50 @@
-"""watch(): the usual set of widgets for one instance, in one call."""
+"""watch(): the usual set of widgets for one instance, in one call: anywidgets in a column
+(an ipywidgets ``VBox``, which is how anywidgets are put together)."""
 
 from __future__ import annotations
 
 import html
-from typing import Any
+import pathlib
+from typing import Any, TypedDict
 
+import anywidget
 import ipywidgets as w
+import traitlets
 
 from wfkit.store import Batch
 from wfkit.widgets._clock_panel import ClockPanel
+from wfkit.widgets._controls import ControlsWidget
 from wfkit.widgets._graph import GraphWidget
 from wfkit.widgets._history_table import HistoryTable
 from wfkit.widgets._live import PolledEngine, engine_of, hub_for
 
-#: Colour of each state of a followed instance (a remote engine's).
-_STATE_COLOURS = {
-    "polling": "#2e7d32",
-    "retrying": "#ef6c00",
-    "finished": "#455a64",
-    "stopped": "#455a64",
-    "purged": "#ef6c00",
-    "unreachable": "#d32f2f",
-    "unreadable": "#d32f2f",
-    "error": "#d32f2f",
-}
+STATIC = pathlib.Path(__file__).parent / "static"
 
 
-class FollowStatus(w.HTML):
+class FollowView(TypedDict):
+    """How an instance is read: ``state`` (polling, retrying, finished, stopped, purged,
+    unreachable, unreadable, error), what happened, and when (UTC, ``HH:MM:SS``)."""
+
+    state: str
+    message: str
+    at: str
+
+
+class FollowStatus(anywidget.AnyWidget):
     """One line saying how an instance of a remote engine is being read: polling, or why
-    it stopped (finished, purged, the engine unreachable, an unreadable history)."""
+    it stopped (finished, purged, the engine unreachable, an unreadable history).
+
+    ``value`` is the line as HTML (for tests and logs); the browser draws it from
+    ``follow_view``."""
+
+    _esm = STATIC / "follow_status.js"
+    _css = STATIC / "follow_status.css"
+
+    #: the state shown (:class:`FollowView`), empty before the first read
+    follow_view = traitlets.Dict().tag(sync=True)
 
     def __init__(self, engine: PolledEngine, instance_id: str, interval: float):
         super().__init__()
-        self.add_class("wfkit-follow-status")
         self._engine = engine
         self.instance_id = instance_id
         self._shown: Any = None
@@ -46,6 +58,17 @@ class FollowStatus(w.HTML):
         current = self._engine.follow_state(self.instance_id)
         return current.state if current is not None else None
 
+    @property
+    def value(self) -> str:
+        view = self.follow_view
+        if not view:
+            return ""
+        state, message = html.escape(view["state"]), html.escape(view["message"])
+        return (
+            f"<span class='wfkit-follow-{state}'><b>{state}</b> · {message}"
+            f" <span class='wfkit-muted-text'>({view['at']} UTC)</span></span>"
+        )
+
     def note(self, batch: Batch) -> None:
         pass  # the state is read in due()
 
@@ -57,18 +80,29 @@ class FollowStatus(w.HTML):
         self._shown = current
         if current is None:
             return
-        colour = _STATE_COLOURS.get(current.state, "#455a64")
-        when = current.at.strftime("%H:%M:%S")
-        self.value = (
-            f"<span class='wfkit-follow-{current.state}' style='color:{colour}'>"
-            f"<b>{html.escape(current.state)}</b> · {html.escape(current.message)}"
-            f" <span style='opacity:.6'>({when} UTC)</span></span>"
-        )
+        view: FollowView = {
+            "state": current.state,
+            "message": current.message,
+            "at": current.at.strftime("%H:%M:%S"),
+        }
+        self.follow_view = dict(view)
 
     def close(self) -> None:
         self._unfollow()
         self._hub.remove(self)
         super().close()
+
+
+class TimelineButton(ControlsWidget):
+    """The button that draws the timeline of the instance below it (anywidget)."""
+
+    _esm = STATIC / "timeline_button.js"
+    _css = STATIC / "timeline_button.css"
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.button = self.add_control("timeline_button", "button")
+        self.message = self.add_control("message", "html", "")
 
 
 class Watch(w.VBox):
@@ -84,11 +118,12 @@ class Watch(w.VBox):
         self.graph = GraphWidget(runtime, instance_id)
         self.clock = ClockPanel(runtime, instance_id)
         self.history = HistoryTable(runtime, instance_id, page_size=10)
-        self.timeline_output = w.Output()
-        self.timeline_button = w.Button(description="Show timeline", icon="bar-chart")
-        self.timeline_button.add_class("wfkit-show-timeline")
+        self.timeline_bar = TimelineButton()
+        self.timeline_button = self.timeline_bar.button
+        #: where the timeline (a plotly FigureWidget) is shown
+        self.timeline_output = w.Box()
         self._runtime = runtime
-        self.timeline_button.on_click(lambda _b: self.show_timeline())
+        self.timeline_button.on_click(lambda _b: self._show_timeline_or_say_why())
         children: list[Any] = [] if self.status is None else [self.status]
         super().__init__(
             [
@@ -96,7 +131,7 @@ class Watch(w.VBox):
                 self.graph,
                 self.clock,
                 self.history,
-                self.timeline_button,
+                self.timeline_bar,
                 self.timeline_output,
             ],
             **kwargs,
@@ -108,16 +143,25 @@ class Watch(w.VBox):
         from wfkit.widgets._timeline import timeline
 
         figure = timeline(self._runtime, self.graph.instance_id, time=time, widget=True)
-        self.timeline_output.clear_output()
-        with self.timeline_output:
-            from IPython.display import display
+        for old in self.timeline_output.children:
+            old.close()
+        self.timeline_output.children = (figure,)
 
-            display(figure)
+    def _show_timeline_or_say_why(self) -> None:
+        try:
+            self.show_timeline()
+        except Exception as exc:  # shown under the button: a click has no traceback
+            error = html.escape(f"{type(exc).__name__}: {exc}", quote=False)
+            self.timeline_bar.message.value = f"<span class='wfkit-error-text'>{error}</span>"
+        else:
+            self.timeline_bar.message.value = ""
 
     def close(self) -> None:
-        for child in (self.status, self.graph, self.clock, self.history):
+        parts = (self.status, self.graph, self.clock, self.history, self.timeline_bar)
+        for child in (*parts, *self.timeline_output.children):
             if child is not None:
                 child.close()
+        self.timeline_output.close()
         super().close()
 
 

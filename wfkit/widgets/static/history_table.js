@@ -62,6 +62,12 @@ var Controls = class {
     this.items.set(name, { kind: "select", el, options: [] });
     return field(label, cls, el);
   }
+  /** A select drawn as a row of buttons, the chosen one pressed. */
+  toggles(name, label, cls) {
+    const el = h("span", { class: "wfkit-toggles" });
+    this.items.set(name, { kind: "toggles", el, options: [] });
+    return h("div", { class: `wfkit-field ${cls}`, role: "group", "aria-label": label }, h("span", { class: "wfkit-field-label" }, label), el);
+  }
   checkbox(name, label, cls) {
     const el = h("input", { type: "checkbox" });
     el.addEventListener("change", () => this.model.send({ type: "check", name, value: el.checked }));
@@ -83,10 +89,21 @@ var Controls = class {
   }
   apply(name, item, st) {
     const { el } = item;
-    if (item.kind !== "html") el.disabled = Boolean(st.disabled);
+    if (item.kind !== "html" && item.kind !== "toggles") el.disabled = Boolean(st.disabled);
     if (item.kind === "html") {
       const text = st.value || "";
       if (item.shown !== text) el.innerHTML = item.shown = text;
+    } else if (item.kind === "toggles") {
+      const options = st.options || [];
+      if (!sameList(options, item.options)) {
+        item.options = options;
+        const choose = (index) => () => this.model.send({ type: "choose", name, index });
+        el.replaceChildren(...options.map((o, i) => h("button", { type: "button", class: "wfkit-button wfkit-toggle", onclick: choose(i) }, h("span", {}, o))));
+      }
+      [...el.children].forEach((button, i) => {
+        button.setAttribute("aria-pressed", String(i === st.value));
+        button.disabled = Boolean(st.disabled);
+      });
     } else if (item.kind === "checkbox") {
       el.checked = Boolean(st.value);
     } else if (item.kind === "select") {
