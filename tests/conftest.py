@@ -1,7 +1,7 @@
-"""Shared fixtures: a started runtime on a virtual clock that stands still between jumps
-(every timestamp is then a function of the test alone), with a store of its own, and a
-client for it; Dapr's real engine (durabletask-go's sidecar) for the tests that compare
-with it."""
+"""Shared fixtures: ``wfr`` from wfkit's pytest plugin (a started runtime on a virtual
+clock that stands still between jumps, so every timestamp is a function of the test
+alone, with a store of its own), a client for it; Dapr's real engine (durabletask-go's
+sidecar) for the tests that compare with it."""
 
 from __future__ import annotations
 
@@ -14,16 +14,15 @@ import pytest
 import wfkit as wf
 from wfkit.interop.sidecar import BUILD_HINT, Sidecar, sidecar_path, start_sidecar
 from wfkit.runtime import _apps
-from wfkit.testing import START, runtime_for_tests
+from wfkit.testing import plugin
 
 
-@pytest.fixture
-def wfr() -> Iterator[wf.WorkflowRuntime]:
-    # wfkit.testing's runtime: a store of its own (":memory:"; a runtime created without one
-    # shares its app's store with every earlier runtime of the process, as Dapr's sidecar
-    # would) and a clock standing still at START
-    with runtime_for_tests(start=START) as runtime:
-        yield runtime
+def pytest_configure(config: pytest.Config) -> None:
+    # wfkit's own tests use the plugin a user gets (its ``wfr`` fixture). An installed
+    # wfkit registers it by its entry point already (under the name "wfkit"); naming it
+    # in ``pytest_plugins`` as well would then fail as a second registration.
+    if not config.pluginmanager.is_registered(plugin):
+        config.pluginmanager.register(plugin, plugin.__name__)
 
 
 @pytest.fixture

@@ -15,14 +15,19 @@ import pandas  # noqa: F401
 import pytest
 
 import wfkit as wf
+from wfkit.store import MemoryStore, StoredEvent
+from wfkit.store.contract import checks_for
 from wfkit.testing import (
     START,
+    StoreContractError,
     advance,
     assert_replays,
+    check_store,
     fire_next_timer,
     replay_problems,
     run_workflow,
     runtime_for_tests,
+    store_contract_checks,
     stub_activity,
 )
 
@@ -47,33 +52,33 @@ def pipeline(ctx, n):
     return doubled + 1
 
 
-def test_runs_to_the_end(wfkit_runtime):
-    wfkit_runtime.register_activity(double)
-    state = run_workflow(wfkit_runtime, pipeline, 5)
+def test_runs_to_the_end(wfr):
+    wfr.register_activity(double)
+    state = run_workflow(wfr, pipeline, 5)
     assert state.runtime_status.name == "COMPLETED"
     assert state.serialized_output == "11"
-    assert wfkit_runtime.clock.now() == START + timedelta(days=3)
+    assert wfr.clock.now() == START + timedelta(days=3)
 
 
-def test_steps_the_clock(wfkit_runtime, wfkit_client):
-    wfkit_runtime.register_activity(double)
-    wfkit_runtime.register_workflow(pipeline)
+def test_steps_the_clock(wfr, wfkit_client):
+    wfr.register_activity(double)
+    wfr.register_workflow(pipeline)
     iid = wfkit_client.schedule_new_workflow(pipeline, input=1)
-    advance(wfkit_runtime, timedelta(days=2))
+    advance(wfr, timedelta(days=2))
     assert wfkit_client.get_workflow_state(iid).runtime_status.name == "RUNNING"
-    advance(wfkit_runtime, timedelta(days=1))
+    advance(wfr, timedelta(days=1))
     assert wfkit_client.get_workflow_state(iid).serialized_output == "3"
 
 
-def test_replays_its_history(wfkit_runtime):
-    wfkit_runtime.register_activity(double)
-    run_workflow(wfkit_runtime, pipeline, 2)
-    assert assert_replays(wfkit_runtime, pipeline) == 1
+def test_replays_its_history(wfr):
+    wfr.register_activity(double)
+    run_workflow(wfr, pipeline, 2)
+    assert assert_replays(wfr, pipeline) == 1
 
 
-def test_a_wrong_workflow_fails(wfkit_runtime):
-    wfkit_runtime.register_activity(double)
-    state = run_workflow(wfkit_runtime, pipeline, 5)
+def test_a_wrong_workflow_fails(wfr):
+    wfr.register_activity(double)
+    state = run_workflow(wfr, pipeline, 5)
     assert state.serialized_output == "12"
 """
 
@@ -88,7 +93,7 @@ def test_the_entry_point_names_the_plugin_module():
     pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
     assert pyproject["project"]["entry-points"]["pytest11"] == {"wfkit": PLUGIN}
     module = importlib.import_module(PLUGIN)
-    assert callable(module.wfkit_runtime) and callable(module.wfkit_client)
+    assert callable(module.wfr) and callable(module.wfkit_client)
 
 
 def test_a_user_test_file_passes_and_fails_as_its_workflow_does(pytester):
@@ -103,9 +108,9 @@ def test_the_runtime_is_shut_down_after_the_test(pytester):
         test_kept="""
         kept = []
 
-        def test_one(wfkit_runtime):
-            kept.append(wfkit_runtime)
-            assert wfkit_runtime.is_running
+        def test_one(wfr):
+            kept.append(wfr)
+            assert wfr.is_running
 
         def test_two():
             assert not kept[0].is_running
@@ -113,6 +118,28 @@ def test_the_runtime_is_shut_down_after_the_test(pytester):
     )
     result = pytester.runpytest(*_plugin_args(), "-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
+
+WFKITS_OWN_TESTS = """
+def test_uses_the_plugins_runtime(wfr, client):
+    assert wfr.is_running and client is not None
+"""
+
+
+@pytest.mark.parametrize("entry_point", [False, True], ids=["plugin-by-conftest", "installed"])
+def test_wfkits_own_conftest_loads_the_plugin_once(pytester, entry_point):
+    """wfkit's tests/conftest.py registers the plugin unless an installed wfkit's entry
+    point has (naming it in ``pytest_plugins`` would then fail as a second registration)."""
+    if entry_point:
+        dist = pytester.mkdir("site") / "wfkit_entry_point-0.dist-info"
+        dist.mkdir()
+        (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: wfkit-entry-point\n")
+        (dist / "entry_points.txt").write_text(f"[pytest11]\nwfkit = {PLUGIN}\n")
+        pytester.syspathinsert(dist.parent)
+    pytester.makeconftest((Path(__file__).parents[1] / "conftest.py").read_text())
+    pytester.makepyfile(test_own=WFKITS_OWN_TESTS)
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
 
 
 # --------------------------------------------------------------------------- the helpers
@@ -225,3 +252,17 @@ def test_a_stubbed_activity_runs_in_place_of_the_registered_one(runtime):
     stub_activity(runtime, "greet", shout)
     assert run_workflow(runtime, two_steps, "ada").serialized_output == '"ADA"'
     assert calls == ["ada", "ADA"]
+
+
+class LosesTheLastEvent(MemoryStore):
+    def history(
+        self, instance_id: str, *, start: int = 0, stop: int | None = None
+    ) -> list[StoredEvent]:
+        return super().history(instance_id, start=start, stop=stop)[:-1]
+
+
+def test_the_store_contract_checks_a_store_of_ones_own():
+    assert store_contract_checks(MemoryStore) == checks_for(MemoryStore)
+    check_store(MemoryStore)
+    with pytest.raises(StoreContractError, match="the events read back"):
+        check_store(LosesTheLastEvent)

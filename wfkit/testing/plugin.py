@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
-def wfkit_runtime() -> Iterator[WorkflowRuntime]:
+def wfr() -> Iterator[WorkflowRuntime]:
     """A started WorkflowRuntime with a store of its own in memory and a virtual clock
     standing still at ``wfkit.testing.START`` (moved by ``advance``, ``fire_next_timer``,
     and by auto-skip while ``run_workflow`` waits); shut down after the test. Register
@@ -27,8 +27,8 @@ def wfkit_runtime() -> Iterator[WorkflowRuntime]:
 
 
 @pytest.fixture
-def wfkit_client(wfkit_runtime: WorkflowRuntime) -> DaprWorkflowClient:
-    """A DaprWorkflowClient of ``wfkit_runtime``."""
+def wfkit_client(wfr: WorkflowRuntime) -> DaprWorkflowClient:
+    """A DaprWorkflowClient of ``wfr``."""
     from wfkit.runtime._client import DaprWorkflowClient
 
-    return DaprWorkflowClient(wfkit_runtime)
+    return DaprWorkflowClient(wfr)
