@@ -34,6 +34,8 @@ _lock = threading.Lock()
 _stores: dict[str, HistoryStore] = {}
 _serving: dict[str, weakref.ref[WorkflowRuntime]] = {}
 _owners: dict[int, weakref.ref[WorkflowRuntime]] = {}  # id(store) -> the runtime running it
+#: The engine each runtime acts through (a runtime that was taken over, that of its successor)
+_engines: weakref.WeakKeyDictionary[WorkflowRuntime, Engine] = weakref.WeakKeyDictionary()
 
 
 def app_id_of(given: str | None) -> str:
@@ -66,6 +68,17 @@ def owner(store: HistoryStore) -> WorkflowRuntime | None:
     ref = _owners.get(id(store))
     runtime = ref() if ref is not None else None
     return runtime if runtime is not None and runtime.store is store else None
+
+
+def bind(runtime: WorkflowRuntime, engine: Engine) -> None:
+    """``runtime`` acts through ``engine`` from now on."""
+    with _lock:
+        _engines[runtime] = engine
+
+
+def engine_of_runtime(runtime: WorkflowRuntime) -> Engine:
+    """The engine ``runtime`` acts through (its own, or its successor's)."""
+    return _engines[runtime]
 
 
 def serve(runtime: WorkflowRuntime) -> None:
@@ -105,7 +118,7 @@ def engine_of(app_id: str) -> Engine | AppNotFoundError:
     """The started engine serving ``app_id``, or the error a call to it fails with."""
     runtime = serving(app_id)
     if runtime is not None and runtime.is_running:
-        return runtime._engine
+        return engine_of_runtime(runtime)
     served = sorted(a for a in _serving if (r := serving(a)) is not None and r.is_running)
     state = "has a runtime here that is not started" if runtime else "is not served"
     return AppNotFoundError(
@@ -122,7 +135,7 @@ def run_activity(call: ActivityCall) -> None:
     engine that scheduled it (``call.origin``)."""
     target = engine_of(call.decision.app_id or "")
     if isinstance(target, AppNotFoundError):
-        call.origin._activities_done([(call, None, target)])
+        call.origin.activities_done([(call, None, target)])
     else:
         target.run_for(call)
 

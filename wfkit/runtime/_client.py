@@ -68,14 +68,14 @@ class DaprWorkflowClient:
 
     @property
     def _engine(self) -> Any:
-        return self.runtime._engine
+        return _apps.engine_of_runtime(self.runtime)
 
     def _engine_for(self, app_id: str | None) -> Any:
         """The engine of the app that hosts the instance: this runtime's, or (``app_id``)
         that of the runtime serving another app in this process."""
         runtime = self.runtime
         if app_id is None or app_id == runtime.app_id:
-            return runtime._engine
+            return _apps.engine_of_runtime(runtime)
         other = _apps.serving(app_id)
         if other is None:
             raise AppNotFoundError(
@@ -83,7 +83,7 @@ class DaprWorkflowClient:
                 f"WorkflowRuntime(app_id={app_id!r}). For apps in other processes, use "
                 "Dapr's engine (wfkit.interop.sidecar)."
             )
-        return other._engine
+        return _apps.engine_of_runtime(other)
 
     # ------------------------------------------------------------------ starting
     def schedule_new_workflow(
@@ -200,7 +200,7 @@ class DaprWorkflowClient:
     def get_workflow_history(self, instance_id: str) -> list[WorkflowHistoryEvent]:
         """The instance's history events, oldest first."""
         engine = self._engine
-        engine._require(instance_id)
+        engine.require(instance_id)
         return [WorkflowHistoryEvent.of(s.event) for s in engine.store.history(instance_id)]
 
     # ------------------------------------------------------------------ acting

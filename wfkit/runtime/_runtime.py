@@ -174,7 +174,7 @@ class WorkflowRuntime:
         self._store = _apps.app_store(self._app_id) if store is None else _make_store(store)
         earlier = _apps.owner(self._store)
         if earlier is not None:
-            earlier._engine.hand_over()  # one engine runs a store at a time
+            _apps.engine_of_runtime(earlier).hand_over()  # one engine runs a store at a time
         self._engine: Engine = Engine(
             self._registry,
             self._store,
@@ -185,18 +185,20 @@ class WorkflowRuntime:
             warm_instances=history_cache_max_instances,
             app_id=self._app_id,
         )
+        _apps.bind(self, self._engine)
         if earlier is not None:
-            earlier._become_view_of(self)
+            self._make_view(earlier)
         _apps.serve(self)
 
-    def _become_view_of(self, successor: WorkflowRuntime) -> None:
-        """After a newer runtime took over this one's store: act as that runtime, so code
-        still holding this object reaches the instances and the engine that runs them."""
-        self._app_id = successor._app_id
-        self._registry = successor._registry
-        self._clock = successor._clock
-        self._store = successor._store
-        self._engine = successor._engine
+    def _make_view(self, earlier: WorkflowRuntime) -> None:
+        """This runtime took over ``earlier``'s store: ``earlier`` acts as this runtime from
+        now on, so code still holding it reaches the instances and the engine running them."""
+        earlier._app_id = self._app_id
+        earlier._registry = self._registry
+        earlier._clock = self._clock
+        earlier._store = self._store
+        earlier._engine = self._engine
+        _apps.bind(earlier, self._engine)
 
     # ------------------------------------------------------------------ registration
     def register_workflow(self, fn: Callable[..., Any], *, name: str | None = None) -> None:

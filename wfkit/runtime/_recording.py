@@ -1,0 +1,283 @@
+"""What an episode writes: history events and instance records into the open batch,
+the side effects its decisions ask for (activities, timers, children), the
+outcomes (finished, continued as new), and the commit of the batch.
+
+Each function is a method of :class:`~wfkit.runtime._engine.Engine`, which assembles them.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from wfkit.core import _serde
+from wfkit.core._errors import (
+    InstanceExistsError,
+    StoreWriteError,
+)
+from wfkit.core._history import (
+    ChildWorkflowInstanceCompleted,
+    ChildWorkflowInstanceCreated,
+    ChildWorkflowInstanceFailed,
+    EventRaised,
+    ExecutionTerminated,
+    FailureDetails,
+    HistoryEvent,
+    TaskScheduled,
+    TimerCreated,
+)
+from wfkit.core._orchestration import Outcome
+from wfkit.core._propagation import PropagatedHistory, PropagationScope
+from wfkit.core._state import InstanceRecord, WorkflowStatus
+from wfkit.runtime import _apps
+from wfkit.runtime._instances import (
+    ActivityCall,
+    Live,
+    now_wall,
+    updated_record,
+)
+from wfkit.store import Batch, StoredEvent
+
+if TYPE_CHECKING:
+    from wfkit.runtime._engine import Engine
+
+
+def append(self: Engine, live: Live, events: list[HistoryEvent]) -> None:
+    wall = now_wall()
+    instance_id = live.record.instance_id
+    base = live.history_len
+    self._batch.events.extend(
+        StoredEvent(instance_id, base + i, e, wall) for i, e in enumerate(events)
+    )
+    live.history_len = base + len(events)
+
+
+def update(self: Engine, live: Live, now: datetime, **changes: Any) -> None:
+    record = live.record
+    if changes.get("status", record.status) is not record.status:
+        self._status_changed = True
+    changes["last_updated_at"] = now
+    if not all(getattr(record, name) == value for name, value in changes.items()):
+        live.record = updated_record(record, changes)
+    # put even when unchanged: observers take a record in the batch as progress
+    self._put(live.record)
+
+
+def put(self: Engine, record: InstanceRecord) -> None:
+    self._records[record.instance_id] = record
+    self._batch.records[record.instance_id] = record
+
+
+def apply_decisions(self: Engine, live: Live, decisions: list[HistoryEvent]) -> None:
+    instance_id = live.record.instance_id
+    for decision in decisions:
+        match decision:
+            case TaskScheduled():
+                propagated = self._propagation(live, decision)
+                self._dispatch.append(
+                    ActivityCall(instance_id, live.generation, decision, propagated)
+                )
+            case TimerCreated() if not decision.is_optional:
+                self._add_timer(
+                    live,
+                    decision.task_id,
+                    decision.fire_at,
+                    decision.origin,
+                    decision.origin_name,
+                )
+            case ChildWorkflowInstanceCreated():
+                live.children[decision.instance_id] = decision.task_id
+                self._start_child(live, decision)
+
+
+def start_child(self: Engine, parent: Live, decision: ChildWorkflowInstanceCreated) -> None:
+    propagated = self._propagation(parent, decision)
+    handed = propagated.to_json() if propagated is not None else None
+    if decision.app_id not in (None, self.app_id):
+        parent_id = parent.record.instance_id
+        _apps.post(functools.partial(_apps.start_child, self, parent_id, decision, handed))
+        return
+    existing = self._live.get(decision.instance_id)
+    if existing is not None:
+        failure = FailureDetails(
+            f"a workflow instance with id {decision.instance_id!r} is already running",
+            InstanceExistsError.__name__,
+        )
+        self._deliver(
+            parent,
+            ChildWorkflowInstanceFailed(
+                timestamp=self.clock.now(), task_scheduled_id=decision.task_id, failure=failure
+            ),
+        )
+        return
+    child = self._create(
+        decision.instance_id,
+        decision.workflow_name,
+        decision.input,
+        None,
+        parent=(parent.record.instance_id, decision.task_id),
+    )
+    child.propagated = handed
+
+
+def propagation(
+    self: Engine, live: Live, decision: TaskScheduled | ChildWorkflowInstanceCreated
+) -> PropagatedHistory | None:
+    """What a call made with ``propagation=`` hands down: the caller's history up to
+    and including the call's scheduling event (as Dapr's engine assembles it)."""
+    scope = PropagationScope(decision.propagation)
+    if scope is PropagationScope.NONE:
+        return None
+    received = live.orchestration.ctx.get_propagated_history() if live.orchestration else None
+    events = self._history_so_far(live)
+    end = next(i for i, e in enumerate(events) if type(e) is type(decision) and e == decision)
+    return PropagatedHistory.assemble(
+        scope,
+        events[: end + 1],
+        received,
+        app_id=self.app_id,
+        instance_id=live.record.instance_id,
+    )
+
+
+def hand_down_to_next_generation(self: Engine, live: Live, episode: list[HistoryEvent]) -> None:
+    """A workflow that received history and continues as new hands it on, with its
+    previous generation as one more chunk (as Dapr's engine does)."""
+    received = live.orchestration.ctx.get_propagated_history() if live.orchestration else None
+    if received is None:
+        return
+    handed = PropagatedHistory.assemble(
+        received.scope,
+        [*self._history_so_far(live), *episode],
+        received,
+        app_id=self.app_id,
+        instance_id=live.record.instance_id,
+    )
+    live.propagated = handed.to_json() if handed is not None else None
+
+
+def history_so_far(self: Engine, live: Live) -> list[HistoryEvent]:
+    """The instance's events committed or in the open batch, in order."""
+    instance_id = live.record.instance_id
+    by_seq: dict[int, HistoryEvent] = {}
+    if instance_id not in self._batch.resets:
+        by_seq.update((s.seq, s.event) for s in self.store.history(instance_id))
+    by_seq.update((s.seq, s.event) for s in self._batch.events if s.instance_id == instance_id)
+    return [by_seq[seq] for seq in sorted(by_seq)]
+
+
+def continue_as_new(self: Engine, live: Live, outcome: Outcome, now: datetime) -> None:
+    instance_id = live.record.instance_id
+    for timer_id in list(live.timers):
+        live.timers.pop(timer_id)
+    self._batch.events = [e for e in self._batch.events if e.instance_id != instance_id]
+    self._batch.resets.add(instance_id)
+    live.generation += 1
+    live.history_len = 0
+    live.started = False
+    live.orchestration = None
+    self._warm.forget(instance_id)
+    live.children.clear()
+    live.inbox = [
+        EventRaised(timestamp=now, event_name=name, input=_serde.encode(value))
+        for name, value in outcome.carryover
+    ]
+    self._update(live, now, status=WorkflowStatus.RUNNING, input=outcome.result, custom_status=None)
+    self._ready[instance_id] = None
+
+
+def finish(self: Engine, live: Live, outcome: Outcome, now: datetime, *, recursive: bool) -> None:
+    instance_id = live.record.instance_id
+    status = WorkflowStatus[outcome.status]
+    orchestration = live.orchestration
+    self._update(
+        live,
+        now,
+        status=status,
+        output=outcome.result,
+        failure=outcome.failure,
+        custom_status=orchestration.custom_status if orchestration else live.record.custom_status,
+    )
+    del self._live[instance_id]
+    self._warm.forget(instance_id)
+    self._ready.pop(instance_id, None)
+    self._restoring.discard(instance_id)
+    if live.queued:
+        self._unqueue(live, live.queued)
+    if status is WorkflowStatus.TERMINATED and recursive:
+        for child_id in live.children:
+            child = self._live.get(child_id)
+            if child is not None:
+                self._enqueue(child, ExecutionTerminated(timestamp=now, output=outcome.result))
+    parent_id, task_id = live.record.parent_instance_id, live.record.parent_task_id
+    parent = self._live.get(parent_id or "")
+    elsewhere = self._parents.pop(instance_id, None)  # a parent of another app
+    if task_id is None or (parent is None and elsewhere is None):
+        return
+    if parent is not None and parent.children.get(instance_id) != task_id:
+        return
+    event: HistoryEvent
+    if status is WorkflowStatus.COMPLETED:
+        event = ChildWorkflowInstanceCompleted(
+            timestamp=now, task_scheduled_id=task_id, result=outcome.result
+        )
+    else:
+        failure = outcome.failure or FailureDetails(
+            f"child workflow {instance_id!r} was terminated", "WorkflowTerminatedError"
+        )
+        event = ChildWorkflowInstanceFailed(
+            timestamp=now, task_scheduled_id=task_id, failure=failure
+        )
+    if parent is not None:
+        self._deliver(parent, event)
+    elif elsewhere is not None and parent_id is not None:
+        _apps.post(functools.partial(elsewhere.child_done, parent_id, instance_id, event))
+
+
+def deliver(self: Engine, live: Live, event: HistoryEvent) -> None:
+    """Engine-internal delivery (timer, activity or child result)."""
+    live.inbox.append(event)
+    live.added += 1
+    if live.stuck is None:
+        self._ready[live.record.instance_id] = None
+
+
+def enqueue(self: Engine, live: Live, event: HistoryEvent) -> int:
+    self._deliver(live, event)
+    self._wake.notify()
+    return live.added
+
+
+def commit(self: Engine) -> None:
+    """Commit what the engine wrote since the last commit. A batch the store refuses
+    stays pending (retried with the next commit, and by the watchdog): the error is
+    kept in ``write_error`` and raised as a ``StoreWriteError``."""
+    batch, self._batch = self._batch, Batch()
+    # virtual time is recorded with every commit, and on its own when it moved
+    now = self.clock.now() if self.clock.is_virtual else None
+    if batch or now != self._clock_committed:
+        batch.clock_time = now
+        try:
+            self.store.commit(batch)
+        except Exception as exc:
+            self._batch = batch  # nothing else was written since the swap
+            self.write_error = StoreWriteError(
+                f"the store {self.store!r} refused a write ({type(exc).__name__}: {exc}). "
+                "Nothing committed before is lost and what was refused stays pending (it is "
+                "retried); free the disk or fix the cause. Reopening the store resumes every "
+                "instance from its last commit."
+            )
+            self.note_problem(str(self.write_error))
+            self._changed.notify_all()
+            raise self.write_error from exc
+        self._clock_committed = now
+        if self.write_error is not None:
+            self.write_error = None
+            self.note_problem("the store accepts writes again")
+        if batch:
+            for subscriber in self._subscribers:
+                subscriber(batch)
+    if self._dispatch and self.running:
+        dispatch, self._dispatch = self._dispatch, []
+        self._submit(dispatch)
