@@ -13,9 +13,10 @@ def _():
         # wfkit quick start, as a marimo app
 
         The quick start of `01_quickstart.ipynb` in marimo: a workflow that waits a
-        week of virtual time, its live execution graph, the clock and events panel and
-        its history table (anywidgets, which marimo renders natively). Open it with
-        `marimo edit notebooks/marimo_quickstart.py`, or serve it with `marimo run`.
+        week of virtual time, its live execution graph, the clock and events panel, its
+        history table and the dashboard (anywidgets, which marimo renders natively).
+        Open it with `marimo edit notebooks/marimo_quickstart.py`, or serve it with
+        `marimo run`.
         """
     )
     return (mo,)
@@ -81,6 +82,14 @@ def _(iid, mo, wfr):
 
     history = mo.ui.anywidget(HistoryTable(wfr, iid, page_size=10))
     history
+    return
+
+
+@app.cell
+def _(wfr):
+    from wfkit.widgets import dashboard
+
+    dashboard(wfr)
     return
 
 

@@ -1,6 +1,7 @@
 """The quick start as a marimo app (``notebooks/marimo_quickstart.py``): ``marimo run``
-serves it and headless Chromium shows the execution graph, the clock panel and the history
-table (anywidgets) drawn, and the history table pages."""
+serves it and headless Chromium shows the execution graph, the clock panel, the history
+table and the dashboard (anywidgets) drawn, the history table pages and the dashboard
+filters."""
 
 from __future__ import annotations
 
@@ -105,6 +106,14 @@ def test_marimo_app_draws_the_graph_clock_and_history(
         assert "rows 1–10 of" in label.inner_text()
         history.locator(".wfkit-history-next").click()
         history.get_by_text("rows 11–").wait_for()
+        board = page.locator(".wfkit-dashboard-panel")
+        board.locator(".wfkit-dashboard-row").first.wait_for()
+        assert "1 of 1 instances" in board.locator(".wfkit-dashboard-count").inner_text()
+        assert "hello_week" in board.locator(".wfkit-dashboard-workflows").inner_text()
+        page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+        board.locator(".wfkit-dashboard-status").get_by_text("COMPLETED", exact=True).click()
+        pressed = board.locator(".wfkit-dashboard-status [aria-pressed=true]")
+        pressed.get_by_text("COMPLETED").wait_for()
         shoot(page.locator("body"), "marimo-quickstart")
         assert errors == []
     finally:

@@ -712,6 +712,23 @@ def test_watch_shows_the_usual_set(runtime: wf.WorkflowRuntime) -> None:
     assert type(watch(runtime, "w-1")).__name__ == "Watch"
 
 
+def test_marimo_shows_the_dashboard_and_watch_as_their_anywidgets(
+    runtime: wf.WorkflowRuntime,
+) -> None:
+    pytest.importorskip("marimo")
+    run(runtime, "fan_out", 2, "m-1")
+    board = dashboard(runtime, live=False)
+    shown = board._display_().text
+    assert board.figure.model_id in shown and board.panel.model_id in shown
+    board.close()
+    view = watch(runtime, "m-1")
+    shown = view._display_().text
+    parts = (view.graph, view.clock, view.history)
+    assert all(part.model_id in shown for part in parts)
+    assert view.timeline_bar.model_id not in shown  # its figure would go in a box
+    view.close()
+
+
 def test_importing_wfkit_loads_no_widget_library() -> None:
     import subprocess
     import sys

@@ -315,6 +315,13 @@ class Dashboard(w.VBox):
     def _show_list(self) -> None:
         self.panel.board_view = dict(board_view(self.data, self.stats, self.filtered()))
 
+    def _display_(self) -> Any:
+        """How marimo shows it: marimo draws anywidgets but not ipywidgets boxes, so the
+        charts and the panel are stacked with marimo's own layout."""
+        import marimo as mo
+
+        return mo.vstack([mo.ui.anywidget(self.figure), mo.ui.anywidget(self.panel)])
+
     # ------------------------------------------------------------------ live updates
     def note(self, batch: Batch) -> None:
         if batch.records or batch.purges:

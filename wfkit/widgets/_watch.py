@@ -156,6 +156,15 @@ class Watch(w.VBox):
         else:
             self.timeline_bar.message.value = ""
 
+    def _display_(self) -> Any:
+        """How marimo shows it: marimo draws anywidgets but not ipywidgets boxes, so the
+        panels are stacked with marimo's own layout (without the timeline button, whose
+        figure would go in a box)."""
+        import marimo as mo
+
+        parts = (self.status, self.graph, self.clock, self.history)
+        return mo.vstack([mo.ui.anywidget(part) for part in parts if part is not None])
+
     def close(self) -> None:
         parts = (self.status, self.graph, self.clock, self.history, self.timeline_bar)
         for child in (*parts, *self.timeline_output.children):
