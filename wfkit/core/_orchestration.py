@@ -15,13 +15,7 @@ from types import FrameType
 from typing import Any, Protocol
 
 from wfkit.core import _serde
-from wfkit.core._context import (
-    DaprWorkflowContext,
-    Outcome,
-    OutcomeStatus,
-    RunState,
-    registered_name,
-)
+from wfkit.core._context import DaprWorkflowContext, registered_name
 from wfkit.core._errors import REPLAY_ERRORS, NonDeterminismError
 from wfkit.core._history import (
     NOT_SUSPENDABLE,
@@ -44,6 +38,7 @@ from wfkit.core._history import (
     WorkflowStarted,
 )
 from wfkit.core._propagation import PropagatedHistory
+from wfkit.core._run_state import Outcome, OutcomeStatus, RunState
 from wfkit.core._task import CompletableTask, RetryableTask, Task
 
 __all__ = [

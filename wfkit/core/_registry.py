@@ -186,7 +186,7 @@ def alternate_name(name: str | None = None) -> Callable[[Any], Any]:
     def wrapper(fn: Any) -> Any:
         if hasattr(fn, "_dapr_alternate_name"):
             raise ValueError(
-                f"Function {fn.__name__} already has an alternate name {fn._dapr_alternate_name}"
+                f"Function {fn.__name__} already has an alternate name {registered_name(fn)}"
             )
         fn.__dict__["_dapr_alternate_name"] = name or fn.__name__
         return fn

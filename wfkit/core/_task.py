@@ -38,6 +38,15 @@ class Task(Generic[T]):
         self._parent: CompositeTask | None = None
 
     @property
+    def group(self) -> CompositeTask | None:
+        """The when_all/when_any this task notifies when it completes, if any."""
+        return self._parent
+
+    @group.setter
+    def group(self, group: CompositeTask) -> None:
+        self._parent = group
+
+    @property
     def is_complete(self) -> bool:
         return self._is_complete
 
@@ -167,7 +176,7 @@ class CompositeTask(Task[T]):
                     f"when_all/when_any take tasks (from ctx.call_activity, ctx.create_timer, "
                     f"...), not {type(t).__name__}"
                 )
-            if t._parent is not None and not t._parent.is_complete and not t.is_complete:
+            if t.group is not None and not t.group.is_complete and not t.is_complete:
                 raise ValueError(
                     "a pending task passed to when_all/when_any already belongs to another "
                     "pending when_all/when_any; it can notify only one of them"
@@ -175,7 +184,7 @@ class CompositeTask(Task[T]):
         self._tasks = tasks
         self._completed_tasks = 0
         for t in tasks:
-            t._parent = self
+            t.group = self
             if t.is_complete:
                 self.on_child_completed(t)
 
