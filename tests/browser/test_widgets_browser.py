@@ -322,12 +322,11 @@ def test_dashboard_summary_and_status_filter(nb: Any) -> None:
     assert pressed.inner_text() == "COMPLETED"
 
 
-def test_run_many_shows_its_progress(nb: Any, shoot: Any) -> None:
+def test_run_many_shows_its_progress(nb: Any) -> None:
     progress = out(nb, "many").locator(".wfkit-progress")
     progress.wait_for()
     assert "6/6 finished" in progress.locator(".wfkit-progress-label").inner_text()
     assert progress.locator(".wfkit-progress-bar").get_attribute("data-style") == "success"
-    shoot(progress, "progress")
 
 
 def test_watch_draws_the_timeline_on_request(nb: Any) -> None:
