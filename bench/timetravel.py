@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import wfkit as wf
+from wfkit.inspect._histories import history_from
 from wfkit.timetravel import load_history, open_cursor, save_history
-from wfkit.timetravel._source import history_from
 
 START = datetime(2025, 1, 1)
 

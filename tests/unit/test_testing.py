@@ -15,18 +15,22 @@ import pandas  # noqa: F401
 import pytest
 
 import wfkit as wf
+from wfkit import timetravel
 from wfkit.store import MemoryStore, StoredEvent
 from wfkit.store.contract import checks_for
 from wfkit.testing import (
     START,
+    ReplayResult,
     StoreContractError,
     advance,
+    assert_histories_replay,
     assert_replays,
     check_store,
     fire_next_timer,
     replay_problems,
     run_workflow,
     runtime_for_tests,
+    save_history,
     store_contract_checks,
     stub_activity,
 )
@@ -266,3 +270,16 @@ def test_the_store_contract_checks_a_store_of_ones_own():
     check_store(MemoryStore)
     with pytest.raises(StoreContractError, match="the events read back"):
         check_store(LosesTheLastEvent)
+
+
+def test_saved_histories_are_checked_as_time_travel_checks_them(runtime, tmp_path):
+    state = run_workflow(runtime, two_steps, "ada")
+    save_history(runtime, state.instance_id, tmp_path / "two_steps.json")
+    [result] = assert_histories_replay(tmp_path, workflows=[two_steps_renamed_locals])
+    assert isinstance(result, ReplayResult) and result.ok
+    with pytest.raises(AssertionError, match="1 of 1 recorded histories do not replay") as failed:
+        assert_histories_replay(tmp_path, workflows=[two_steps_reordered])
+    assert "create_timer" in str(failed.value)
+    [same] = timetravel.assert_histories_replay(tmp_path, workflows=[two_steps])
+    assert isinstance(same, ReplayResult) and same.ok
+    assert timetravel.save_history is save_history

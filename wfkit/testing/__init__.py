@@ -32,6 +32,13 @@ Replaying histories (a change of workflow code that running instances cannot tak
 * :func:`assert_replays` replays the recorded histories of a workflow's instances (of a
   runtime, a store, or one list of events) against its edited code and fails at the first
   change of behaviour a replay cannot take; :func:`replay_problems` lists them.
+* :func:`assert_histories_replay` does it for history files kept with the tests
+  (:func:`save_history` writes one; a history exported from Dapr reads as well), quoting
+  the recorded line of code and the current one; each checked file is a
+  :class:`ReplayResult`. The same check is :func:`wfkit.timetravel.assert_histories_replay`::
+
+    def test_saved_histories_still_replay():
+        assert_histories_replay("tests/histories", workflows=[order_workflow, refund_workflow])
 
 Executor tests, with no runtime: :mod:`wfkit.testing.history` builds a history event by
 event (``task_scheduled``, ``task_completed``, ``timer_fired``, ``event_raised``, ...) and
@@ -65,6 +72,9 @@ one test a check with :func:`store_contract_checks`::
 
 from __future__ import annotations
 
+from wfkit.inspect._histories import save_history
+from wfkit.inspect._replay_check import assert_histories_replay
+from wfkit.inspect._replay_results import ReplayResult
 from wfkit.store.contract import StoreContractError, check_store
 from wfkit.store.contract import checks_for as store_contract_checks
 from wfkit.testing import history
@@ -83,8 +93,10 @@ __all__ = [
     "START",
     "ExecutorRun",
     "ReplayProblem",
+    "ReplayResult",
     "StoreContractError",
     "advance",
+    "assert_histories_replay",
     "assert_replays",
     "check_store",
     "fire_next_timer",
@@ -93,6 +105,7 @@ __all__ = [
     "run_executor",
     "run_workflow",
     "runtime_for_tests",
+    "save_history",
     "store_contract_checks",
     "stub_activity",
 ]

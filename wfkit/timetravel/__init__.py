@@ -18,11 +18,17 @@ import importlib
 from typing import Any
 
 from wfkit.inspect._execution_graph import execution_graph, simple_graph
+from wfkit.inspect._histories import (
+    History,
+    RecordedLine,
+    history_document,
+    load_history,
+    save_history,
+)
+from wfkit.inspect._replay_results import Divergence, SourceLine
 from wfkit.inspect._stepper import PendingTask
 from wfkit.timetravel._check import (
-    Divergence,
     ReplayResult,
-    SourceLine,
     assert_histories_replay,
     check_histories,
     check_replay,
@@ -30,13 +36,6 @@ from wfkit.timetravel._check import (
 from wfkit.timetravel._cursor import Cursor, open_cursor
 from wfkit.timetravel._fork import ForkPointError, compare, compare_rows, fork, fork_points
 from wfkit.timetravel._frame import Frame, SourceCode
-from wfkit.timetravel._source import (
-    History,
-    RecordedLine,
-    history_document,
-    load_history,
-    save_history,
-)
 
 _WIDGETS = {"Player": "._player", "DivergenceView": "._player"}
 

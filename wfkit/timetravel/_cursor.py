@@ -21,58 +21,23 @@ from datetime import datetime
 from types import CodeType
 from typing import Any
 
-from wfkit.core._context import registered_name
 from wfkit.core._gc import gc_paused
 from wfkit.core._history import HistoryEvent
 from wfkit.core._orchestration import WorkflowInvoker
-from wfkit.core._registry import Registered
 from wfkit.core._state import InstanceRecord, WorkflowStatus
 from wfkit.inspect._execution_graph import execution_graph
+from wfkit.inspect._histories import History, history_from
 from wfkit.inspect._stepper import HistoryStepper, workflow_status
+from wfkit.inspect._workflow_code import code_of, resolve_workflow
 from wfkit.runtime._seam import EngineView
 from wfkit.store import StoredEvent
-from wfkit.timetravel._frame import Frame, SourceCode, code_of, decode_payload, source_of
+from wfkit.timetravel._frame import Frame, SourceCode, decode_payload, source_of
 from wfkit.timetravel._snapshot import snapshot_locals
-from wfkit.timetravel._source import History, history_from
 
 #: Frames a cursor keeps (least recently used ones are dropped first).
 CACHE_FRAMES = 4096
 #: Frames built before the target when a move replays from the start.
 BACK_WINDOW = 64
-
-
-# --------------------------------------------------------------------------- the code
-def resolve_workflow(workflow: Any, engine: EngineView | None, history: History) -> WorkflowInvoker:
-    """The code to replay ``history`` with: ``workflow`` (a function, a registered name
-    or a registered workflow), or the code the runtime runs the instance with."""
-    if workflow is None:
-        if engine is None:
-            raise TypeError(
-                "a history read from a file, a store or a list needs its workflow code: "
-                "pass workflow=<the workflow function>"
-            )
-        name = history.workflow
-        if name is None:
-            raise ValueError(
-                "the history has no ExecutionStarted event, so its workflow is unknown; "
-                "pass workflow=<the workflow function>"
-            )
-        return engine.workflow_code(history.instance_id or "", name)
-    if isinstance(workflow, str):
-        if engine is None:
-            raise TypeError(
-                f"workflow={workflow!r} names a registered workflow, which needs a runtime; "
-                "pass the function instead"
-            )
-        return engine.registry.workflow(workflow)
-    if callable(getattr(workflow, "invoke", None)) and hasattr(workflow, "name"):
-        return workflow
-    if callable(workflow):
-        name = history.workflow
-        if name is None:
-            name = registered_name(workflow)
-        return Registered.of(workflow, name)
-    raise TypeError(f"workflow must be a function or a registered name, not {workflow!r}")
 
 
 class Cursor:

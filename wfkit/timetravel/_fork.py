@@ -9,11 +9,11 @@ from typing import Any
 
 from wfkit.core._history import HistoryEvent, TimerFired
 from wfkit.core._state import UNSET
+from wfkit.inspect._histories import History
+from wfkit.inspect._workflow_code import resolve_workflow
 from wfkit.runtime._fork import ForkPointError, fork_points, start_fork
 from wfkit.runtime._seam import engine_of, local_engine_of
-from wfkit.timetravel._cursor import resolve_workflow
 from wfkit.timetravel._frame import Frame
-from wfkit.timetravel._source import History
 
 __all__ = ["ForkPointError", "compare", "compare_rows", "fork", "fork_points"]
 

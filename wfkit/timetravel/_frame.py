@@ -3,7 +3,6 @@ of the code it stands in (:class:`SourceCode`)."""
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,15 +20,6 @@ _SOURCES_KEPT = 256
 
 
 # --------------------------------------------------------------------------- code
-def code_of(workflow: Any) -> CodeType | None:
-    """The code object of a workflow function (or of a registered workflow)."""
-    fn = getattr(workflow, "fn", workflow)
-    with contextlib.suppress(ValueError):  # a wrapper loop
-        fn = inspect.unwrap(fn)
-    code = getattr(fn, "__code__", None)
-    return code if isinstance(code, CodeType) else None
-
-
 @dataclass(frozen=True)
 class SourceCode:
     """The source of one function, for a code pane."""

@@ -10,7 +10,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from wfkit.timetravel._check import ReplayResult, SourceLine
+from wfkit.inspect._replay_results import ReplayResult, SourceLine
 from wfkit.timetravel._cursor import Cursor
 
 #: The player's bundles, built from ``js/src/player.js`` and ``player.css`` (they carry the

@@ -39,6 +39,7 @@ from wfkit.core import _dapr_history as _dapr
 from wfkit.core._gc import gc_paused
 from wfkit.core._history import ExecutionStarted, HistoryEvent
 from wfkit.core._state import InstanceRecord
+from wfkit.inspect._workflow_code import code_of
 from wfkit.runtime._seam import EngineView, engine_of, is_engine_source
 from wfkit.store import HistoryStore, StoredEvent
 
@@ -204,8 +205,6 @@ def history_document(
 ) -> dict[str, Any]:
     """The history-file object for ``events``; ``code`` (the workflow function that made
     the decisions) lets it quote the line of each decision."""
-    from wfkit.timetravel._frame import code_of
-
     code_obj = code_of(code) if code is not None else None
     file = code_obj.co_filename if code_obj is not None else None
     lines: dict[str, Any] = {}

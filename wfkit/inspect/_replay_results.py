@@ -112,9 +112,3 @@ class ReplayResult:
             "error": self.error,
             "path": self.path,
         }
-
-    def view(self) -> Any:
-        """The divergence side by side (recorded and current code), as a widget."""
-        from wfkit.timetravel._player import DivergenceView
-
-        return DivergenceView(self)
