@@ -231,34 +231,33 @@ def start_fork(
         not isinstance(new_instance_id, str) or not new_instance_id
     ):
         raise ValueError("new_instance_id must be None or a non-empty string")
-    with engine.locked():
-        source = engine.require(instance_id)
-        if finished_only:
-            _check_rerun_source(source)
-        new_id = _new_instance_id(instance_id, new_instance_id)
-        events = engine.history(instance_id)
-        cut = fork_position(events, instance_id, at, index)
-        target = events[cut]
-        if input is not UNSET and isinstance(target, TimerCreated):
-            raise ForkPointError(
-                f"event id {target.event_id} of {instance_id!r} is a timer, which takes no "
-                "input; leave input out, or fork at an activity or child workflow"
-            )
-        prefix = events[:cut]
-        if replace_result:
-            prefix = _replace_results(prefix, replace_result, engine.limit)
-        if replace_event_payload:
-            prefix = _replace_payloads(prefix, replace_event_payload, engine.limit)
-        code = workflow or engine.pinned_code(instance_id)  # a fork of a fork keeps its code
-        _check_prefix(prefix, code or engine.workflow_code(instance_id, source.name), new_id)
-        override = None
-        if input is not UNSET:
-            encoded = _serde.encode(
-                input, what=f"input of the call at event {target.event_id}", limit=engine.limit
-            )
-            override = (target.event_id, encoded)
-        record = _fork_record(source, new_id, target.event_id, engine)
-        return engine.start_from_history(record, prefix, override=override, workflow=code)
+    source = engine.require(instance_id)
+    if finished_only:
+        _check_rerun_source(source)
+    new_id = _new_instance_id(instance_id, new_instance_id)
+    events = engine.history(instance_id)
+    cut = fork_position(events, instance_id, at, index)
+    target = events[cut]
+    if input is not UNSET and isinstance(target, TimerCreated):
+        raise ForkPointError(
+            f"event id {target.event_id} of {instance_id!r} is a timer, which takes no "
+            "input; leave input out, or fork at an activity or child workflow"
+        )
+    prefix = events[:cut]
+    if replace_result:
+        prefix = _replace_results(prefix, replace_result, engine.limit)
+    if replace_event_payload:
+        prefix = _replace_payloads(prefix, replace_event_payload, engine.limit)
+    code = workflow or engine.pinned_code(instance_id)  # a fork of a fork keeps its code
+    _check_prefix(prefix, code or engine.workflow_code(instance_id, source.name), new_id)
+    override = None
+    if input is not UNSET:
+        encoded = _serde.encode(
+            input, what=f"input of the call at event {target.event_id}", limit=engine.limit
+        )
+        override = (target.event_id, encoded)
+    record = _fork_record(source, new_id, target.event_id, engine)
+    return engine.start_from_history(record, prefix, override=override, workflow=code)
 
 
 def rerun_from_event(

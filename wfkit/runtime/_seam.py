@@ -9,7 +9,8 @@ the local copy of a remote engine that ``wfkit.connect`` keeps.
 :class:`LocalEngine` adds what only an engine that runs the code can do: start an
 instance from a history prefix (a fork), hold the engine's lock over a read-then-start,
 and name the code an instance was forked with. It wraps the engine by composition, so
-this module is the one place outside the engine that knows its private members.
+this module is the one place outside the engine that reads one of its private
+members (the code an instance was forked with).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from wfkit.core._history import HistoryEvent
 from wfkit.core._orchestration import Orchestration, WorkflowInvoker
 from wfkit.core._registry import Registered, Registry, VersionedWorkflow
 from wfkit.core._state import InstanceRecord
+from wfkit.runtime import _commands as commands
 from wfkit.store import Batch, HistoryStore, StoredEvent
 
 if TYPE_CHECKING:
@@ -121,7 +123,7 @@ class LocalEngine:
         return self._engine.records()
 
     def require(self, instance_id: str) -> InstanceRecord:
-        return self._engine._require(instance_id)
+        return commands.require(self._engine, instance_id)
 
     def history(self, instance_id: str) -> list[HistoryEvent]:
         """The events of ``instance_id``'s stored history, oldest first."""
@@ -157,10 +159,6 @@ class LocalEngine:
         return self._engine._code.get(instance_id)
 
     # ------------------------------------------------------------------ starting
-    def locked(self) -> threading.RLock:
-        """The engine's lock: held, no turn commits (read a history, then start from it)."""
-        return self._engine._lock
-
     def start_from_history(
         self,
         record: InstanceRecord,
