@@ -1,7 +1,7 @@
 // Contrast of every visible text in `root` with what is painted behind it (WCAG 2.x).
 // Colours are read with getComputedStyle and resolved by painting them on a 1x1 canvas, so
 // any CSS colour syntax works (rgb, color-mix, color(srgb ...)). The background at a text's
-// centre is every element under that point (elementsFromPoint), beneath the text,
+// centre is every element under that point (elementsFromPoint), the text's own included,
 // composited from the page's white canvas upward, with element opacity applied; SVG shapes
 // count with their fill. Returns {checked, failures: [{text, ratio, fg, bg, where}]}.
 (root, minimum) => {
@@ -50,7 +50,8 @@
   const background = (x, y, el) => {
     const stack = document.elementsFromPoint(x, y);
     const at = stack.indexOf(el);
-    const below = at >= 0 ? stack.slice(at + 1) : stack.filter((e) => !el.contains(e));
+    // the text's own element paints its background behind the text too (a button, an input)
+    const below = at >= 0 ? stack.slice(at) : stack.filter((e) => !el.contains(e) || e === el);
     let bg = [255, 255, 255];
     for (const layer of below.reverse()) {
       const colour = layerColour(layer);

@@ -177,11 +177,16 @@ def test_the_contrast_check_finds_faint_text(browser: Any, low_contrast: Any) ->
               <span style="color:#222;opacity:.3">faded</span>
               <svg width="200" height="40"><rect width="200" height="40" fill="#eee"/>
                 <text x="5" y="25" fill="#ccc">grey on grey</text></svg></div>
+            <div id="own" style="background:#111">
+              <button style="background:#fff;color:#ddd;border:0">pale button</button>
+              <button style="background:#1e3a8a;color:#fff;border:0">clear button</button></div>
             """
         )
         assert low_contrast(page.locator("#ok")) == []
         faint = {f["text"]: f["ratio"] for f in low_contrast(page.locator("#faint"))}
         assert set(faint) == {"faint", "faded", "grey on grey"}
         assert 2.2 < faint["faint"] < 2.4  # #aaa on white: 2.32
+        # a text on its own element's background (a button), not on what lies beneath
+        assert [f["text"] for f in low_contrast(page.locator("#own"))] == ["pale button"]
     finally:
         page.close()
