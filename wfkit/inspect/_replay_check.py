@@ -28,7 +28,7 @@ from wfkit.core._orchestration import OutcomeStatus, WorkflowInvoker, describe_d
 from wfkit.inspect._histories import History, history_from, load_history
 from wfkit.inspect._replay_results import Divergence, ReplayResult, SourceLine
 from wfkit.inspect._stepper import HistoryStepper
-from wfkit.inspect._workflow_code import code_of, resolve_workflow
+from wfkit.inspect._workflow_code import WorkflowCode, code_of, resolve_workflow
 from wfkit.runtime._seam import EngineView, engine_of, is_engine_source
 
 
@@ -272,10 +272,10 @@ def _file(code: WorkflowInvoker | None) -> str | None:
 
 def check_replay(
     history: object,
-    workflow: Any = None,
+    workflow: WorkflowCode | None = None,
     *,
     instance_id: str | None = None,
-    recorded_workflow: Any = None,
+    recorded_workflow: WorkflowCode | None = None,
 ) -> ReplayResult:
     """Replay a recorded history against workflow code and report the first divergence
     (:func:`wfkit.timetravel.check_replay` tells the arguments; ``history`` is anything
@@ -285,7 +285,10 @@ def check_replay(
 
 
 def check_history(
-    source: History, engine: EngineView | None, workflow: Any, recorded_workflow: Any
+    source: History,
+    engine: EngineView | None,
+    workflow: WorkflowCode | None,
+    recorded_workflow: WorkflowCode | None,
 ) -> ReplayResult:
     """:func:`check_replay` of a history already read (``engine``: the runtime it was
     read from, whose registered code stands in for what is not given)."""
@@ -312,7 +315,7 @@ def check_history(
     )
 
 
-def _lookup(workflows: Any) -> Callable[[str], Any]:
+def _lookup(workflows: object) -> Callable[[str], Any]:
     if workflows is None:
         return lambda name: None
     if isinstance(workflows, Mapping):
@@ -324,13 +327,18 @@ def _lookup(workflows: Any) -> Callable[[str], Any]:
             return registry.workflows.get(name)
 
         return registered
+    if not isinstance(workflows, Iterable):
+        raise TypeError(
+            "workflows takes {name: function}, a list of functions or a WorkflowRuntime, "
+            f"not {workflows!r}"
+        )
     named = {getattr(fn, "_dapr_alternate_name", None) or fn.__name__: fn for fn in workflows}
     return named.get
 
 
 def check_histories(
     folder: str | Path | Iterable[str | Path],
-    workflows: Any = None,
+    workflows: object = None,
     *,
     pattern: str = "*.json",
 ) -> list[ReplayResult]:
@@ -381,7 +389,7 @@ def _check_file(path: Path, lookup: Callable[[str], Any]) -> ReplayResult:
 
 def assert_histories_replay(
     folder: str | Path | Iterable[str | Path] | Iterable[ReplayResult],
-    workflows: Any = None,
+    workflows: object = None,
     *,
     pattern: str = "*.json",
 ) -> list[ReplayResult]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+from collections.abc import Callable
 from types import CodeType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from wfkit.core._context import registered_name
 from wfkit.core._orchestration import WorkflowInvoker
@@ -16,16 +17,23 @@ if TYPE_CHECKING:
     from wfkit.inspect._histories import History
 
 
-def code_of(workflow: Any) -> CodeType | None:
+#: Workflow code as a caller gives it: a function, a registered name, or registered code.
+WorkflowCode = str | WorkflowInvoker | Callable[..., Any]
+
+
+def code_of(workflow: object) -> CodeType | None:
     """The code object of a workflow function (or of a registered workflow)."""
     fn = getattr(workflow, "fn", workflow)
-    with contextlib.suppress(ValueError):  # a wrapper loop
-        fn = inspect.unwrap(fn)
+    if callable(fn):
+        with contextlib.suppress(ValueError):  # a wrapper loop
+            fn = inspect.unwrap(fn)
     code = getattr(fn, "__code__", None)
     return code if isinstance(code, CodeType) else None
 
 
-def resolve_workflow(workflow: Any, engine: EngineView | None, history: History) -> WorkflowInvoker:
+def resolve_workflow(
+    workflow: WorkflowCode | None, engine: EngineView | None, history: History
+) -> WorkflowInvoker:
     """The code to replay ``history`` with: ``workflow`` (a function, a registered name
     or a registered workflow), or the code the runtime runs the instance with."""
     if workflow is None:
@@ -49,7 +57,7 @@ def resolve_workflow(workflow: Any, engine: EngineView | None, history: History)
             )
         return engine.registry.workflow(workflow)
     if callable(getattr(workflow, "invoke", None)) and hasattr(workflow, "name"):
-        return workflow
+        return cast(WorkflowInvoker, workflow)
     if callable(workflow):
         name = history.workflow
         if name is None:

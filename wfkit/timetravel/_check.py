@@ -10,6 +10,7 @@ from typing import Any
 
 from wfkit.inspect import _replay_check as checks
 from wfkit.inspect._replay_results import ReplayResult as CheckedHistory
+from wfkit.inspect._workflow_code import WorkflowCode
 from wfkit.timetravel._cursor import Cursor
 
 
@@ -31,10 +32,10 @@ class ReplayResult(CheckedHistory):
 
 def check_replay(
     history: object,
-    workflow: Any = None,
+    workflow: WorkflowCode | None = None,
     *,
     instance_id: str | None = None,
-    recorded_workflow: Any = None,
+    recorded_workflow: WorkflowCode | None = None,
 ) -> ReplayResult:
     """Replay a recorded history against workflow code and report the first divergence.
 
@@ -64,7 +65,7 @@ def check_replay(
 
 def check_histories(
     folder: str | Path | Iterable[str | Path],
-    workflows: Any = None,
+    workflows: object = None,
     *,
     pattern: str = "*.json",
 ) -> list[ReplayResult]:
@@ -73,7 +74,7 @@ def check_histories(
 
 def assert_histories_replay(
     folder: str | Path | Iterable[str | Path] | Iterable[CheckedHistory],
-    workflows: Any = None,
+    workflows: object = None,
     *,
     pattern: str = "*.json",
 ) -> list[ReplayResult]:

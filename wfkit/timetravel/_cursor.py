@@ -28,7 +28,7 @@ from wfkit.core._state import InstanceRecord, WorkflowStatus
 from wfkit.inspect._execution_graph import execution_graph
 from wfkit.inspect._histories import History, history_from
 from wfkit.inspect._stepper import HistoryStepper, workflow_status
-from wfkit.inspect._workflow_code import code_of, resolve_workflow
+from wfkit.inspect._workflow_code import WorkflowCode, code_of, resolve_workflow
 from wfkit.runtime._seam import EngineView
 from wfkit.store import StoredEvent
 from wfkit.timetravel._frame import Frame, SourceCode, decode_payload, source_of
@@ -289,7 +289,9 @@ class Cursor:
         return Player(self, **options)
 
 
-def open_cursor(source: object, instance_id: str | None = None, workflow: Any = None) -> Cursor:
+def open_cursor(
+    source: object, instance_id: str | None = None, workflow: WorkflowCode | None = None
+) -> Cursor:
     """Open a cursor over an instance's replay.
 
     Args:

@@ -10,7 +10,7 @@ from typing import Any
 from wfkit.core._history import HistoryEvent, TimerFired
 from wfkit.core._state import UNSET
 from wfkit.inspect._histories import History
-from wfkit.inspect._workflow_code import resolve_workflow
+from wfkit.inspect._workflow_code import WorkflowCode, resolve_workflow
 from wfkit.runtime._fork import ForkPointError, fork_points, start_fork
 from wfkit.runtime._seam import engine_of, local_engine_of
 from wfkit.timetravel._frame import Frame
@@ -28,7 +28,7 @@ def fork(
     input: Any = UNSET,
     replace_result: Mapping[int, Any] | None = None,
     replace_event_payload: Mapping[str | int, Any] | None = None,
-    workflow: Any = None,
+    workflow: WorkflowCode | None = None,
 ) -> str:
     """Start a new instance from ``instance_id``'s history up to a scheduling event.
 
