@@ -38,8 +38,13 @@ def check_health(self: Engine) -> None:
     turn = self._active_turn
     if turn is not None and now - turn.step_started > limits.stuck_turn_seconds:
         with self._lock:
-            step = turn.current
+            # look again: while the watchdog waited for the lock (a long commit of many
+            # instances), the turn may have moved on to a step that just began
+            with turn.guard:
+                step, ran = turn.current, time.monotonic() - turn.step_started
             if self._active_turn is not turn or step is None:
+                return
+            if ran <= limits.stuck_turn_seconds:
                 return
             self._detach(turn, restart=True)
         orchestration = step.live.orchestration
