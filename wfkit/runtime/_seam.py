@@ -156,7 +156,7 @@ class LocalEngine:
     def pinned_code(self, instance_id: str) -> Registered | None:
         """The code ``instance_id`` runs instead of the registered one (a fork started
         with edited code), if any: a fork of it keeps that code."""
-        return self._engine._code.get(instance_id)
+        return self._engine._code.get(instance_id)  # noqa: SLF001 (the seam knows the engine)
 
     # ------------------------------------------------------------------ starting
     def start_from_history(
