@@ -7,10 +7,9 @@ the engine of a ``WorkflowRuntime`` in this process (through :class:`LocalEngine
 the local copy of a remote engine that ``wfkit.connect`` keeps.
 
 :class:`LocalEngine` adds what only an engine that runs the code can do: start an
-instance from a history prefix (a fork), hold the engine's lock over a read-then-start,
-and name the code an instance was forked with. It wraps the engine by composition, so
-this module is the one place outside the engine that reads one of its private
-members (the code an instance was forked with).
+instance from a history prefix (a fork), and name the code an instance was forked with.
+It wraps the engine by composition, so this module is the one place outside the engine
+that reads one of its private members (that code).
 """
 
 from __future__ import annotations
