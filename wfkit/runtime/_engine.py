@@ -439,7 +439,6 @@ class Engine:
     record = commands.record
     records = commands.records
     require = commands.require
-    _require = commands.require  # the name LocalEngine (wfkit/runtime/_seam.py) reads
     command = commands.command
     _wait_applied = commands.wait_applied
     _queue = commands.queue
