@@ -375,6 +375,7 @@ class Engine:
 
     # turns (wfkit/runtime/_turns.py)
     _run_ready = turns.run_ready
+    _run_turn = turns.run_turn
     _step = turns.step
     _read_replays = turns.read_replays
     _histories = turns.histories
