@@ -76,8 +76,10 @@ class _Builder:
         expanded: Mapping[str, int],
         group_limit: int,
         page_size: int,
+        unawaited_limit: int | None = None,
     ):
         self.r = replayed
+        self.unawaited_limit = unawaited_limit
         self.record = record
         self.executing = executing
         self.children = children
@@ -380,9 +382,13 @@ class _Builder:
             item = self.item(task, str(k), lost=False)
             if item is not None:
                 steps.append(item["id"])
+        drawn = 0
         for task in r.tasks:
             if id(task) in self.covered or r.origin(task) in INNER_TIMERS:
                 continue
+            if self.unawaited_limit is not None and drawn >= self.unawaited_limit:
+                break  # a drawing of code still creating its tasks: the rest come next
+            drawn += 1
             result = self.leaf(task, lost=False)
             assert isinstance(result, dict)
             result["awaited"] = False
@@ -491,11 +497,23 @@ def graph_model(
             (the others are collapsed to one node).
     """
     return _Builder(
-        replayed,
-        record,
-        executing,
-        children or {},
-        expanded or {},
-        group_limit,
-        page_size,
+        replayed, record, executing, children or {}, expanded or {}, group_limit, page_size
+    ).build()
+
+
+def running_graph_model(
+    replayed: ReplayedInstance,
+    *,
+    record: InstanceRecord | None,
+    executing: Collection[int],
+    children: Mapping[str, WorkflowStatus],
+    expanded: Mapping[str, int],
+    group_limit: int,
+    page_size: int,
+) -> dict[str, Any]:
+    """:func:`graph_model` of an instance read while its code runs (a drawing to replace
+    once the episode ends): of the tasks the code created but has not yielded yet, the
+    first ``group_limit`` are drawn and counted (a fan-out being built)."""
+    return _Builder(
+        replayed, record, executing, children, expanded, group_limit, page_size, group_limit
     ).build()
