@@ -130,7 +130,7 @@ def activities_done(
     the lock, or runs a turn and its store commit, durable on a file) are left for it,
     and the thread that brought them goes back to its work. The deliverer takes them
     all at once: one turn and one commit serve them all (a group commit)."""
-    foreign = [d for d in done if d[0].origin not in (None, self)]
+    foreign = [d for d in done if d[0].origin is not None and d[0].origin is not self]
     if foreign:
         with self._lock:
             self._inflight -= len(foreign)
@@ -147,13 +147,13 @@ def activities_done(
             return
         self._delivering = True
     while True:
+        with self._arrival:  # (no engine lock round trip to find nothing left)
+            if not self._arrived:
+                self._delivering = False
+                return
         with self._lock:
-            with self._arrival:
-                done = self._arrived
-                self._arrived = []
-                if not done:
-                    self._delivering = False
-                    return
+            with self._arrival:  # with those that arrived while it waited for the lock
+                done, self._arrived = self._arrived, []
             self._deliver_results(done, run_turn=run_turn)
 
 
@@ -162,8 +162,9 @@ def deliver_results(
 ) -> None:
     self._inflight -= len(done)
     now = self.clock.now()
+    find, deliver = self._live.get, self._deliver
     for call, encoded, error in done:
-        live = self._live.get(call.instance_id)
+        live = find(call.instance_id)
         if live is None or live.generation != call.generation:
             continue  # the instance finished or started over meanwhile
         task_id = call.decision.task_id
@@ -174,7 +175,7 @@ def deliver_results(
             event = TaskFailed(
                 timestamp=now, task_scheduled_id=task_id, failure=FailureDetails.of(error)
             )
-        self._deliver(live, event)
+        deliver(live, event)
     if run_turn and self._ready and self.running:
         self._run_ready()
     if self._ready or not self._inflight:  # the engine thread has work, or timers

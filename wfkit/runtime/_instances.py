@@ -46,7 +46,7 @@ def episode_start(orchestration: Orchestration, started: WorkflowStarted) -> Wor
     return replace(started, version_name=version_name, patches=patches)
 
 
-@dataclass
+@dataclass(slots=True)
 class ActivityCall:
     """An activity execution handed to the pool (one attempt)."""
 
@@ -60,7 +60,7 @@ class ActivityCall:
     activity: Registered | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Live:
     """A non-terminal instance: its executor and everything not yet in the history."""
 
