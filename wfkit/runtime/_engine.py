@@ -38,6 +38,7 @@ from wfkit.core._errors import (
     StoreWriteError,
     WfkitWarning,
 )
+from wfkit.core._gc import gc_paused
 from wfkit.core._history import (
     HistoryEvent,
 )
@@ -104,6 +105,8 @@ class Engine:
         self._warm = WarmInstances(warm_instances)
         self._timers: list[tuple[datetime, int, str, int, int]] = []
         self._timer_order = itertools.count()
+        #: due timers left by an auto-skip's jump (``FIRE_BATCH``): fired as jumped ones
+        self.jumped_timers = False
         #: Instances that callers wait for and allow to jump time (auto-skip)
         self._awaited: Counter[str] = Counter()
         #: What auto-skip decided over an event wait, for the waiters to warn about
@@ -262,7 +265,11 @@ class Engine:
         try:
             with self._lock:
                 while not self._stopping and self._thread is me:
-                    if self._turn():
+                    # a turn builds a burst of objects (episodes, replayed executors, rows)
+                    # that mostly die with it: no collector passes over the heap meanwhile
+                    with gc_paused():
+                        progressed = self._turn()
+                    if progressed:
                         continue
                     timeout = None
                     if self.clock.flows and self._timers:
@@ -413,6 +420,7 @@ class Engine:
     _live_timer = timers.live_timer
     _next_timer = timers.next_timer
     _fire_due_timers = timers.fire_due_timers
+    _fire_timer = timers.fire_timer
     _auto_skip = timers.auto_skip
     _note_race = timers.note_race
     pending_timers = timers.pending_timers
