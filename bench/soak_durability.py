@@ -7,7 +7,7 @@ Prints counts: runs, kills (runs where the process was still running when killed
 instances lost, instances not completed, duplicate completed activities (completions
 recorded in the file that ran again: must be 0), events lost, timer and clock problems,
 and activity re-runs (in flight at the kill: allowed, at least once). The program and the
-checks are those of ``tests/unit/test_durability.py`` (a few kill points run in CI).
+checks are those of ``tests/runtime/test_durability.py`` (a few kill points run in CI).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parent.parent / "tests" / "unit"
-sys.path.insert(0, str(TESTS))
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+sys.path[:0] = [str(TESTS / "runtime"), str(TESTS / "shared")]
 
 from test_durability import kill_and_resume  # noqa: E402
 

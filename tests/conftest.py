@@ -6,8 +6,10 @@ sidecar) for the tests that compare with it."""
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,9 @@ import wfkit as wf
 from wfkit.interop.sidecar import BUILD_HINT, Sidecar, sidecar_path, start_sidecar
 from wfkit.runtime import _apps
 from wfkit.testing import plugin
+
+# the apps and helpers the tests of every layer share (support.py, http_app.py, ...)
+sys.path.insert(0, str(Path(__file__).parent / "shared"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

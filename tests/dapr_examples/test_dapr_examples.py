@@ -14,7 +14,7 @@ STEPS: list[Step] = [step for readme in readmes() for step in read_steps(readme)
 
 MULTI_PROCESS = (
     "its apps run as separate processes, as `dapr run -f` starts them; wfkit routes app_id "
-    "calls between runtimes of one process (tests/unit/test_multi_app.py runs these apps in "
+    "calls between runtimes of one process (tests/runtime/test_multi_app.py runs these apps in "
     "one) and, across processes, fails the call with AppNotFoundError naming Dapr's engine"
 )
 #: Steps that differ for a stated reason; strict, so one that starts passing is reported.

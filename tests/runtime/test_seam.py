@@ -9,7 +9,13 @@ import pytest
 import wfkit as wf
 from wfkit.core._errors import EngineError, InstanceNotFoundError
 from wfkit.core._registry import Registry
-from wfkit.runtime._seam import EngineView, LocalEngine, engine_of, local_engine_of
+from wfkit.runtime._seam import (
+    EngineView,
+    LocalEngine,
+    attach_view,
+    engine_of,
+    local_engine_of,
+)
 from wfkit.store import Batch, MemoryStore
 
 
@@ -85,3 +91,14 @@ def test_a_copy_of_another_engine_is_read_but_cannot_start_forks() -> None:
 def test_anything_else_is_not_an_engine() -> None:
     with pytest.raises(TypeError, match="WorkflowRuntime or Connection"):
         engine_of(object())
+
+
+def test_an_object_holding_a_copied_engine_reaches_it() -> None:
+    class Holder:
+        """Stands for a Connection: it keeps its copy of a remote engine private."""
+
+    holder, copied = Holder(), CopiedEngine()
+    with pytest.raises(TypeError):
+        engine_of(holder)
+    attach_view(holder, copied)
+    assert engine_of(holder) is copied

@@ -58,9 +58,13 @@ class Clock(Protocol):
 
     def skips_here(self) -> bool: ...
 
-    def _attach(self, engine: ClockDriver) -> None: ...
+    def attach_driver(self, engine: ClockDriver) -> None:
+        """Called by the runtime that fires this clock's timers, once, as it starts."""
+        ...
 
-    def _set(self, when: datetime) -> None: ...
+    def set_by_driver(self, when: datetime) -> None:
+        """Called by that runtime as it fires timers: time is now ``when`` (never back)."""
+        ...
 
 
 def _utcnow() -> datetime:
@@ -90,7 +94,7 @@ class _ClockBase:
         finally:
             self._local.held -= 1
 
-    def _attach(self, engine: ClockDriver) -> None:
+    def attach_driver(self, engine: ClockDriver) -> None:
         self._engine = engine
 
     def wall(self) -> float:
@@ -148,7 +152,7 @@ class VirtualClock(_ClockBase):
             return at
         return at + timedelta(seconds=time.monotonic() - wall)
 
-    def _set(self, when: datetime) -> None:
+    def set_by_driver(self, when: datetime) -> None:
         if when > self.now():
             self._anchor = (when, time.monotonic())
 
@@ -156,7 +160,7 @@ class VirtualClock(_ClockBase):
         """Continue from the latest virtual time a store recorded: exactly there when no
         start was given, else never before it (time does not run back past a history)."""
         if self._explicit_start:
-            self._set(recorded)
+            self.set_by_driver(recorded)
         else:
             self._anchor = (recorded, time.monotonic())
             self._explicit_start = True
@@ -182,7 +186,7 @@ class VirtualClock(_ClockBase):
 
     def _jump(self, when: datetime) -> datetime:
         if self._engine is None:
-            self._set(when)
+            self.set_by_driver(when)
         else:
             self._engine.advance_clock(when)
         return self.now()
@@ -206,7 +210,7 @@ class SystemClock(_ClockBase):
     def now(self) -> datetime:
         return _utcnow()
 
-    def _set(self, when: datetime) -> None:  # time cannot be moved
+    def set_by_driver(self, when: datetime) -> None:  # time cannot be moved
         pass
 
     def __repr__(self) -> str:

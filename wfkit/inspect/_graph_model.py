@@ -13,7 +13,7 @@ import itertools
 from collections import Counter
 from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from wfkit.core._history import OPTIONAL_TIMER_FIRE_AT
 from wfkit.core._state import InstanceRecord, WorkflowStatus
@@ -25,7 +25,7 @@ from wfkit.core._task import (
     WhenAllTask,
 )
 from wfkit.inspect._graph_layout import layout
-from wfkit.inspect._group_tally import GroupTally
+from wfkit.inspect._group_tally import GroupTally, GroupWindow, group_window
 from wfkit.inspect._node_detail import json_text, node_detail, node_payloads, node_timings
 from wfkit.inspect._replay import INNER_TIMERS, Entry, ReplayedInstance
 
@@ -66,17 +66,6 @@ def preview(text: str | None, limit: int = PREVIEW_CHARS) -> str | None:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class _Window(NamedTuple):
-    """The members of a group that are drawn: positions ``lo`` to ``hi`` (a page)."""
-
-    collapsed: bool
-    paged: bool
-    page: int
-    pages: int
-    lo: int
-    hi: int
-
-
 class _Builder:
     def __init__(
         self,
@@ -87,8 +76,10 @@ class _Builder:
         expanded: Mapping[str, int],
         group_limit: int,
         page_size: int,
+        unawaited_limit: int | None = None,
     ):
         self.r = replayed
+        self.unawaited_limit = unawaited_limit
         self.record = record
         self.executing = executing
         self.children = children
@@ -234,7 +225,8 @@ class _Builder:
         mode = "all" if isinstance(task, WhenAllTask) else "any"
         members_lost = lost or (mode == "any" and task.is_complete)
         gid = f"g{path}"
-        window = self.window(gid, len(members))
+        expanded_page = self.expanded.get(gid)
+        window = group_window(len(members), self.group_limit, self.page_size, expanded_page)
         shown: list[str] = []
         state = (members_lost, self.ended)
         cached = self.cache.get(id(task)) if window.paged else None
@@ -259,24 +251,12 @@ class _Builder:
         self.groups.append(group)
         return group
 
-    def window(self, gid: str, size: int) -> _Window:
-        """Which members of a group of ``size`` are drawn (a page of a large one)."""
-        collapsed = size > self.group_limit and gid not in self.expanded
-        paged = size > self.group_limit
-        page = max(0, self.expanded.get(gid, 0))
-        pages = max(1, -(-size // self.page_size)) if paged else 1
-        page = min(page, pages - 1)
-        lo, hi = (page * self.page_size, (page + 1) * self.page_size) if paged else (0, size)
-        if collapsed:
-            lo = hi = 0
-        return _Window(collapsed, paged, page, pages, lo, min(hi, size))
-
     def tallied_page(
         self,
         tally: GroupTally,
         members: list[Task],
         members_lost: bool,
-        window: _Window,
+        window: GroupWindow,
         shown: list[str],
     ) -> Counter[str]:
         """Draw the page of a tallied group; its counts, which agree with the nodes."""
@@ -293,7 +273,7 @@ class _Builder:
         task: CompositeTask,
         path: str,
         members_lost: bool,
-        window: _Window,
+        window: GroupWindow,
         shown: list[str],
     ) -> tuple[Counter[str], Counter[str]]:
         """Draw the members in the window, count them all: (counts per status of the
@@ -341,7 +321,7 @@ class _Builder:
         local: Counter[str],
         leaves: Counter[str],
         lost: bool,
-        window: _Window,
+        window: GroupWindow,
         shown: list[str],
     ) -> dict[str, Any]:
         size = len(task.get_tasks())
@@ -402,9 +382,13 @@ class _Builder:
             item = self.item(task, str(k), lost=False)
             if item is not None:
                 steps.append(item["id"])
+        drawn = 0
         for task in r.tasks:
             if id(task) in self.covered or r.origin(task) in INNER_TIMERS:
                 continue
+            if self.unawaited_limit is not None and drawn >= self.unawaited_limit:
+                break  # a drawing of code still creating its tasks: the rest come next
+            drawn += 1
             result = self.leaf(task, lost=False)
             assert isinstance(result, dict)
             result["awaited"] = False
@@ -513,11 +497,23 @@ def graph_model(
             (the others are collapsed to one node).
     """
     return _Builder(
-        replayed,
-        record,
-        executing,
-        children or {},
-        expanded or {},
-        group_limit,
-        page_size,
+        replayed, record, executing, children or {}, expanded or {}, group_limit, page_size
+    ).build()
+
+
+def running_graph_model(
+    replayed: ReplayedInstance,
+    *,
+    record: InstanceRecord | None,
+    executing: Collection[int],
+    children: Mapping[str, WorkflowStatus],
+    expanded: Mapping[str, int],
+    group_limit: int,
+    page_size: int,
+) -> dict[str, Any]:
+    """:func:`graph_model` of an instance read while its code runs (a drawing to replace
+    once the episode ends): of the tasks the code created but has not yielded yet, the
+    first ``group_limit`` are drawn and counted (a fan-out being built)."""
+    return _Builder(
+        replayed, record, executing, children, expanded, group_limit, page_size, group_limit
     ).build()

@@ -1,10 +1,12 @@
-"""Counts per status of the members of a large fan-out, kept across graph builds."""
+"""Large fan-outs in the graph: the page of members drawn, and counts per status of
+all members, kept across graph builds."""
 
 from __future__ import annotations
 
 import itertools
 from collections import Counter
 from collections.abc import Callable, Collection
+from typing import NamedTuple
 
 from wfkit.core._task import CompletableTask, ExternalEventTask, RetryableTask, Task
 from wfkit.inspect._replay import ReplayedInstance
@@ -13,6 +15,31 @@ from wfkit.inspect._replay import ReplayedInstance
 FINAL = frozenset({"completed", "failed", "timed out"})
 #: A leaf's (status, the task that decides it, attempts), as the graph builder tells it.
 LeafStatus = Callable[[Task, bool], tuple[str, CompletableTask, int]]
+
+
+class GroupWindow(NamedTuple):
+    """The members of a group that are drawn: positions ``lo`` to ``hi`` (a page)."""
+
+    collapsed: bool
+    paged: bool
+    page: int
+    pages: int
+    lo: int
+    hi: int
+
+
+def group_window(size: int, limit: int, page_size: int, expanded_page: int | None) -> GroupWindow:
+    """Which members of a group of ``size`` are drawn: all of a group of at most
+    ``limit``; of a larger one, none while it is collapsed (``expanded_page`` None), else
+    the page asked for."""
+    paged = size > limit
+    collapsed = paged and expanded_page is None
+    pages = max(1, -(-size // page_size)) if paged else 1
+    page = min(max(0, expanded_page or 0), pages - 1)
+    lo, hi = (page * page_size, (page + 1) * page_size) if paged else (0, size)
+    if collapsed:
+        lo = hi = 0
+    return GroupWindow(collapsed, paged, page, pages, lo, min(hi, size))
 
 
 class GroupTally:

@@ -29,6 +29,7 @@ from wfkit.core._state import (
 from wfkit.core._time import to_naive_utc
 from wfkit.interop._channel import EngineChannel
 from wfkit.interop._mirror import EngineMirror, FollowState, SyncReport
+from wfkit.runtime._seam import attach_view
 from wfkit.store import DuckDBStore, _rows
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ class Connection:
         self.poll_interval = poll_interval
         self._channel = channel
         self._engine = EngineMirror(channel, _open_store(store), registry)
+        attach_view(self, self._engine)
 
     @property
     def store(self) -> DuckDBStore:

@@ -167,7 +167,7 @@ class Engine:
     def _drive_clock(self, clock: Clock, store: HistoryStore) -> None:
         """Become the clock's driver; a reopened store's virtual clock goes on from the
         latest time it recorded."""
-        clock._attach(self)
+        clock.attach_driver(self)
         recorded = store.clock_time()
         resume = getattr(clock, "_resume", None)
         if recorded is not None and resume is not None:
@@ -382,6 +382,7 @@ class Engine:
 
     # turns (wfkit/runtime/_turns.py)
     _run_ready = turns.run_ready
+    _run_turn = turns.run_turn
     _step = turns.step
     _read_replays = turns.read_replays
     _histories = turns.histories
@@ -447,7 +448,6 @@ class Engine:
     record = commands.record
     records = commands.records
     require = commands.require
-    _require = commands.require  # the name LocalEngine (wfkit/runtime/_seam.py) reads
     command = commands.command
     _wait_applied = commands.wait_applied
     _queue = commands.queue

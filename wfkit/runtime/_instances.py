@@ -4,6 +4,7 @@ that run their code, activity calls, and helpers to build and apply their events
 from __future__ import annotations
 
 import functools
+import gc
 import threading
 import time
 from dataclasses import dataclass, field, fields, replace
@@ -130,7 +131,7 @@ class Turn:
     """A turn in progress: the thread running workflow code, and where it is. ``guard``
     (the engine's, shared by all turns) orders moving to a step against detaching."""
 
-    __slots__ = ("current", "detached", "guard", "step_started", "steps", "thread")
+    __slots__ = ("current", "detached", "gc_paused", "guard", "step_started", "steps", "thread")
 
     def __init__(self, thread: threading.Thread, guard: threading.Lock):
         self.thread, self.guard = thread, guard
@@ -139,6 +140,23 @@ class Turn:
         self.detached = False
         #: when the current step's code began (monotonic seconds)
         self.step_started = 0.0
+        self.gc_paused = False
+
+    def pause_gc(self) -> None:
+        """Pause the cyclic garbage collector for the turn: a turn can build a burst of
+        objects that live on (a 100k fan-out's tasks, decisions and history rows), each
+        of which would otherwise set off passes over the whole heap; the first pass after
+        the turn collects whatever it left unreachable."""
+        if gc.isenabled():
+            gc.disable()
+            self.gc_paused = True
+
+    def resume_gc(self) -> None:
+        """End the pause (at the end of the turn, or when it is detached: code that does
+        not return must not keep the collector off)."""
+        if self.gc_paused:
+            self.gc_paused = False
+            gc.enable()
 
 
 def execution_started(live: Live, now: datetime) -> ExecutionStarted:

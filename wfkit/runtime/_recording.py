@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from wfkit.core import _serde
@@ -44,13 +45,12 @@ if TYPE_CHECKING:
 
 
 def append(self: Engine, live: Live, events: list[HistoryEvent]) -> None:
-    wall = now_wall()
-    instance_id = live.record.instance_id
     base = live.history_len
-    self._batch.events.extend(
-        StoredEvent(instance_id, base + i, e, wall) for i, e in enumerate(events)
-    )
-    live.history_len = base + len(events)
+    end = base + len(events)
+    # built in C, by map and zip (no Python frame per event: an episode appends several)
+    rows = zip(repeat(live.record.instance_id), range(base, end), events, repeat(now_wall()))
+    self._batch.events.extend(map(tuple.__new__, repeat(StoredEvent), rows))  # type: ignore[arg-type]
+    live.history_len = end
 
 
 def update(self: Engine, live: Live, now: datetime, **changes: Any) -> None:
@@ -58,8 +58,10 @@ def update(self: Engine, live: Live, now: datetime, **changes: Any) -> None:
     if changes.get("status", record.status) is not record.status:
         self._status_changed = True
     changes["last_updated_at"] = now
-    if not all(getattr(record, name) == value for name, value in changes.items()):
-        live.record = updated_record(record, changes)
+    for name, value in changes.items():
+        if getattr(record, name) != value:
+            live.record = updated_record(record, changes)
+            break
     # put even when unchanged: observers take a record in the batch as progress
     self._put(live.record)
 
@@ -126,9 +128,9 @@ def propagation(
 ) -> PropagatedHistory | None:
     """What a call made with ``propagation=`` hands down: the caller's history up to
     and including the call's scheduling event (as Dapr's engine assembles it)."""
-    scope = PropagationScope(decision.propagation)
-    if scope is PropagationScope.NONE:
+    if not decision.propagation:  # PropagationScope.NONE: most calls
         return None
+    scope = PropagationScope(decision.propagation)
     received = live.orchestration.ctx.get_propagated_history() if live.orchestration else None
     events = self._history_so_far(live)
     end = next(i for i, e in enumerate(events) if type(e) is type(decision) and e == decision)

@@ -7,14 +7,14 @@ the engine of a ``WorkflowRuntime`` in this process (through :class:`LocalEngine
 the local copy of a remote engine that ``wfkit.connect`` keeps.
 
 :class:`LocalEngine` adds what only an engine that runs the code can do: start an
-instance from a history prefix (a fork), hold the engine's lock over a read-then-start,
-and name the code an instance was forked with. It wraps the engine by composition, so
-this module is the one place outside the engine that reads one of its private
-members (the code an instance was forked with).
+instance from a history prefix (a fork), and name the code an instance was forked with.
+It wraps the engine by composition, so this module is the one place outside the engine
+that reads one of its private members (that code).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
 from collections.abc import Callable
@@ -156,7 +156,7 @@ class LocalEngine:
     def pinned_code(self, instance_id: str) -> Registered | None:
         """The code ``instance_id`` runs instead of the registered one (a fork started
         with edited code), if any: a fork of it keeps that code."""
-        return self._engine._code.get(instance_id)
+        return self._engine._code.get(instance_id)  # noqa: SLF001 (the seam knows the engine)
 
     # ------------------------------------------------------------------ starting
     def start_from_history(
@@ -190,24 +190,35 @@ def local_engine(engine: Engine) -> LocalEngine:
         return seam
 
 
+#: Objects that hold a view of an engine they do not run (a ``Connection`` and its copy
+#: of a remote engine's instances), as they registered it (:func:`attach_view`).
+_views: weakref.WeakKeyDictionary[object, EngineView] = weakref.WeakKeyDictionary()
+
+
+def attach_view(owner: object, view: EngineView) -> None:
+    """Make :func:`engine_of` ``(owner)`` answer ``view`` (for as long as ``owner`` lives)."""
+    _views[owner] = view
+
+
 def engine_of(source: object) -> EngineView:
-    """The engine behind a ``WorkflowRuntime``, a ``DaprWorkflowClient``, a
-    ``Connection`` (its copy of a remote engine), an engine, or a view of one."""
+    """The engine behind a ``WorkflowRuntime``, a ``DaprWorkflowClient`` (sync or async),
+    a ``Connection`` (its copy of a remote engine), an engine, or a view of one."""
+    from wfkit.runtime import _apps
     from wfkit.runtime._engine import Engine
+    from wfkit.runtime._runtime import WorkflowRuntime
 
     if isinstance(source, Engine):
         return local_engine(source)
     if isinstance(source, EngineView):
         return source
-    # a runtime and a connection keep their engine private (their public names are
-    # Dapr's); a client finds its runtime (the one started last, if it was given none)
-    engine = getattr(source, "_engine", None)
-    if engine is None:
-        engine = getattr(getattr(source, "runtime", None), "_engine", None)
-    if isinstance(engine, Engine):
-        return local_engine(engine)
-    if isinstance(engine, EngineView):
-        return engine
+    with contextlib.suppress(TypeError):  # not weakly referable: not registered
+        view = _views.get(source)
+        if view is not None:
+            return view
+    # a client finds its runtime (the one started last, if it was given none)
+    runtime = source if isinstance(source, WorkflowRuntime) else getattr(source, "runtime", None)
+    if isinstance(runtime, WorkflowRuntime):
+        return local_engine(_apps.engine_of_runtime(runtime))
     raise TypeError(
         f"expected a wfkit WorkflowRuntime or Connection (or a client of one), "
         f"not {type(source).__name__}"
@@ -241,6 +252,7 @@ def is_engine_source(source: object) -> bool:
 __all__ = [
     "EngineView",
     "LocalEngine",
+    "attach_view",
     "engine_of",
     "is_engine_source",
     "local_engine",

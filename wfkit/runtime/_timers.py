@@ -190,4 +190,4 @@ def wait_quiet(self: Engine) -> None:
 def move_clock(self: Engine, when: datetime) -> None:
     """Set the clock to ``when`` (never back), through the driver side of core's ``Clock``
     protocol (private to the clock's users: only the engine moves time)."""
-    self.clock._set(when)
+    self.clock.set_by_driver(when)

@@ -46,6 +46,15 @@ def run_ready(self: Engine) -> None:
     if self._active_turn is not None:
         return
     turn = self._active_turn = Turn(threading.current_thread(), self._guard)
+    turn.pause_gc()
+    try:
+        self._run_turn(turn)
+    finally:
+        turn.resume_gc()
+
+
+def run_turn(self: Engine, turn: Turn) -> None:
+    """The body of ``run_ready``: the turn's steps formed, their code run, recorded."""
     for instance_id in self._ready:
         live = self._live.get(instance_id)
         if live is not None and live.stuck is None:

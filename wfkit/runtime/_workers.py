@@ -63,7 +63,8 @@ class ActivityWorkers(Generic[Call]):
                     self._members.add(thread)
             if self._flusher is None:
                 self._flusher = self._spawn(self._flush, "wfkit-activity-results")
-            self._cond.notify(len(calls) - taker)
+            if len(calls) > taker:  # (a chain's next call wakes no one)
+                self._cond.notify(len(calls) - taker)
 
     @staticmethod
     def _spawn(target: Callable[[], None], name: str) -> threading.Thread:

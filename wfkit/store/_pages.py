@@ -9,10 +9,10 @@ does; any other store is read through the base protocol here, by a scan.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from wfkit.core._state import InstanceRecord
+from wfkit.core._time import from_epoch_seconds
 from wfkit.store import _rows
 from wfkit.store._base import BrowsableStore, HistoryPage, HistoryRow, HistoryStore, StoredEvent
 
@@ -32,7 +32,7 @@ def history_row(stored: StoredEvent) -> HistoryRow:
         name=name,
         task_id=None if task_id == _rows.NO_TASK else task_id,
         ts=ts,
-        wall_ts=datetime.fromtimestamp(wall / 1_000_000, UTC).replace(tzinfo=None),
+        wall_ts=from_epoch_seconds(wall / 1_000_000),
         payload=payload,
         failure=failure,
         fields=fields,

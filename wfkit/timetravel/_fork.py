@@ -8,11 +8,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from wfkit.core._history import HistoryEvent, TimerFired
+from wfkit.core._orchestration import WorkflowInvoker
 from wfkit.core._state import UNSET
 from wfkit.inspect._histories import History
 from wfkit.inspect._workflow_code import WorkflowCode, resolve_workflow
 from wfkit.runtime._fork import ForkPointError, fork_points, start_fork
-from wfkit.runtime._seam import engine_of, local_engine_of
+from wfkit.runtime._seam import LocalEngine, engine_of, local_engine_of
 from wfkit.timetravel._frame import Frame
 
 __all__ = ["ForkPointError", "compare", "compare_rows", "fork", "fork_points"]
@@ -65,11 +66,6 @@ def fork(
     if isinstance(at, Frame):
         index = at.index
         at = None
-    code = None
-    if workflow is not None:
-        source = engine.require(instance_id)
-        named = History((), instance_id=instance_id, workflow=source.name)
-        code = resolve_workflow(workflow, engine, named)
     return start_fork(
         engine,
         instance_id,
@@ -79,8 +75,19 @@ def fork(
         input=input,
         replace_result=replace_result,
         replace_event_payload=replace_event_payload,
-        workflow=code,
+        workflow=_fork_code(engine, instance_id, workflow),
     )
+
+
+def _fork_code(
+    engine: LocalEngine, instance_id: str, workflow: WorkflowCode | None
+) -> WorkflowInvoker | None:
+    """The code a fork runs with: ``workflow`` resolved (a name, a function), or None
+    for the source's own."""
+    if workflow is None:
+        return None
+    named = History((), instance_id=instance_id, workflow=engine.require(instance_id).name)
+    return resolve_workflow(workflow, engine, named)
 
 
 # --------------------------------------------------------------------------- comparing

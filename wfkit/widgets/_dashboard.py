@@ -13,8 +13,9 @@ import ipywidgets as w
 import pandas as pd
 import traitlets
 
-from wfkit.core._state import InstanceRecord, WorkflowStatus
+from wfkit.core._state import WorkflowStatus
 from wfkit.store import Batch
+from wfkit.widgets._board_queries import Board, BoardQueries, Durations, dashboard_data
 from wfkit.widgets._controls import ControlsWidget, View
 from wfkit.widgets._live import engine_of, hub_for
 
@@ -28,42 +29,11 @@ STATUS_COLOURS = {
     WorkflowStatus.TERMINATED.name: "#6b6b6b",
 }
 _FINISHED = [s.name for s in WorkflowStatus if s.is_terminal]
+__all__ = ["Dashboard", "dashboard", "dashboard_data", "summary"]
 MAX_LIST = 100
 #: Seconds between two refreshes of a dashboard.
 REFRESH_SECONDS = 1.0
 STATIC = pathlib.Path(__file__).parent / "static"
-
-
-def dashboard_data(
-    records: list[InstanceRecord], *, include_children: bool = False
-) -> pd.DataFrame:
-    """One row per instance: ``instance_id``, ``workflow``, ``status``, ``created_at``,
-    ``updated_at``, ``duration_s`` (virtual, for finished instances) and ``parent_id``."""
-    rows = [
-        {
-            "instance_id": r.instance_id,
-            "workflow": r.name,
-            "status": r.status.name,
-            "created_at": r.created_at,
-            "updated_at": r.last_updated_at,
-            "duration_s": (r.last_updated_at - r.created_at).total_seconds()
-            if r.status.is_terminal
-            else None,
-            "parent_id": r.parent_instance_id,
-        }
-        for r in records
-        if include_children or r.parent_instance_id is None
-    ]
-    columns = [
-        "instance_id",
-        "workflow",
-        "status",
-        "created_at",
-        "updated_at",
-        "duration_s",
-        "parent_id",
-    ]
-    return pd.DataFrame(rows, columns=columns)
 
 
 def summary(data: pd.DataFrame) -> pd.DataFrame:
@@ -83,6 +53,28 @@ def summary(data: pd.DataFrame) -> pd.DataFrame:
     )
     out["success_rate"] = (out["completed"] / out["finished"]).where(out["finished"] > 0)
     out["median_duration_s"] = data.groupby("workflow")["duration_s"].median()
+    for status in counts.columns:
+        out[status] = counts[status]
+    return out.reset_index()
+
+
+def board_summary(board: Board) -> pd.DataFrame:
+    """:func:`summary` of the aggregates the store computed."""
+    if board.counts.empty:
+        return pd.DataFrame(columns=["workflow", "instances", "finished", "success_rate"])
+    counts = board.counts.pivot_table(
+        index="workflow", columns="status", values="n", aggfunc="sum", fill_value=0
+    )
+    finished = sum(counts.get(s, 0) for s in _FINISHED)
+    out = pd.DataFrame(
+        {
+            "instances": counts.sum(axis=1),
+            "finished": finished,
+            "completed": counts.get(WorkflowStatus.COMPLETED.name, 0),
+        }
+    )
+    out["success_rate"] = (out["completed"] / out["finished"]).where(out["finished"] > 0)
+    out["median_duration_s"] = board.medians.set_index("workflow")["median_duration_s"]
     for status in counts.columns:
         out[status] = counts[status]
     return out.reset_index()
@@ -146,14 +138,14 @@ def _list_rows(data: pd.DataFrame) -> list[InstanceRow]:
     ]
 
 
-def board_view(data: pd.DataFrame, stats: pd.DataFrame, shown: pd.DataFrame) -> BoardView:
-    """What the dashboard panel draws: the summary of ``stats`` and the first rows of
-    ``shown`` (the instances the filters keep) out of ``data``."""
-    listed = min(len(shown), MAX_LIST)
-    note = f"{len(shown):,} of {len(data):,} instances" + (
-        f" (first {listed:,} listed)" if len(shown) > listed else ""
+def board_view(stats: pd.DataFrame, rows: pd.DataFrame, shown: int, total: int) -> BoardView:
+    """What the dashboard panel draws: the summary of ``stats`` and ``rows``, the first
+    of the ``shown`` instances the filters keep out of ``total``."""
+    listed = min(shown, MAX_LIST)
+    note = f"{shown:,} of {total:,} instances" + (
+        f" (first {listed:,} listed)" if shown > listed else ""
     )
-    return {"summary": _summary_rows(stats), "note": note, "rows": _list_rows(shown)}
+    return {"summary": _summary_rows(stats), "note": note, "rows": _list_rows(rows)}
 
 
 def _list_text(view: BoardView) -> str:
@@ -162,7 +154,7 @@ def _list_text(view: BoardView) -> str:
     return "\n".join(lines)
 
 
-def _figure(data: pd.DataFrame, stats: pd.DataFrame) -> Any:
+def _figure(stats: pd.DataFrame, durations: Durations) -> Any:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -174,7 +166,7 @@ def _figure(data: pd.DataFrame, stats: pd.DataFrame) -> Any:
             horizontal_spacing=0.08,
         )
     )
-    _fill(fig, data, stats)
+    _fill(fig, stats, durations)
     fig.update_layout(
         barmode="stack",
         height=300,
@@ -186,25 +178,20 @@ def _figure(data: pd.DataFrame, stats: pd.DataFrame) -> Any:
     return fig
 
 
-def _fill(fig: Any, data: pd.DataFrame, stats: pd.DataFrame) -> None:
+def _traces(stats: pd.DataFrame, durations: Durations) -> list[tuple[Any, int]]:
+    """The charts' traces and the column of each: bars per status, success rates, and
+    the durations (every point when few, else quartiles per workflow and outliers)."""
     import plotly.graph_objects as go
 
     workflows = list(stats["workflow"]) if not stats.empty else []
-    traces = []
+    traces: list[tuple[Any, int]] = []
     for status, colour in STATUS_COLOURS.items():
-        counts = [
-            int(stats.loc[stats.workflow == wf_, status].iloc[0]) if status in stats else 0
-            for wf_ in workflows
-        ]
+        counts = [int(n) for n in stats[status]] if status in stats else []
         if any(counts):
-            traces.append(
-                (
-                    go.Bar(
-                        name=status, x=workflows, y=counts, marker_color=colour, legendgroup=status
-                    ),
-                    1,
-                )
+            bar = go.Bar(
+                name=status, x=workflows, y=counts, marker_color=colour, legendgroup=status
             )
+            traces.append((bar, 1))
     rates = [None if pd.isna(v) else float(v) for v in stats.get("success_rate", [])]
     traces.append(
         (
@@ -219,20 +206,31 @@ def _fill(fig: Any, data: pd.DataFrame, stats: pd.DataFrame) -> None:
             2,
         )
     )
-    finished = data.dropna(subset=["duration_s"])
-    traces.append(
-        (
-            go.Box(
-                name="duration",
-                x=finished["workflow"],
-                y=finished["duration_s"],
-                marker_color="#1e6fd9",
-                showlegend=False,
-                boxpoints="outliers",
-            ),
-            3,
-        )
-    )
+    box = {"name": "duration", "marker_color": "#1e6fd9", "showlegend": False}
+    boxes = durations.boxes
+    if boxes is None:
+        traces.append((go.Box(x=durations.x, y=durations.y, boxpoints="outliers", **box), 3))
+        return traces
+    columns = ("q1", "median", "q3", "lowerfence", "upperfence")
+    quartiles = {c: [float(v) for v in boxes[c]] for c in columns}
+    traces.append((go.Box(x=list(boxes["workflow"]), boxpoints=False, **quartiles, **box), 3))
+    if durations.x:
+        outliers = go.Scatter(x=durations.x, y=durations.y, mode="markers", hoverinfo="x+y", **box)
+        traces.append((outliers, 3))
+    return traces
+
+
+def _fill(fig: Any, stats: pd.DataFrame, durations: Durations) -> None:
+    """Draw the traces; when only their values changed, update them in place (the
+    browser gets what changed, not the figure again)."""
+    traces = _traces(stats, durations)
+    if [(t.type, t.name) for t in fig.data] == [(t.type, t.name) for t, _ in traces]:
+        with fig.batch_update():
+            for drawn, (trace, _) in zip(fig.data, traces, strict=True):
+                changes = {k: v for k, v in trace.to_plotly_json().items() if drawn[k] != trace[k]}
+                if changes:
+                    drawn.update(changes)
+        return
     with fig.batch_update():
         fig.data = ()
         for trace, col in traces:
@@ -261,13 +259,14 @@ class Dashboard(w.VBox):
 
     def __init__(self, runtime: Any, *, include_children: bool = False, live: bool = True):
         self._engine = engine_of(runtime)
-        self._include_children = include_children
+        self._queries = BoardQueries(self._engine, include_children=include_children)
         self._lock = threading.RLock()
         self._dirty = False
         self._last_refresh = 0.0
-        self.data = dashboard_data(self._engine.records(), include_children=include_children)
-        self.stats = summary(self.data)
-        self.figure = _figure(self.data, self.stats)
+        self._cost = 0.0  # seconds the last refresh took
+        self._board = self._queries.board()
+        self.stats = board_summary(self._board)
+        self.figure = _figure(self.stats, self._board.durations)
         self.panel = DashboardPanel()
         self.workflow, self.status = self.panel.workflow, self.panel.status
         self.list = View(lambda: _list_text(cast(BoardView, self.panel.board_view)))
@@ -281,6 +280,11 @@ class Dashboard(w.VBox):
         self._hub = hub_for(self._engine) if live else None
         if self._hub is not None:
             self._hub.add(self)
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """Every instance shown, one row each (:func:`dashboard_data`)."""
+        return self._queries.frame()
 
     def _connect_clicks(self) -> None:
         for trace in self.figure.data:
@@ -296,6 +300,7 @@ class Dashboard(w.VBox):
             self.status.value = trace.name
 
     def filtered(self) -> pd.DataFrame:
+        """The rows of :attr:`data` the filters keep."""
         data = self.data
         if self.workflow.value != ALL:
             data = data[data.workflow == self.workflow.value]
@@ -304,8 +309,10 @@ class Dashboard(w.VBox):
         return data
 
     def _update_filters(self) -> None:
-        workflows = [ALL, *sorted(self.data.workflow.unique())]
-        statuses = [ALL, *[s.name for s in WorkflowStatus if s.name in set(self.data.status)]]
+        counts = self._board.counts
+        workflows = [ALL, *sorted(set(counts.workflow))]
+        present = set(counts.status)
+        statuses = [ALL, *[s.name for s in WorkflowStatus if s.name in present]]
         for toggle, options in ((self.workflow, workflows), (self.status, statuses)):
             if list(toggle.options) != options:
                 value = toggle.value
@@ -313,7 +320,10 @@ class Dashboard(w.VBox):
                 toggle.value = value if value in options else ALL
 
     def _show_list(self) -> None:
-        self.panel.board_view = dict(board_view(self.data, self.stats, self.filtered()))
+        rows, shown = self._queries.page(self.workflow.value, self.status.value, MAX_LIST)
+        view = dict(board_view(self.stats, rows, shown, self._board.total))
+        if view != self.panel.board_view:
+            self.panel.board_view = view
 
     def _display_(self) -> Any:
         """How marimo shows it: marimo draws anywidgets but not ipywidgets boxes, so the
@@ -328,21 +338,24 @@ class Dashboard(w.VBox):
             self._dirty = True
 
     def due(self) -> bool:
-        return self._dirty and time.monotonic() - self._last_refresh >= REFRESH_SECONDS
+        # at most one refresh a second, and at most a tenth of the time spent refreshing
+        wait = max(REFRESH_SECONDS, 10 * self._cost)
+        return self._dirty and time.monotonic() - self._last_refresh >= wait
 
     def refresh(self) -> None:
         with self._lock:
+            started = time.monotonic()
             self._dirty = False
-            self._last_refresh = time.monotonic()
-            data = dashboard_data(self._engine.records(), include_children=self._include_children)
-            if data.equals(self.data):
-                return
-            self.data = data
-            self.stats = summary(data)
-            _fill(self.figure, data, self.stats)
-            self._connect_clicks()
+            board = self._queries.board()
+            stats = board_summary(board)
+            if not (stats.equals(self.stats) and board.durations.same(self._board.durations)):
+                _fill(self.figure, stats, board.durations)
+                self._connect_clicks()
+            self._board, self.stats = board, stats
             self._update_filters()
             self._show_list()
+            self._last_refresh = time.monotonic()
+            self._cost = self._last_refresh - started
 
     def close(self) -> None:
         if self._hub is not None:

@@ -13,7 +13,7 @@ import anywidget
 import traitlets
 
 from wfkit.core._state import InstanceRecord, WorkflowStatus
-from wfkit.inspect._graph_model import graph_model, layout, node_detail
+from wfkit.inspect._graph_model import graph_model, layout, node_detail, running_graph_model
 from wfkit.inspect._replay import HistorySource, ReplayedInstance, source_for
 from wfkit.store import Batch, StoredEvent
 from wfkit.widgets._live import EventTap, engine_of, hub_for
@@ -152,15 +152,17 @@ class GraphWidget(anywidget.AnyWidget):
             self._dirty = False
             model: dict[str, Any] | None = None
             # until no episode of its code ran during the read (the first drawing waits less)
-            for _attempt in range(3):
+            for attempt in range(3):
                 epoch = self._settled_epoch(0.5 if self.graph else 0.1)
+                if epoch % 2 and (self.graph or attempt < 2):
+                    continue  # its code runs: what is read now would be thrown away
                 # the record first: the history read next is at least as recent (the engine
                 # hands a batch to the tap before anyone can read the records it commits)
                 record = self._engine.record(self.instance_id)
                 self._executing = self._engine.executing(self.instance_id)
                 try:
                     view = self._update(record)
-                    model = graph_model(
+                    model = (running_graph_model if epoch % 2 else graph_model)(
                         view,
                         record=record,
                         executing=self._executing,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from wfkit.core._task import CompletableTask
 from wfkit.core._time import utc_now
 from wfkit.inspect._replay import INNER_TIMERS, Entry, ReplayedInstance, source_for
 from wfkit.widgets._live import engine_of
@@ -55,78 +56,75 @@ def timeline_rows(view: ReplayedInstance, *, time: str = "virtual") -> list[dict
             continue
         label = f"{task.name or task.kind} · t{position}"
         if task.kind == "event":
-            began = view.wait_started(task)
-            if began is None:
-                continue
-            received = view.event_received(task)
-            timeout = (
-                view.closed.get(began.task_id)
-                if began.kind == "TimerCreated" and began.task_id is not None
-                else None
-            )
-            ended: Entry | None = received
-            if received is not None:
-                status = "completed"
-            elif timeout is not None:  # the guarding timer fired first
-                status, ended = "timed out", timeout
-            elif view.finished is not None:
-                status, ended = "cancelled", view.finished
-            else:
-                status = "waiting"
-            rows.append(
-                {
-                    "task": label,
-                    "kind": "event",
-                    "name": task.name,
-                    "attempt": 1,
-                    "start": _at(began, time),
-                    "end": _at(ended, time) if ended is not None else None,
-                    "status": status,
-                }
-            )
+            rows.extend(_event_row(view, task, label, time))
+        else:
+            rows.extend(_attempt_rows(view, task, label, time))
+    return rows
+
+
+def _row(
+    task: CompletableTask, label: str, kind: str, attempt: int, start: Any, end: Any, status: str
+) -> dict[str, Any]:
+    return {
+        "task": label,
+        "kind": kind,
+        "name": task.name,
+        "attempt": attempt,
+        "start": start,
+        "end": end,
+        "status": status,
+    }
+
+
+def _event_row(
+    view: ReplayedInstance, task: CompletableTask, label: str, time: str
+) -> list[dict[str, Any]]:
+    """The bar of an event wait: from the wait to the event, its timeout or the end."""
+    began = view.wait_started(task)
+    if began is None:
+        return []
+    received = view.event_received(task)
+    timer_id = began.task_id if began.kind == "TimerCreated" else None
+    timeout = view.closed.get(timer_id) if timer_id is not None else None
+    ended: Entry | None = received
+    if received is not None:
+        status = "completed"
+    elif timeout is not None:  # the guarding timer fired first
+        status, ended = "timed out", timeout
+    elif view.finished is not None:
+        status, ended = "cancelled", view.finished
+    else:
+        status = "waiting"
+    end = _at(ended, time) if ended is not None else None
+    return [_row(task, label, "event", 1, _at(began, time), end, status)]
+
+
+def _attempt_rows(
+    view: ReplayedInstance, task: CompletableTask, label: str, time: str
+) -> list[dict[str, Any]]:
+    """A bar per attempt of a call or a timer, with the retry waits between them."""
+    rows: list[dict[str, Any]] = []
+    previous_end: datetime | None = None
+    for attempt, task_id in enumerate(view.task_ids(task), 1):
+        scheduled = view.scheduled.get(task_id)
+        if scheduled is None:
             continue
-        ids = view.task_ids(task)
-        previous_end: datetime | None = None
-        for attempt, task_id in enumerate(ids, 1):
-            scheduled = view.scheduled.get(task_id)
-            if scheduled is None:
-                continue
-            closed = view.closed.get(task_id)
-            start = _at(scheduled, time)
-            if previous_end is not None:
-                rows.append(
-                    {
-                        "task": label,
-                        "kind": "retry wait",
-                        "name": task.name,
-                        "attempt": attempt,
-                        "start": previous_end,
-                        "end": start,
-                        "status": "retry wait",
-                    }
-                )
-            if closed is None:
-                status = "waiting" if task.kind == "timer" else "running"
-                if task.is_complete or view.finished is not None:
-                    status = "cancelled"
-                    closed = view.finished
-            elif closed.kind in ("TaskFailed", "ChildWorkflowInstanceFailed"):
-                status = "failed"
-            else:
-                status = "completed"
-            end = _at(closed, time) if closed is not None else None
-            rows.append(
-                {
-                    "task": label,
-                    "kind": task.kind,
-                    "name": task.name,
-                    "attempt": attempt,
-                    "start": start,
-                    "end": end,
-                    "status": status,
-                }
-            )
-            previous_end = end
+        closed = view.closed.get(task_id)
+        start = _at(scheduled, time)
+        if previous_end is not None:
+            rows.append(_row(task, label, "retry wait", attempt, previous_end, start, "retry wait"))
+        if closed is None:
+            status = "waiting" if task.kind == "timer" else "running"
+            if task.is_complete or view.finished is not None:
+                status = "cancelled"
+                closed = view.finished
+        elif closed.kind in ("TaskFailed", "ChildWorkflowInstanceFailed"):
+            status = "failed"
+        else:
+            status = "completed"
+        end = _at(closed, time) if closed is not None else None
+        rows.append(_row(task, label, task.kind, attempt, start, end, status))
+        previous_end = end
     return rows
 
 
@@ -157,41 +155,8 @@ def timeline(
     fig = go.FigureWidget() if widget else go.Figure()
     for status, colour in COLOURS.items():
         chosen = [r for r in rows if r["status"] == status]
-        if not chosen:
-            continue
-        starts = [r["start"] for r in chosen]
-        ends = [r["end"] or max(now, r["start"]) for r in chosen]
-        widths = [(e - s) / timedelta(milliseconds=1) for s, e in zip(starts, ends, strict=True)]
-        hover = [
-            f"{r['kind']} {r['name']!s} · attempt {r['attempt']}<br>{status}<br>"
-            f"{r['start'].isoformat(sep=' ')} → "
-            f"{r['end'].isoformat(sep=' ') if r['end'] else 'open'}"
-            for r in chosen
-        ]
-        fig.add_bar(
-            name=status,
-            orientation="h",
-            y=[r["task"] for r in chosen],
-            base=starts,
-            x=widths,
-            marker={"color": colour, "pattern": {"shape": "/" if status == "retry wait" else ""}},
-            hovertext=hover,
-            hoverinfo="text",
-            legendgroup=status,
-        )
-        instant = [r for r, width in zip(chosen, widths, strict=True) if width == 0]
-        if instant:
-            fig.add_scatter(
-                name=status,
-                mode="markers",
-                x=[r["start"] for r in instant],
-                y=[r["task"] for r in instant],
-                marker={"color": colour, "symbol": "diamond", "size": 9},
-                hovertext=[h for h, width in zip(hover, widths, strict=True) if width == 0],
-                hoverinfo="text",
-                legendgroup=status,
-                showlegend=False,
-            )
+        if chosen:
+            _add_bars(fig, status, colour, chosen, now)
     record = engine.record(instance_id)
     title = f"{record.name if record else ''} {instance_id} · {time} time"
     if len(labels) > max_tasks:
@@ -206,3 +171,40 @@ def timeline(
         legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
     )
     return fig
+
+
+def _add_bars(fig: Any, status: str, colour: str, chosen: list[dict[str, Any]], now: Any) -> None:
+    """The bars of one status; a task that took no time is drawn as a marker."""
+    starts = [r["start"] for r in chosen]
+    ends = [r["end"] or max(now, r["start"]) for r in chosen]
+    widths = [(e - s) / timedelta(milliseconds=1) for s, e in zip(starts, ends, strict=True)]
+    hover = [
+        f"{r['kind']} {r['name']!s} · attempt {r['attempt']}<br>{status}<br>"
+        f"{r['start'].isoformat(sep=' ')} → "
+        f"{r['end'].isoformat(sep=' ') if r['end'] else 'open'}"
+        for r in chosen
+    ]
+    fig.add_bar(
+        name=status,
+        orientation="h",
+        y=[r["task"] for r in chosen],
+        base=starts,
+        x=widths,
+        marker={"color": colour, "pattern": {"shape": "/" if status == "retry wait" else ""}},
+        hovertext=hover,
+        hoverinfo="text",
+        legendgroup=status,
+    )
+    instant = [r for r, width in zip(chosen, widths, strict=True) if width == 0]
+    if instant:
+        fig.add_scatter(
+            name=status,
+            mode="markers",
+            x=[r["start"] for r in instant],
+            y=[r["task"] for r in instant],
+            marker={"color": colour, "symbol": "diamond", "size": 9},
+            hovertext=[h for h, width in zip(hover, widths, strict=True) if width == 0],
+            hoverinfo="text",
+            legendgroup=status,
+            showlegend=False,
+        )

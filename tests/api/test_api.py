@@ -38,7 +38,7 @@ needs_dapr = pytest.mark.skipif(
     "(pip install 'dapr[workflow]==1.19.0') to compare wfkit's API with Dapr's",
 )
 
-EXAMPLE = Path(__file__).with_name("dapr_module_example.py")
+EXAMPLE = Path(__file__).parents[1] / "shared" / "dapr_module_example.py"
 DAPR_IMPORT = "import dapr.ext.workflow as wf"
 WFKIT_IMPORT = "import wfkit as wf"
 

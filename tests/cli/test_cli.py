@@ -27,7 +27,7 @@ import wfkit as wf
 from wfkit.cli import main
 from wfkit.cli._output import humanize, to_yaml
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parents[1] / "shared"  # the apps the tests run
 APP = HERE / "http_app.py"
 VERBS = [
     "list",
@@ -393,7 +393,7 @@ def test_run_a_file_headless(cli):
 
 
 def test_run_a_module_by_name_and_a_function_by_its_name(cli, tmp_path, monkeypatch):
-    # tests/unit is on sys.path: http_app imports as a module
+    # tests/shared is on sys.path: http_app imports as a module
     code, out, err = cli("run", "http_app:OrderProcessingWorkflow", "--input", "{}")
     assert code == 0, err
     assert "'OrderProcessingWorkflow'" in out and "COMPLETED (virtual time 1d12h" in out

@@ -21,7 +21,7 @@ import wfkit as wf
 from wfkit.cli._progress import TerminalBar
 from wfkit.runtime._many import Progress, interrupt_held, run_many
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parents[1] / "shared"  # the apps the tests run
 
 
 def test_run_many_returns_states_in_order_and_reports_progress(wfr, client) -> None:

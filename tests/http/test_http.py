@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import http_workflows
 import pytest
 from http_workflows import build
 from support import WAIT, until
@@ -733,7 +734,7 @@ def test_stack_traces_are_served_only_when_asked_for(wfr, calls):
     client = wf.DaprWorkflowClient(wfr)
     client.schedule_new_workflow("failing", instance_id="f")
     client.wait_for_workflow_completion("f", timeout_in_seconds=WAIT)
-    here = os.path.dirname(__file__)
+    here = os.path.dirname(http_workflows.__file__)  # where the failing workflow is
     for asked in (False, True):
         with wfr.serve_http(stack_traces=asked) as srv:
             state = call("GET", f"{srv.url}/v1.0/workflows/dapr/f")[2]

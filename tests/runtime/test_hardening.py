@@ -4,6 +4,7 @@ activity pool, commands on instances due later, and input that cannot be stored.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -721,4 +722,41 @@ def test_the_clock_panel_shows_a_runtime_error() -> None:
         assert "No space left on device" in panel.time_label.value
     finally:
         store.failing = False
+        wfr.shutdown()
+
+
+def test_the_garbage_collector_is_off_only_while_a_turn_runs_its_code() -> None:
+    """A turn pauses the cyclic collector (a burst of objects that live on would set off
+    passes over the whole heap); it is on again after the turn, and as soon as a turn
+    whose code does not return is detached."""
+    wfr = wf.WorkflowRuntime(stuck_turn_seconds=0.2)
+    seen: list[bool] = []
+    release = threading.Event()
+
+    @wfr.workflow
+    def looks(ctx: Any, block: bool) -> Any:
+        seen.append(gc.isenabled())
+        if block:
+            release.wait(20)  # no yield: the watchdog detaches the turn
+        return "done"
+        yield
+
+    wfr.start()
+    try:
+        client = wf.DaprWorkflowClient(wfr)
+        client.schedule_new_workflow(looks, input=False, instance_id="quick")
+        client.wait_for_workflow_completion("quick", timeout_in_seconds=20)
+        assert seen == [False] and gc.isenabled()
+        with pytest.warns(wf.WfkitWarning, match="without yielding"):
+            client.schedule_new_workflow(looks, input=True, instance_id="stuck")
+            deadline = time.monotonic() + 20
+            while not any("'stuck'" in p for p in wfr.problems):
+                assert time.monotonic() < deadline, "timed out"
+                time.sleep(0.02)
+        assert seen == [False, False] and gc.isenabled()  # on while the stuck code runs
+        release.set()
+        client.wait_for_workflow_completion("stuck", timeout_in_seconds=20)
+        assert gc.isenabled()
+    finally:
+        release.set()
         wfr.shutdown()
