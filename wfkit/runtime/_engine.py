@@ -38,7 +38,6 @@ from wfkit.core._errors import (
     StoreWriteError,
     WfkitWarning,
 )
-from wfkit.core._gc import gc_paused
 from wfkit.core._history import (
     HistoryEvent,
 )
@@ -265,11 +264,7 @@ class Engine:
         try:
             with self._lock:
                 while not self._stopping and self._thread is me:
-                    # a turn builds a burst of objects (episodes, replayed executors, rows)
-                    # that mostly die with it: no collector passes over the heap meanwhile
-                    with gc_paused():
-                        progressed = self._turn()
-                    if progressed:
+                    if self._turn():
                         continue
                     timeout = None
                     if self.clock.flows and self._timers:
