@@ -63,7 +63,7 @@ SHORTENED = {
     "wait-with-timeout": 1 / 2_400,  # 1 and 2 hours -> 1.5 and 3 s
     "wait-with-timeout-event-in-time": 1 / 2_400,
     "wait-with-timeout-uncaught": 1 / 2_400,
-    "retry-backoff-max-interval-timeout": 1 / 30,  # retries over 3 minutes -> 6 s
+    "retry-backoff-max-interval-timeout": 1 / 10,  # retries over 3 minutes -> 18 s
     "child-retry": 1 / 30,  # 1 minute -> 2 s
     "custom-status": 1 / 30,  # 1 minute -> 2 s
     "new-guid": 1 / 15,  # 30 seconds -> 2 s

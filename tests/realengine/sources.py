@@ -22,7 +22,7 @@ from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-SEEDS = ROOT / "tests" / "unit" / "seeds"
+SEEDS = ROOT / "tests" / "shared" / "seeds"
 NOTEBOOKS = ROOT / "notebooks"
 
 #: The package each engine's code imports as ``wf``.

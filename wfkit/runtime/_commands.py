@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -212,12 +212,12 @@ def wait_applied(self: Engine, live: Live, ticket: int, event: HistoryEvent) -> 
 def queue(self: Engine, live: Live, event: HistoryEvent) -> None:
     """Keep a command in the store's inbox of an instance that does not run now (its
     code is stuck, or it has not started): committed before the call returns."""
-    live.queued.append(event)
+    live.queued = (*live.queued, event)
     self._batch.inbox[live.record.instance_id] = list(live.queued)
     self._commit()
 
 
-def unqueue(self: Engine, live: Live, recorded: list[HistoryEvent]) -> None:
+def unqueue(self: Engine, live: Live, recorded: Sequence[HistoryEvent]) -> None:
     """Commands among ``recorded`` are in the history now: the inbox lets them go
     (in the same commit)."""
     if not live.queued:
@@ -225,8 +225,8 @@ def unqueue(self: Engine, live: Live, recorded: list[HistoryEvent]) -> None:
     taken = {id(e) for e in recorded}
     left = [e for e in live.queued if id(e) not in taken]
     if len(left) != len(live.queued):
-        live.queued = left
-        self._batch.inbox[live.record.instance_id] = list(left)
+        live.queued = tuple(left)
+        self._batch.inbox[live.record.instance_id] = left
 
 
 def before_start(self: Engine, live: Live, event: HistoryEvent) -> bool:

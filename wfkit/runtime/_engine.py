@@ -104,6 +104,8 @@ class Engine:
         self._warm = WarmInstances(warm_instances)
         self._timers: list[tuple[datetime, int, str, int, int]] = []
         self._timer_order = itertools.count()
+        #: due timers left by an auto-skip's jump (``FIRE_BATCH``): fired as jumped ones
+        self.jumped_timers = False
         #: Instances that callers wait for and allow to jump time (auto-skip)
         self._awaited: Counter[str] = Counter()
         #: What auto-skip decided over an event wait, for the waiters to warn about
@@ -414,6 +416,7 @@ class Engine:
     _live_timer = timers.live_timer
     _next_timer = timers.next_timer
     _fire_due_timers = timers.fire_due_timers
+    _fire_timer = timers.fire_timer
     _auto_skip = timers.auto_skip
     _note_race = timers.note_race
     pending_timers = timers.pending_timers

@@ -198,7 +198,7 @@ def take_queued(self: Engine, live: Live, events: list[HistoryEvent]) -> None:
     (applied at its next episode: the first, for one that has not started)."""
     live.inbox.extend(events)
     live.added += len(events)
-    live.queued.extend(events)
+    live.queued = (*live.queued, *events)
 
 
 def unrecovered(self: Engine, record: InstanceRecord) -> bool:

@@ -30,7 +30,7 @@ def add_timer(
     self: Engine, live: Live, task_id: int, fire_at: datetime, origin: str, name: str | None
 ) -> None:
     instance_id = live.record.instance_id
-    live.timers[task_id] = PendingTimer(fire_at, instance_id, task_id, origin, name)
+    live.timers[task_id] = (fire_at, origin, name)
     heapq.heappush(
         self._timers, (fire_at, next(self._timer_order), instance_id, live.generation, task_id)
     )
@@ -50,27 +50,54 @@ def next_timer(self: Engine) -> datetime | None:
     return self._timers[0][0] if self._timers else None
 
 
+#: Instances whose due timers one call fires at most. A fast-forward over many waiting
+#: instances then runs in turns of this size, each with its own commit and each freeing
+#: what it replayed, rather than in one turn that holds every executor at once.
+FIRE_BATCH = 10_000
+
+
 def fire_due_timers(self: Engine, *, jumped: bool = False) -> bool:
-    fired = False
+    """Deliver due timers, for at most ``FIRE_BATCH`` instances; True if any fired. An
+    instance gets all of its due timers in the same call (one episode, as when all are
+    fired at once). What an auto-skip jumped to stays a jump until all of it has fired."""
+    jumped = jumped or self.jumped_timers
     now = self.clock.now()
-    while self._timers and self._timers[0][0] <= now:
-        entry = heapq.heappop(self._timers)
+    timers = self._timers
+    fired: set[str] = set()
+    unfinished: set[str] = set()  # instances in this call with due timers left
+    deferred: list[tuple[datetime, int, str, int, int]] = []  # for the next call
+    while timers and timers[0][0] <= now and (len(fired) < FIRE_BATCH or unfinished):
+        entry = heapq.heappop(timers)
         live = self._live_timer(entry)
         if live is None:
             continue
-        task_id = entry[4]
-        timer = live.timers.pop(task_id)
-        fired = True
-        if task_id == START_TIMER:
-            if not live.paused:
-                self._ready[live.record.instance_id] = None
+        instance_id, task_id = entry[2], entry[4]
+        if len(fired) >= FIRE_BATCH and instance_id not in unfinished:
+            deferred.append(entry)
+            continue
+        fired.add(instance_id)
+        self._fire_timer(live, task_id, now, jumped=jumped)
+        if any(timer[0] <= now for timer in live.timers.values()):
+            unfinished.add(instance_id)
         else:
-            if jumped:
-                self._note_race(live, timer)
-            self._deliver(live, TimerFired(timestamp=now, timer_id=task_id, fire_at=timer.fire_at))
+            unfinished.discard(instance_id)
+    for entry in deferred:
+        heapq.heappush(timers, entry)
+    self.jumped_timers = jumped and bool(timers) and timers[0][0] <= now
     if fired and self._watchers:  # a start that waits for a resume runs no turn
         self._changed.notify_all()
-    return fired
+    return bool(fired)
+
+
+def fire_timer(self: Engine, live: Live, task_id: int, now: datetime, *, jumped: bool) -> None:
+    fire_at = live.timers.pop(task_id)[0]
+    if task_id == START_TIMER:
+        if not live.paused:
+            self._ready[live.record.instance_id] = None
+    else:
+        if jumped:
+            self._note_race(live, fire_at)
+        self._deliver(live, TimerFired(timestamp=now, timer_id=task_id, fire_at=fire_at))
 
 
 def auto_skip(self: Engine) -> bool:
@@ -87,7 +114,7 @@ def auto_skip(self: Engine) -> bool:
     return self._fire_due_timers(jumped=True)
 
 
-def note_race(self: Engine, live: Live, timer: PendingTimer) -> None:
+def note_race(self: Engine, live: Live, fire_at: datetime) -> None:
     """Auto-skip fired a timer while the instance also waited for an event: the timer
     wins a race that, in real time, the event might have won."""
     orchestration = live.orchestration
@@ -96,7 +123,7 @@ def note_race(self: Engine, live: Live, timer: PendingTimer) -> None:
         return
     names = ", ".join(repr(e) for e in events)
     self._races.append(
-        f"auto-skip jumped virtual time to {timer.fire_at.isoformat()} and fired a timer "
+        f"auto-skip jumped virtual time to {fire_at.isoformat()} and fired a timer "
         f"of workflow instance {live.record.instance_id!r} while it was waiting for event "
         f"{names}: the timer won the race. If someone is about to raise that event, wait "
         "without jumping: `with wfr.clock.no_auto_skip(): client.wait_for_...(...)`, or "
@@ -107,7 +134,11 @@ def note_race(self: Engine, live: Live, timer: PendingTimer) -> None:
 
 def pending_timers(self: Engine) -> list[PendingTimer]:
     with self._lock:
-        timers = [t for live in self._live.values() for t in live.timers.values()]
+        timers = [
+            PendingTimer(fire_at, instance_id, task_id, origin, name)
+            for instance_id, live in self._live.items()
+            for task_id, (fire_at, origin, name) in live.timers.items()
+        ]
     return sorted(timers, key=lambda t: (t.fire_at, t.instance_id, t.task_id))
 
 
