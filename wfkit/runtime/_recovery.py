@@ -26,6 +26,7 @@ from wfkit.core._history import (
     TaskScheduled,
     WorkflowStarted,
 )
+from wfkit.core._orchestration import Orchestration
 from wfkit.core._registry import Registered, VersionedWorkflow
 from wfkit.core._state import InstanceRecord, WorkflowStatus
 from wfkit.runtime._instances import (
@@ -48,14 +49,17 @@ def restore(
     history: list[HistoryEvent],
     *,
     override: tuple[int, str | None] | None = None,
+    replayed: Orchestration | None = None,
 ) -> Live:
-    """Rebuild a live instance by replaying ``history`` now (cold path, engine lock
-    held: a fork or rerun), then re-issue what it was waiting for."""
+    """Rebuild a live instance from ``history`` (engine lock held), then re-issue what it
+    was waiting for. ``replayed``: the executor that already replayed ``history`` (a
+    fork's, replayed before the lock was taken); else it is replayed now."""
     live = self._restored_live(record, history)
     if live.started:
-        orchestration = self._new_orchestration(record.instance_id)
-        apply_all(orchestration, history, replaying=True)
-        live.orchestration = orchestration
+        if replayed is None:
+            replayed = self._new_orchestration(record.instance_id)
+            apply_all(replayed, history, replaying=True)
+        live.orchestration = replayed
         self._reissue(live, history, override=override)
     return live
 
@@ -220,6 +224,13 @@ def start_from_history(
     scheduled. ``override`` replaces the input of the new decision with that task id;
     ``workflow`` runs this instance with that code instead of the registered one."""
     new_id = record.instance_id
+    # the workflow code replays the prefix before the engine lock is taken, so that code
+    # which does not return cannot block client calls
+    replayed = None
+    if any(isinstance(e, ExecutionStarted) for e in prefix):
+        resolve = self.registry.workflow if workflow is None else (lambda name: workflow)
+        replayed = Orchestration(new_id, resolve, max_payload_bytes=self.limit)
+        apply_all(replayed, prefix, replaying=True)
     with self._lock:
         if new_id in self._live:
             raise InstanceExistsError(f"workflow instance {new_id!r} already exists and is running")
@@ -233,7 +244,7 @@ def start_from_history(
         self._put(record)
         wall = now_wall()
         self._batch.events.extend(StoredEvent(new_id, i, e, wall) for i, e in enumerate(prefix))
-        self.restore(record, prefix, override=override)
+        self.restore(record, prefix, override=override, replayed=replayed)
         self._commit()
         self._wake.notify()
         self._changed.notify_all()
