@@ -283,3 +283,45 @@ def test_an_instance_whose_version_is_not_registered_stalls_and_takes_events():
     second.register_versioned_workflow(version1, name="stall", is_latest=False)
     assert output(complete(client, iid)) == "finished v1"
     second.shutdown()
+
+
+def test_a_stalled_instance_keeps_its_events_across_a_restart(tmp_path):
+    def say(ctx, text: str) -> str:
+        return text
+
+    def version1(ctx):
+        yield ctx.call_activity(say, input="v1")
+        value = yield ctx.wait_for_external_event("event")
+        return f"finished v1 with {value}"
+
+    def version2(ctx):
+        yield ctx.wait_for_external_event("event")
+        return "finished v2"
+
+    path = tmp_path / "stall.duckdb"
+
+    def runtime(*versions):
+        made = wf.WorkflowRuntime(store=path, clock=wf.VirtualClock(START, flow=False))
+        made.register_activity(say)
+        for code in versions:
+            made.register_versioned_workflow(code, name="stall", is_latest=code is versions[-1])
+        return made
+
+    first = runtime(version1)
+    first.start()
+    iid = wf.DaprWorkflowClient(first).schedule_new_workflow("stall")
+    until(lambda: first._engine.waiting_for_events(iid) == ["event"])
+    first.shutdown()
+
+    second = runtime(version2)  # the version the instance runs is not registered: it stalls
+    with pytest.warns(wf.WfkitWarning, match="not registered"):
+        second.start()
+    client = wf.DaprWorkflowClient(second)
+    client.raise_workflow_event(iid, "event", data="kept")
+    assert client.get_workflow_state(iid).runtime_status is wf.WorkflowStatus.STALLED
+    second.shutdown()
+
+    third = runtime(version1)  # the event was held in the store, not in the process
+    third.start()
+    assert output(complete(wf.DaprWorkflowClient(third), iid)) == "finished v1 with kept"
+    third.shutdown()

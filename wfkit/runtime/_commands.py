@@ -34,7 +34,7 @@ from wfkit.runtime._instances import (
     START_TIMER,
     Live,
 )
-from wfkit.store import is_read_only
+from wfkit.store import InboxStore, is_read_only
 
 if TYPE_CHECKING:
     from wfkit.runtime._engine import Engine
@@ -162,8 +162,8 @@ def command(
         live = self._live.get(instance_id)
         if live is None and record.status is WorkflowStatus.STALLED:
             # as on Dapr, a stalled instance takes commands; it applies them once the
-            # version it runs is registered
-            self._held.setdefault(instance_id, []).append(make(self.clock.now()))
+            # version it runs is registered (kept in the store's inbox: a restart keeps them)
+            self._hold_for_stalled(instance_id, make(self.clock.now()))
             return
         if live is None and self._unrecovered(record):
             raise RuntimeNotStartedError(
@@ -186,6 +186,20 @@ def command(
         ticket = self._enqueue(live, event)
         if self.running and not self._in_turn() and (live.started or instance_id in self._ready):
             self._wait_applied(live, ticket, event)
+
+
+def hold_for_stalled(self: Engine, instance_id: str, event: HistoryEvent) -> None:
+    """Keep a command for a stalled instance until its version is registered: in the
+    store's inbox, committed before the call returns (in memory with a store that has
+    no inbox)."""
+    if not isinstance(self.store, InboxStore):
+        self._held.setdefault(instance_id, []).append(event)
+        return
+    held = self._batch.inbox.get(instance_id)
+    if held is None:
+        held = self.store.inboxes().get(instance_id, [])
+    self._batch.inbox[instance_id] = [*held, event]
+    self._commit()
 
 
 def wait_applied(self: Engine, live: Live, ticket: int, event: HistoryEvent) -> None:

@@ -445,6 +445,7 @@ class Engine:
     require = commands.require
     command = commands.command
     _wait_applied = commands.wait_applied
+    _hold_for_stalled = commands.hold_for_stalled
     _queue = commands.queue
     _unqueue = commands.unqueue
     _before_start = commands.before_start
