@@ -256,7 +256,11 @@ def test_event_form_raises_an_event_that_completes_the_instance(nb: Any, shoot: 
     payload = panel.locator(".wfkit-event-payload textarea")
     payload.fill('{"approved": tru')
     panel.locator(".wfkit-payload-error").get_by_text("JSON error").wait_for()
-    assert panel.locator(".wfkit-raise-event").is_disabled()
+    # the error text and the button's state arrive as two updates from the kernel
+    deadline = time.monotonic() + 10
+    while not panel.locator(".wfkit-raise-event").is_disabled():
+        assert time.monotonic() < deadline, "the raise button stays enabled on bad JSON"
+        time.sleep(0.1)
     shoot(panel, "clock-panel")
     payload.fill('{"approved": true, "by": "ops"}')
     panel.locator(".wfkit-payload-error").get_by_text("JSON error").wait_for(state="detached")
