@@ -47,6 +47,19 @@ def run(wfr, client, workflow, *, input: Any = None, instance_id: str | None = N
     return iid, complete(client, iid)
 
 
+# ---------------------------------------------------------------- instance ids
+def test_an_instance_id_left_out_is_a_fresh_version_4_uuid_in_hex(wfr, client):
+    def nothing(ctx, _):
+        return None
+
+    wfr.register_workflow(nothing)
+    ids = [client.schedule_new_workflow(nothing) for _ in range(200)]
+    parsed = [uuid.UUID(hex=iid) for iid in ids]
+    assert [u.hex for u in parsed] == ids  # 32 lower-case hex digits, as uuid4().hex
+    assert {(u.version, u.variant) for u in parsed} == {(4, uuid.RFC_4122)}
+    assert len(set(ids)) == len(ids)
+
+
 # ---------------------------------------------------------------- task ids
 def test_task_ids_count_1_2_3_per_instance_including_timers_and_event_waits(wfr, client):
     def numbered(ctx: wf.DaprWorkflowContext, _):

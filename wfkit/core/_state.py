@@ -4,6 +4,7 @@ history types, built from the store's instance records."""
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -18,6 +19,17 @@ from wfkit.core._history import (
     TaskFailed,
     TimerCreated,
 )
+
+#: The bits of a random 128-bit number that make it a version 4 UUID (RFC 4122).
+_UUID4_CLEAR = ~(0xF000 << 64 | 0xC000 << 48)
+_UUID4_SET = 0x4000 << 64 | 0x8000 << 48
+
+
+def random_instance_id() -> str:
+    """A random instance id: a version 4 UUID as 32 hex digits, as ``uuid4().hex`` gives
+    (built without a ``UUID`` object, which costs more than scheduling needs)."""
+    number = int.from_bytes(os.urandom(16), "big") & _UUID4_CLEAR | _UUID4_SET
+    return f"{number:032x}"
 
 
 class WorkflowStatus(Enum):

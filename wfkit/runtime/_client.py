@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -28,6 +27,7 @@ from wfkit.core._state import (
     WorkflowInstanceIdPage,
     WorkflowState,
     WorkflowStatus,
+    random_instance_id,
 )
 from wfkit.core._time import to_naive_utc
 from wfkit.runtime import _apps
@@ -73,7 +73,7 @@ class DaprWorkflowClient:
     def _engine_for(self, app_id: str | None) -> Any:
         """The engine of the app that hosts the instance: this runtime's, or (``app_id``)
         that of the runtime serving another app in this process."""
-        runtime = self.runtime
+        runtime = self._runtime or self.runtime
         if app_id is None or app_id == runtime.app_id:
             return _apps.engine_of_runtime(runtime)
         other = _apps.serving(app_id)
@@ -108,7 +108,7 @@ class DaprWorkflowClient:
             start_at = to_naive_utc(start_at)
         engine = self._engine_for(app_id)
         encoded = _serde.encode(input, what=f"input of workflow {name!r}", limit=engine.limit)
-        return engine.schedule(name, encoded, instance_id or uuid.uuid4().hex, start_at)
+        return engine.schedule(name, encoded, instance_id or random_instance_id(), start_at)
 
     # ------------------------------------------------------------------ reading
     def get_workflow_state(
@@ -281,7 +281,7 @@ class DaprWorkflowClient:
         if new_instance_id == "":
             raise ValueError("new_instance_id must be None or a non-empty string")
         return rerun_from_event(
-            self._engine, instance_id, event_id, new_instance_id or uuid.uuid4().hex, input
+            self._engine, instance_id, event_id, new_instance_id or random_instance_id(), input
         )
 
     def close(self) -> None:

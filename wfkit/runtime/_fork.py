@@ -11,7 +11,6 @@ input of the call it restarts at, and the code itself. The client's
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,7 +27,7 @@ from wfkit.core._history import (
     TimerCreated,
 )
 from wfkit.core._orchestration import Orchestration, WorkflowInvoker, describe_decision
-from wfkit.core._state import UNSET, InstanceRecord, WorkflowStatus
+from wfkit.core._state import UNSET, InstanceRecord, WorkflowStatus, random_instance_id
 from wfkit.runtime._seam import LocalEngine, local_engine_of
 
 _TASK_RESULTS = (TaskCompleted, TaskFailed)
@@ -187,7 +186,7 @@ def _check_rerun_source(source: InstanceRecord) -> None:
 
 
 def _new_instance_id(instance_id: str, new_instance_id: str | None) -> str:
-    new_id = new_instance_id or uuid.uuid4().hex
+    new_id = new_instance_id or random_instance_id()
     if new_id == instance_id:
         raise InvalidInstanceStateError(
             f"a fork needs an instance id of its own, not its source's ({instance_id!r})"

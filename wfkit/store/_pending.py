@@ -39,7 +39,8 @@ class PendingWrites:
             self.dropped[instance_id] = len(self.events)
             self.records.pop(instance_id, None)
             self.inbox[instance_id] = []
-        self.inbox.update(batch.inbox)
+        if batch.inbox:
+            self.inbox.update(batch.inbox)
         for instance_id in batch.resets:
             self.dropped[instance_id] = len(self.events)
         for instance_id, record in batch.records.items():
