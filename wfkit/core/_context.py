@@ -28,6 +28,9 @@ from wfkit.core._task import (
     Task,
 )
 
+#: ``propagation=`` left out (the usual case), without an enum lookup per call.
+_NONE = PropagationScope.NONE.value
+
 
 def registered_name(fn: Any) -> str:
     """The name a function is registered under (``alternate_name`` or its ``__name__``)."""
@@ -162,7 +165,7 @@ class DaprWorkflowContext:
             retry_policy,
             app_id,
             execution_id=execution_id,
-            propagation=scope_of(propagation).value,
+            propagation=_NONE if propagation is None else scope_of(propagation).value,
         )
 
     def call_child_workflow(
@@ -190,7 +193,7 @@ class DaprWorkflowContext:
             retry_policy,
             app_id,
             child_id=instance_id,
-            propagation=scope_of(propagation).value,
+            propagation=_NONE if propagation is None else scope_of(propagation).value,
         )
 
     def call_sub_orchestrator(

@@ -221,8 +221,9 @@ class Orchestration:
                     task.complete(_serde.decode(event.result))
                     self._resume()
             case WorkflowStarted():
-                state.now = event.timestamp
-                state.now_iso = event.timestamp.isoformat()
+                if state.now != event.timestamp:
+                    state.now = event.timestamp
+                    state.now_iso = ""
                 if event.patches:
                     state.history_patches.update(event.patches)
                 if event.version_name:

@@ -86,9 +86,10 @@ class RunState:
     def __init__(self, instance_id: str, max_payload_bytes: int | None = None):
         self.instance_id = instance_id
         self.limit = max_payload_bytes
-        #: Virtual time of the current episode (naive UTC), and its ISO text.
+        #: Virtual time of the current episode (naive UTC), and its ISO text ("" until a
+        #: GUID needs it: most episodes never make one).
         self.now = _BEFORE_START
-        self.now_iso = _BEFORE_START.isoformat()
+        self.now_iso = ""
         self.is_replaying = True
         self.sequence = 0
         self.uuid_counter = 0
@@ -125,6 +126,8 @@ class RunState:
     def next_guid_text(self) -> str:
         counter = self.uuid_counter
         self.uuid_counter = counter + 1
+        if not self.now_iso:
+            self.now_iso = self.now.isoformat()
         return _guid_text(f"{self.instance_id}_{self.now_iso}_{counter}")
 
     def line(self) -> int | None:

@@ -140,6 +140,7 @@ class Engine:
         self._subscribers: list[Callable[[Batch], None]] = []
         self._max_workers = max_workers or min(32, (os.cpu_count() or 1) + 4)
         self._thread: threading.Thread | None = None
+        self._alive_thread: threading.Thread | None = None
         self._workers: ActivityWorkers[ActivityCall] | None = None
         self._watchdog: Watchdog | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -175,7 +176,8 @@ class Engine:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        # a flag the thread clears as it ends: Thread.is_alive() costs a lock per call
+        return self._thread is not None and self._alive_thread is self._thread
 
     def start(self) -> None:
         with self._lock:
@@ -211,8 +213,9 @@ class Engine:
             )
 
     def _start_thread(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="wfkit-engine", daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self._run, name="wfkit-engine", daemon=True)
+        self._thread = self._alive_thread = thread
+        thread.start()
 
     def shutdown(self) -> None:
         """Stop; returns within ``limits.shutdown_seconds``: workflow code or activities
@@ -276,6 +279,9 @@ class Engine:
             self.note_problem(f"the engine stopped: {type(exc).__name__}: {exc}")
             with self._lock:
                 self._changed.notify_all()
+        finally:
+            if self._alive_thread is me:
+                self._alive_thread = None
 
     def _turn(self) -> bool:
         """One step of the engine; False when nothing could progress."""
