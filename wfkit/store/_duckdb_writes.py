@@ -47,6 +47,7 @@ _INSTANCE_FRAME_SELECT = "SELECT " + ", ".join(
     for c in (*INSTANCE_COLUMNS, "ordinal")
 )
 _EVENT_PLACEHOLDERS = "(" + ", ".join(["?"] * len(HISTORY_COLUMNS)) + ")"
+_ROW_COLUMNS = (*INSTANCE_COLUMNS, "ordinal")  # an instance row, as the writer holds it
 _RECORD_PLACEHOLDERS = "(" + ", ".join(["?"] * (len(INSTANCE_COLUMNS) + 1)) + ")"
 _EPOCH = datetime(1970, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
@@ -105,7 +106,7 @@ class TableWriter:
                 (f"DELETE FROM instances WHERE instance_id {_ANY_OF}", [sorted(stale)])
             )
         if changed:
-            statements.append(self._upsert(changed, pending.purged))
+            statements.extend(self._upsert(changed, pending.purged))
         events = _by_instance(pending.live_events())
         if events:
             statements.append(insert_events(events))
@@ -118,32 +119,75 @@ class TableWriter:
             )
         return statements
 
-    def _upsert(self, rows: dict[str, tuple[Any, ...]], purged: set[str]) -> Statement:
-        """One statement writing instance rows: an UPDATE of what changed for one instance,
-        an INSERT of new ones, else an INSERT OR REPLACE of them all (twice an INSERT's
-        cost, for the key lookups)."""
-        if len(rows) == 1:
-            ((instance_id, row),) = rows.items()
-            if instance_id in self.in_db and instance_id not in purged:
-                return _update(instance_id, row, self.written.get(instance_id))
+    def _upsert(self, rows: dict[str, tuple[Any, ...]], purged: set[str]) -> list[Statement]:
+        """The statements writing instance rows: an INSERT of the new ones, an UPDATE of
+        the columns that changed in the others (an INSERT OR REPLACE costs several
+        times as much: it deletes and inserts every row, with their key lookups)."""
         in_db = self.in_db
-        new = all(i not in in_db or i in purged for i in rows)  # purged rows are deleted first
-        insert = "INSERT INTO" if new else "INSERT OR REPLACE INTO"
-        if len(rows) <= SMALL:
-            return (
-                f"{insert} instances VALUES " + ", ".join([_RECORD_PLACEHOLDERS] * len(rows)),
-                [value for row in rows.values() for value in row],
-            )
+        new = {i: r for i, r in rows.items() if i not in in_db or i in purged}  # purged:
+        old = {i: r for i, r in rows.items() if i not in new}  # their rows go first
+        statements: list[Statement] = []
+        if new:
+            statements.append(_insert(new))
+        if len(old) == 1:
+            ((instance_id, row),) = old.items()
+            statements.append(_update(instance_id, row, self.written.get(instance_id)))
+        elif old:
+            statements.append(_update_many(old, self.written))
+        return statements
+
+
+def _insert(rows: dict[str, tuple[Any, ...]]) -> Statement:
+    if len(rows) <= SMALL:
         return (
-            f"{insert} instances {_INSTANCE_FRAME_SELECT} FROM frame",
-            frame([*INSTANCE_COLUMNS, "ordinal"], list(zip(*rows.values(), strict=True))),
+            "INSERT INTO instances VALUES " + ", ".join([_RECORD_PLACEHOLDERS] * len(rows)),
+            [value for row in rows.values() for value in row],
         )
+    return (
+        f"INSERT INTO instances {_INSTANCE_FRAME_SELECT} FROM frame",
+        frame([*INSTANCE_COLUMNS, "ordinal"], list(zip(*rows.values(), strict=True))),
+    )
+
+
+def _update_many(
+    rows: dict[str, tuple[Any, ...]], written: dict[str, tuple[Any, ...]]
+) -> Statement:
+    """One UPDATE of several instance rows: the columns that changed in any of them
+    (each against its row as written, all when that is not known)."""
+    columns = sorted(
+        {i for instance_id, row in rows.items() for i in _changed(row, written.get(instance_id))}
+    )
+    names = ["instance_id", *(_ROW_COLUMNS[i] for i in columns)]
+    assignments = ", ".join(f"{name} = v.{name}" for name in names[1:])
+    values = [(row[0], *(row[i] for i in columns)) for row in rows.values()]
+    if len(rows) <= SMALL:
+        placeholders = "(" + ", ".join(["?"] * len(names)) + ")"
+        source = f"(VALUES {', '.join([placeholders] * len(values))}) AS v({', '.join(names)})"
+        params: Any = [value for row in values for value in row]
+    else:
+        select = ", ".join(
+            f"make_timestamp({n}) AS {n}" if n in ("created_at", "last_updated_at") else n
+            for n in names
+        )
+        source = f"(SELECT {select} FROM frame) AS v"
+        params = frame(names, list(zip(*values, strict=True)))
+    return (
+        f"UPDATE instances SET {assignments} FROM {source} "
+        "WHERE instances.instance_id = v.instance_id",
+        params,
+    )
+
+
+def _changed(row: tuple[Any, ...], before: tuple[Any, ...] | None) -> list[int]:
+    """Positions of the columns of an instance row (its id aside) that differ from
+    ``before`` (all when it is not known)."""
+    return [i for i in range(1, len(row)) if before is None or before[i] != row[i]]
 
 
 def _update(instance_id: str, row: tuple[Any, ...], before: tuple[Any, ...] | None) -> Statement:
     """The UPDATE of the columns of one instance row that changed since ``before``."""
-    columns = [i for i in range(1, len(INSTANCE_COLUMNS)) if before is None or before[i] != row[i]]
-    assignments = ", ".join(f"{INSTANCE_COLUMNS[i]} = ?" for i in columns)
+    columns = _changed(row, before)
+    assignments = ", ".join(f"{_ROW_COLUMNS[i]} = ?" for i in columns)
     return (
         f"UPDATE instances SET {assignments} WHERE instance_id = ?",
         [*(row[i] for i in columns), instance_id],
