@@ -34,6 +34,14 @@ if TYPE_CHECKING:
 #: Up to this many rows go in one multi-row VALUES statement; more come from a bulk scan.
 SMALL = 8
 
+#: Up to this many instance rows are updated one by one (each found by its key); more in
+#: one UPDATE joined with their values (which scans the table).
+FEW = 3
+
+#: Up to this many rows go as a list parameter per column (no frame to register, which
+#: costs about as much as the statement); a frame scans more faster.
+LISTED = 128
+
 #: A statement and its parameters: a list, or the columns (by name) of the ``frame`` it
 #: scans in bulk.
 Statement = tuple[str, Any]
@@ -41,6 +49,13 @@ Statement = tuple[str, Any]
 _HISTORY_SELECT = (
     "SELECT instance_id, seq, event_id, kind, name, make_timestamp(ts), make_timestamp(wall_ts), "
     "nullif(task_id, -1), payload, failure, fields"
+)
+_HISTORY_FROM_LISTS = (
+    "INSERT INTO history SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), "
+    "unnest(?::INTEGER[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+    "make_timestamp(unnest(?::BIGINT[])), make_timestamp(unnest(?::BIGINT[])), "
+    "nullif(unnest(?::INTEGER[]), -1), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+    "unnest(?::VARCHAR[])"
 )
 _INSTANCE_FRAME_SELECT = "SELECT " + ", ".join(
     f"make_timestamp({c})" if c in ("created_at", "last_updated_at") else c
@@ -129,10 +144,9 @@ class TableWriter:
         statements: list[Statement] = []
         if new:
             statements.append(_insert(new))
-        if len(old) == 1:
-            ((instance_id, row),) = old.items()
-            statements.append(_update(instance_id, row, self.written.get(instance_id)))
-        elif old:
+        if len(old) <= FEW:
+            statements.extend(_update(i, row, self.written.get(i)) for i, row in old.items())
+        else:
             statements.append(_update_many(old, self.written))
         return statements
 
@@ -251,8 +265,8 @@ def _execute(con: duckdb.DuckDBPyConnection, statements: list[Statement], label:
 
 
 def insert_events(events: list[StoredEvent]) -> Statement:
-    """One statement appending the events: a VALUES list when they are few, else a bulk
-    scan of their columns."""
+    """One statement appending the events: a VALUES list when they are few, a list per
+    column when they are some, else a bulk scan of their columns."""
     rows = [event_row(stored) for stored in events]
     if len(rows) <= SMALL:
         params: list[Any] = []
@@ -265,9 +279,14 @@ def insert_events(events: list[StoredEvent]) -> Statement:
             "INSERT INTO history VALUES " + ", ".join([_EVENT_PLACEHOLDERS] * len(rows)),
             params,
         )
+    columns = list(zip(*rows, strict=True))
+    if len(rows) <= LISTED:
+        lists: list[Any] = [list(c) for c in columns]
+        lists[5] = _micros(lists[5])
+        return (_HISTORY_FROM_LISTS, lists)
     return (
         f"INSERT INTO history {_HISTORY_SELECT} FROM frame",
-        frame(list(HISTORY_COLUMNS), list(zip(*rows, strict=True))),
+        frame(list(HISTORY_COLUMNS), columns),
     )
 
 
