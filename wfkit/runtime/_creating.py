@@ -107,6 +107,9 @@ def take_new(self: Engine) -> list[Creation]:
 def commit_new(self: Engine) -> None:
     """Commit the open batch with the new instances that wait (engine lock held); raises
     ``StoreWriteError`` (every new instance it carried fails, and is gone)."""
+    if not self._creations:
+        self._commit()
+        return
     taken = self._take_new()
     try:
         self._commit()

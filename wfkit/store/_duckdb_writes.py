@@ -34,10 +34,6 @@ if TYPE_CHECKING:
 #: Up to this many rows go in one multi-row VALUES statement; more come from a bulk scan.
 SMALL = 8
 
-#: Up to this many instance rows are updated one by one (each found by its key); more in
-#: one UPDATE joined with their values (which scans the table).
-FEW = 3
-
 #: Up to this many rows go as a list parameter per column (no frame to register, which
 #: costs about as much as the statement); a frame scans more faster.
 LISTED = 128
@@ -144,9 +140,10 @@ class TableWriter:
         statements: list[Statement] = []
         if new:
             statements.append(_insert(new))
-        if len(old) <= FEW:
-            statements.extend(_update(i, row, self.written.get(i)) for i, row in old.items())
-        else:
+        if len(old) == 1:
+            ((instance_id, row),) = old.items()
+            statements.append(_update(instance_id, row, self.written.get(instance_id)))
+        elif old:
             statements.append(_update_many(old, self.written))
         return statements
 
@@ -167,28 +164,33 @@ def _update_many(
     rows: dict[str, tuple[Any, ...]], written: dict[str, tuple[Any, ...]]
 ) -> Statement:
     """One UPDATE of several instance rows: the columns that changed in any of them
-    (each against its row as written, all when that is not known)."""
+    (each against its row as written, all when that is not known). A few rows take each
+    column's values by key; more are joined with a frame of them (a join hashes the
+    whole table)."""
     columns = sorted(
         {i for instance_id, row in rows.items() for i in _changed(row, written.get(instance_id))}
     )
     names = ["instance_id", *(_ROW_COLUMNS[i] for i in columns)]
-    assignments = ", ".join(f"{name} = v.{name}" for name in names[1:])
     values = [(row[0], *(row[i] for i in columns)) for row in rows.values()]
     if len(rows) <= SMALL:
-        placeholders = "(" + ", ".join(["?"] * len(names)) + ")"
-        source = f"(VALUES {', '.join([placeholders] * len(values))}) AS v({', '.join(names)})"
-        params: Any = [value for row in values for value in row]
-    else:
-        select = ", ".join(
-            f"make_timestamp({n}) AS {n}" if n in ("created_at", "last_updated_at") else n
-            for n in names
-        )
-        source = f"(SELECT {select} FROM frame) AS v"
-        params = frame(names, list(zip(*values, strict=True)))
+        whens = " ".join(["WHEN ? THEN ?"] * len(values))
+        params: list[Any] = []
+        for position in range(1, len(names)):
+            for row in values:
+                params.extend((row[0], row[position]))
+        params.extend(row[0] for row in values)
+        sets = ", ".join(f"{name} = CASE instance_id {whens} END" for name in names[1:])
+        keys = ", ".join(["?"] * len(values))
+        return (f"UPDATE instances SET {sets} WHERE instance_id IN ({keys})", params)
+    select = ", ".join(
+        f"make_timestamp({n}) AS {n}" if n in ("created_at", "last_updated_at") else n
+        for n in names
+    )
+    assignments = ", ".join(f"{name} = v.{name}" for name in names[1:])
     return (
-        f"UPDATE instances SET {assignments} FROM {source} "
+        f"UPDATE instances SET {assignments} FROM (SELECT {select} FROM frame) AS v "
         "WHERE instances.instance_id = v.instance_id",
-        params,
+        frame(names, list(zip(*values, strict=True))),
     )
 
 
