@@ -15,7 +15,8 @@ live in a module per concern, as functions taking the engine as ``self`` that th
 assembles: ``_turns`` (turns and episodes), ``_stuck`` (turns that do not yield),
 ``_recording`` (what an episode writes, and the commit), ``_timers`` (timers, auto-skip,
 moving the clock), ``_activities`` (activity dispatch and the delivery of results),
-``_commands`` (client commands), ``_recovery`` (instances restored from histories) and
+``_commands`` (client commands), ``_creating`` (new instances sharing a turn's durable
+write, on a file), ``_recovery`` (instances restored from histories) and
 ``_between_apps``; ``_instances`` holds the data they share.
 """
 
