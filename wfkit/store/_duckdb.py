@@ -91,9 +91,9 @@ class DuckDBStore:
 
     @property
     def writes_through(self) -> bool:
-        """Every commit is a durable write of its own (a file store): callers gain by
-        sharing one."""
-        return self.path is not None
+        """Every commit is a durable write of its own (a file store open for writing):
+        callers gain by sharing one."""
+        return self.path is not None and not self.read_only
 
     # ------------------------------------------------------------------ opening
     def _connection(self) -> duckdb.DuckDBPyConnection:
