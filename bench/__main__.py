@@ -94,7 +94,7 @@ def run_wfkit(report: Report, sizes: dict[str, list[int]], repeat: int) -> None:
         median_of(
             lambda: _wfkit.chains_on_file(stores.make("file"), instances, steps), repeat=repeat
         ),
-        "durable commit per turn",
+        "a durable commit per turn, shared by new instances",
     )
     for label in labels:
         seconds = median_of(

@@ -83,6 +83,42 @@ def test_a_closed_file_store_reopens_on_use(tmp_path: Path) -> None:
     store.close()
 
 
+@pytest.mark.parametrize("changed", [1, 3, 6, 20])
+def test_updates_of_several_instances_read_back_as_written(tmp_path: Path, changed: int) -> None:
+    """Instance rows are updated one by one, joined with a list of values or with a
+    frame, depending on how many change; events go as values, lists or a frame."""
+    path = tmp_path / "wf.duckdb"
+    store, oracle = DuckDBStore(path), MemoryStore()
+    ids = [f"i{n}" for n in range(24)]
+    first = Batch(
+        records={i: record(i, status=WorkflowStatus.PENDING) for i in ids},
+        events=[e for i in ids for e in events(i, 5)],  # 120 events: as lists
+    )
+    later = T0 + timedelta(hours=1)
+    second = Batch(
+        records={
+            i: record(
+                i,
+                status=WorkflowStatus.COMPLETED if n % 2 else WorkflowStatus.RUNNING,
+                last_updated_at=later,
+                output=f'"{n}"' if n % 2 else None,
+                custom_status="half" if n % 3 == 0 else None,
+            )
+            for n, i in enumerate(ids[:changed])
+        }
+        | {"new": record("new")},
+        events=events(ids[0], 1, start=5) + events("new", 200),  # 201 events: a frame
+    )
+    for batch in (first, second):
+        store.commit(batch)
+        oracle.commit(batch)
+    store.close()
+    reopened = DuckDBStore(path)
+    assert reopened.records() == oracle.records()
+    assert reopened.histories([*ids, "new"]) == oracle.histories([*ids, "new"])
+    reopened.close()
+
+
 def test_a_failed_commit_rolls_back_and_raises(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -79,6 +79,8 @@ def schedule(
     self: Engine, name: str, encoded_input: str | None, instance_id: str, start_at: datetime | None
 ) -> str:
     self.registry.startable(name)  # unknown names fail here, before anything is written
+    if start_at is None and self._schedule_shared(name, encoded_input, instance_id):
+        return instance_id
     with self._lock:
         self._check_alive()
         self._ensure_recovered()

@@ -15,7 +15,8 @@ live in a module per concern, as functions taking the engine as ``self`` that th
 assembles: ``_turns`` (turns and episodes), ``_stuck`` (turns that do not yield),
 ``_recording`` (what an episode writes, and the commit), ``_timers`` (timers, auto-skip,
 moving the clock), ``_activities`` (activity dispatch and the delivery of results),
-``_commands`` (client commands), ``_recovery`` (instances restored from histories) and
+``_commands`` (client commands), ``_creating`` (new instances sharing a turn's durable
+write, on a file), ``_recovery`` (instances restored from histories) and
 ``_between_apps``; ``_instances`` holds the data they share.
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import itertools
 import os
 import threading
@@ -48,11 +50,13 @@ from wfkit.runtime import _activities as activities
 from wfkit.runtime import _apps
 from wfkit.runtime import _between_apps as between_apps
 from wfkit.runtime import _commands as commands
+from wfkit.runtime import _creating as creating
 from wfkit.runtime import _recording as recording
 from wfkit.runtime import _recovery as recovery
 from wfkit.runtime import _stuck as stuck
 from wfkit.runtime import _timers as timers
 from wfkit.runtime import _turns as turns
+from wfkit.runtime._creating import Creation
 from wfkit.runtime._instances import (
     ActivityCall,
     Live,
@@ -112,6 +116,10 @@ class Engine:
         self._races: collections.deque[str] = collections.deque(maxlen=32)
         self._race_count = 0
         self._batch = Batch()
+        #: New instances waiting for a commit to take them (``_creating``), guarded by
+        #: ``_arrival``; taken only where every commit is a durable write of its own
+        self._creations: list[Creation] = []
+        self._group_commits = getattr(store, "writes_through", False) is True
         self._dispatch: list[ActivityCall] = []
         #: Children run here for instances of other apps: child id -> the parent's engine
         self._parents: dict[str, Engine] = {}
@@ -288,6 +296,10 @@ class Engine:
         if self._ready and self._active_turn is None:
             self._run_ready()
             return True
+        if self._creations and self._active_turn is None and not self._delivering:
+            with contextlib.suppress(StoreWriteError):  # each new instance's call fails
+                self._commit_new()
+            return True
         if self._fire_due_timers():
             return True
         return self._auto_skip()
@@ -460,6 +472,13 @@ class Engine:
     _wait = commands.wait_until
     purge = commands.purge
     _check_writable = commands.check_writable
+
+    # new instances in shared commits (wfkit/runtime/_creating.py)
+    _schedule_shared = creating.schedule_shared
+    _withdraw = creating.withdraw
+    _commit_coming = creating.commit_coming
+    _take_new = creating.take_new
+    _commit_new = creating.commit_new
 
     # recovery (wfkit/runtime/_recovery.py)
     restore = recovery.restore

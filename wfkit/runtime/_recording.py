@@ -283,3 +283,5 @@ def commit(self: Engine) -> None:
     if self._dispatch and self.running:
         dispatch, self._dispatch = self._dispatch, []
         self._submit(dispatch)
+    if self._creations:  # new instances came during the write: a commit takes them
+        self._wake.notify()

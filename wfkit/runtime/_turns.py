@@ -135,7 +135,7 @@ def settle(self: Engine, steps: list[Step], now: datetime) -> None:
     for step in steps:
         self._record_step(step, now)
     try:
-        self._commit()
+        self._commit_new()  # with the new instances that wait
         for step in steps:  # what command waiters wait for (not on a refused write)
             step.live.applied = step.added
         self._evict_idle()

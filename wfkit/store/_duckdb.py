@@ -89,6 +89,12 @@ class DuckDBStore:
         with self._lock:
             self._connection()
 
+    @property
+    def writes_through(self) -> bool:
+        """Every commit is a durable write of its own (a file store open for writing):
+        callers gain by sharing one."""
+        return self.path is not None and not self.read_only
+
     # ------------------------------------------------------------------ opening
     def _connection(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:

@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 #: Up to this many rows go in one multi-row VALUES statement; more come from a bulk scan.
 SMALL = 8
 
+#: Up to this many rows go as a list parameter per column (no frame to register, which
+#: costs about as much as the statement); a frame scans more faster.
+LISTED = 128
+
 #: A statement and its parameters: a list, or the columns (by name) of the ``frame`` it
 #: scans in bulk.
 Statement = tuple[str, Any]
@@ -42,11 +46,19 @@ _HISTORY_SELECT = (
     "SELECT instance_id, seq, event_id, kind, name, make_timestamp(ts), make_timestamp(wall_ts), "
     "nullif(task_id, -1), payload, failure, fields"
 )
+_HISTORY_FROM_LISTS = (
+    "INSERT INTO history SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]), "
+    "unnest(?::INTEGER[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+    "make_timestamp(unnest(?::BIGINT[])), make_timestamp(unnest(?::BIGINT[])), "
+    "nullif(unnest(?::INTEGER[]), -1), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+    "unnest(?::VARCHAR[])"
+)
 _INSTANCE_FRAME_SELECT = "SELECT " + ", ".join(
     f"make_timestamp({c})" if c in ("created_at", "last_updated_at") else c
     for c in (*INSTANCE_COLUMNS, "ordinal")
 )
 _EVENT_PLACEHOLDERS = "(" + ", ".join(["?"] * len(HISTORY_COLUMNS)) + ")"
+_ROW_COLUMNS = (*INSTANCE_COLUMNS, "ordinal")  # an instance row, as the writer holds it
 _RECORD_PLACEHOLDERS = "(" + ", ".join(["?"] * (len(INSTANCE_COLUMNS) + 1)) + ")"
 _EPOCH = datetime(1970, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
@@ -105,7 +117,7 @@ class TableWriter:
                 (f"DELETE FROM instances WHERE instance_id {_ANY_OF}", [sorted(stale)])
             )
         if changed:
-            statements.append(self._upsert(changed, pending.purged))
+            statements.extend(self._upsert(changed, pending.purged))
         events = _by_instance(pending.live_events())
         if events:
             statements.append(insert_events(events))
@@ -118,32 +130,80 @@ class TableWriter:
             )
         return statements
 
-    def _upsert(self, rows: dict[str, tuple[Any, ...]], purged: set[str]) -> Statement:
-        """One statement writing instance rows: an UPDATE of what changed for one instance,
-        an INSERT of new ones, else an INSERT OR REPLACE of them all (twice an INSERT's
-        cost, for the key lookups)."""
-        if len(rows) == 1:
-            ((instance_id, row),) = rows.items()
-            if instance_id in self.in_db and instance_id not in purged:
-                return _update(instance_id, row, self.written.get(instance_id))
+    def _upsert(self, rows: dict[str, tuple[Any, ...]], purged: set[str]) -> list[Statement]:
+        """The statements writing instance rows: an INSERT of the new ones, an UPDATE of
+        the columns that changed in the others (an INSERT OR REPLACE costs several
+        times as much: it deletes and inserts every row, with their key lookups)."""
         in_db = self.in_db
-        new = all(i not in in_db or i in purged for i in rows)  # purged rows are deleted first
-        insert = "INSERT INTO" if new else "INSERT OR REPLACE INTO"
-        if len(rows) <= SMALL:
-            return (
-                f"{insert} instances VALUES " + ", ".join([_RECORD_PLACEHOLDERS] * len(rows)),
-                [value for row in rows.values() for value in row],
-            )
+        new = {i: r for i, r in rows.items() if i not in in_db or i in purged}  # purged:
+        old = {i: r for i, r in rows.items() if i not in new}  # their rows go first
+        statements: list[Statement] = []
+        if new:
+            statements.append(_insert(new))
+        if len(old) == 1:
+            ((instance_id, row),) = old.items()
+            statements.append(_update(instance_id, row, self.written.get(instance_id)))
+        elif old:
+            statements.append(_update_many(old, self.written))
+        return statements
+
+
+def _insert(rows: dict[str, tuple[Any, ...]]) -> Statement:
+    if len(rows) <= SMALL:
         return (
-            f"{insert} instances {_INSTANCE_FRAME_SELECT} FROM frame",
-            frame([*INSTANCE_COLUMNS, "ordinal"], list(zip(*rows.values(), strict=True))),
+            "INSERT INTO instances VALUES " + ", ".join([_RECORD_PLACEHOLDERS] * len(rows)),
+            [value for row in rows.values() for value in row],
         )
+    return (
+        f"INSERT INTO instances {_INSTANCE_FRAME_SELECT} FROM frame",
+        frame([*INSTANCE_COLUMNS, "ordinal"], list(zip(*rows.values(), strict=True))),
+    )
+
+
+def _update_many(
+    rows: dict[str, tuple[Any, ...]], written: dict[str, tuple[Any, ...]]
+) -> Statement:
+    """One UPDATE of several instance rows: the columns that changed in any of them
+    (each against its row as written, all when that is not known). A few rows take each
+    column's values by key; more are joined with a frame of them (a join hashes the
+    whole table)."""
+    columns = sorted(
+        {i for instance_id, row in rows.items() for i in _changed(row, written.get(instance_id))}
+    )
+    names = ["instance_id", *(_ROW_COLUMNS[i] for i in columns)]
+    values = [(row[0], *(row[i] for i in columns)) for row in rows.values()]
+    if len(rows) <= SMALL:
+        whens = " ".join(["WHEN ? THEN ?"] * len(values))
+        params: list[Any] = []
+        for position in range(1, len(names)):
+            for row in values:
+                params.extend((row[0], row[position]))
+        params.extend(row[0] for row in values)
+        sets = ", ".join(f"{name} = CASE instance_id {whens} END" for name in names[1:])
+        keys = ", ".join(["?"] * len(values))
+        return (f"UPDATE instances SET {sets} WHERE instance_id IN ({keys})", params)
+    select = ", ".join(
+        f"make_timestamp({n}) AS {n}" if n in ("created_at", "last_updated_at") else n
+        for n in names
+    )
+    assignments = ", ".join(f"{name} = v.{name}" for name in names[1:])
+    return (
+        f"UPDATE instances SET {assignments} FROM (SELECT {select} FROM frame) AS v "
+        "WHERE instances.instance_id = v.instance_id",
+        frame(names, list(zip(*values, strict=True))),
+    )
+
+
+def _changed(row: tuple[Any, ...], before: tuple[Any, ...] | None) -> list[int]:
+    """Positions of the columns of an instance row (its id aside) that differ from
+    ``before`` (all when it is not known)."""
+    return [i for i in range(1, len(row)) if before is None or before[i] != row[i]]
 
 
 def _update(instance_id: str, row: tuple[Any, ...], before: tuple[Any, ...] | None) -> Statement:
     """The UPDATE of the columns of one instance row that changed since ``before``."""
-    columns = [i for i in range(1, len(INSTANCE_COLUMNS)) if before is None or before[i] != row[i]]
-    assignments = ", ".join(f"{INSTANCE_COLUMNS[i]} = ?" for i in columns)
+    columns = _changed(row, before)
+    assignments = ", ".join(f"{_ROW_COLUMNS[i]} = ?" for i in columns)
     return (
         f"UPDATE instances SET {assignments} WHERE instance_id = ?",
         [*(row[i] for i in columns), instance_id],
@@ -207,8 +267,8 @@ def _execute(con: duckdb.DuckDBPyConnection, statements: list[Statement], label:
 
 
 def insert_events(events: list[StoredEvent]) -> Statement:
-    """One statement appending the events: a VALUES list when they are few, else a bulk
-    scan of their columns."""
+    """One statement appending the events: a VALUES list when they are few, a list per
+    column when they are some, else a bulk scan of their columns."""
     rows = [event_row(stored) for stored in events]
     if len(rows) <= SMALL:
         params: list[Any] = []
@@ -221,9 +281,14 @@ def insert_events(events: list[StoredEvent]) -> Statement:
             "INSERT INTO history VALUES " + ", ".join([_EVENT_PLACEHOLDERS] * len(rows)),
             params,
         )
+    columns = list(zip(*rows, strict=True))
+    if len(rows) <= LISTED:
+        lists: list[Any] = [list(c) for c in columns]
+        lists[5] = _micros(lists[5])
+        return (_HISTORY_FROM_LISTS, lists)
     return (
         f"INSERT INTO history {_HISTORY_SELECT} FROM frame",
-        frame(list(HISTORY_COLUMNS), list(zip(*rows, strict=True))),
+        frame(list(HISTORY_COLUMNS), columns),
     )
 
 
