@@ -224,7 +224,7 @@ class Orchestration:
                 state.now = event.timestamp
                 state.now_iso = event.timestamp.isoformat()
                 if event.patches:
-                    state.history_patches.update(event.patches)
+                    state.history_patches = {*state.history_patches, *event.patches}
                 if event.version_name:
                     state.recorded_version = event.version_name
             case ExecutionStarted():

@@ -7,8 +7,10 @@ import functools
 import gc
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from wfkit.core._history import (
@@ -65,6 +67,10 @@ class ActivityCall:
 LiveTimer = tuple[datetime, str, str | None]
 
 
+#: The children of an instance that started none.
+NO_CHILDREN: Mapping[str, int] = MappingProxyType({})
+
+
 @dataclass(slots=True)
 class Live:
     """A non-terminal instance: its executor and everything not yet in the history.
@@ -72,12 +78,16 @@ class Live:
 
     record: InstanceRecord
     orchestration: Orchestration | None = None
-    inbox: list[HistoryEvent] = field(default_factory=list)
+    #: Events not yet given to its code: an empty tuple when there are none (most of a
+    #: million waiting instances), a list once one comes (see :func:`add_to_inbox`)
+    inbox: list[HistoryEvent] | tuple[()] = ()
     history_len: int = 0
     generation: int = 0
     started: bool = False
     timers: dict[int, LiveTimer] = field(default_factory=dict)
-    children: dict[str, int] = field(default_factory=dict)  # child id -> task id
+    #: child id -> task id; a shared empty mapping until the first child (see
+    #: :func:`add_child`)
+    children: Mapping[str, int] = field(default_factory=lambda: NO_CHILDREN)
     propagated: str | None = None  # history handed down by the caller, for ExecutionStarted
     added: int = 0  # inbox events ever added
     applied: int = 0  # inbox events committed in an episode
@@ -94,6 +104,21 @@ class Live:
     #: Client commands in its inbox that the store holds too (``Batch.inbox``): sent
     #: while it does not run (stuck, or not started yet), they survive a restart
     queued: tuple[HistoryEvent, ...] = ()
+
+
+def add_child(live: Live, child_id: str, task_id: int) -> None:
+    """Note a child ``live`` started (under its task id)."""
+    if not isinstance(live.children, dict):
+        live.children = {}
+    live.children[child_id] = task_id
+
+
+def add_to_inbox(live: Live, events: Sequence[HistoryEvent]) -> None:
+    """Add events at the end of ``live``'s inbox (a list from the first one on)."""
+    if isinstance(live.inbox, list):
+        live.inbox.extend(events)
+    else:
+        live.inbox = list(events)
 
 
 class Step:
@@ -116,7 +141,7 @@ class Step:
         "starting",
     )
 
-    def __init__(self, live: Live, added: int, starting: bool, inbox: list[HistoryEvent]):
+    def __init__(self, live: Live, added: int, starting: bool, inbox: Sequence[HistoryEvent]):
         self.live, self.added, self.starting, self.inbox = live, added, starting, inbox
         self.events: list[HistoryEvent] = []
         self.decisions: list[HistoryEvent] = []

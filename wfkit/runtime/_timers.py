@@ -77,7 +77,7 @@ def fire_due_timers(self: Engine, *, jumped: bool = False) -> bool:
             continue
         fired.add(instance_id)
         self._fire_timer(live, task_id, now, jumped=jumped)
-        if any(timer[0] <= now for timer in live.timers.values()):
+        if live.timers and any(timer[0] <= now for timer in live.timers.values()):
             unfinished.add(instance_id)
         else:
             unfinished.discard(instance_id)

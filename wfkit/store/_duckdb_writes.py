@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from wfkit.core._errors import StoreError
 from wfkit.core._history import HistoryEvent
+from wfkit.core._state import InstanceRecord
 from wfkit.store._base import StoredEvent
 from wfkit.store._duckdb_schema import INBOX_KEY
 from wfkit.store._pending import PendingWrites
@@ -60,7 +61,9 @@ class TableWriter:
 
     def __init__(self, instance_ids: Iterable[str] = (), clock: datetime | None = None):
         self.in_db: set[str] = set(instance_ids)
-        self.written: dict[str, tuple[Any, ...]] = {}
+        #: The record last written of each unfinished instance (records are immutable,
+        #: and the engine holds them anyway: no row of its own per waiting instance)
+        self.written: dict[str, InstanceRecord] = {}
         self.clock_written = clock
 
     def write(self, con: duckdb.DuckDBPyConnection, pending: PendingWrites, label: str) -> None:
@@ -78,18 +81,18 @@ class TableWriter:
             if row[2] in _TERMINAL:  # finished instances seldom change again
                 self.written.pop(instance_id, None)
             else:
-                self.written[instance_id] = row
+                self.written[instance_id] = pending.records[instance_id][0]
         if pending.clock is not None:
             self.clock_written = pending.clock
 
     def _changed_rows(self, pending: PendingWrites) -> dict[str, tuple[Any, ...]]:
         """The instance rows to write (with their ordinals): unchanged rows are not."""
-        purged = pending.purged
-        rows = {
+        purged, written = pending.purged, self.written
+        return {
             instance_id: (*record_row(record), ordinal)
             for instance_id, (record, ordinal) in pending.records.items()
+            if instance_id in purged or written.get(instance_id) != record
         }
-        return {i: row for i, row in rows.items() if i in purged or self.written.get(i) != row}
 
     def _statements(
         self, pending: PendingWrites, changed: dict[str, tuple[Any, ...]]
@@ -125,7 +128,8 @@ class TableWriter:
         if len(rows) == 1:
             ((instance_id, row),) = rows.items()
             if instance_id in self.in_db and instance_id not in purged:
-                return _update(instance_id, row, self.written.get(instance_id))
+                before = self.written.get(instance_id)
+                return _update(instance_id, row, None if before is None else record_row(before))
         in_db = self.in_db
         new = all(i not in in_db or i in purged for i in rows)  # purged rows are deleted first
         insert = "INSERT INTO" if new else "INSERT OR REPLACE INTO"
