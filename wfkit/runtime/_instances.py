@@ -7,7 +7,7 @@ import functools
 import gc
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from types import MappingProxyType
@@ -67,6 +67,55 @@ class ActivityCall:
 LiveTimer = tuple[datetime, str, str | None]
 
 
+class OneTimer(Mapping[int, LiveTimer]):
+    """The one pending timer of an instance, as a mapping: a fifth of a one-entry dict's
+    memory (a million instances each waiting on a timer)."""
+
+    __slots__ = ("task_id", "timer")
+
+    def __init__(self, task_id: int, timer: LiveTimer):
+        self.task_id, self.timer = task_id, timer
+
+    def __getitem__(self, task_id: int) -> LiveTimer:
+        if task_id != self.task_id:
+            raise KeyError(task_id)
+        return self.timer
+
+    def __contains__(self, task_id: object) -> bool:
+        return task_id == self.task_id
+
+    def __iter__(self) -> Iterator[int]:
+        yield self.task_id
+
+    def __len__(self) -> int:
+        return 1
+
+
+#: The timers of an instance that has none pending.
+NO_TIMERS: Mapping[int, LiveTimer] = MappingProxyType({})
+
+
+def add_timer_of(live: Live, task_id: int, timer: LiveTimer) -> None:
+    """Note a pending timer of ``live``."""
+    timers = live.timers
+    if isinstance(timers, dict):
+        timers[task_id] = timer
+    elif timers:
+        live.timers = {**timers, task_id: timer}
+    else:
+        live.timers = OneTimer(task_id, timer)
+
+
+def pop_timer_of(live: Live, task_id: int) -> LiveTimer:
+    """Take a pending timer of ``live`` (KeyError if it has none with that id)."""
+    timers = live.timers
+    if isinstance(timers, dict):
+        return timers.pop(task_id)
+    timer = timers[task_id]
+    live.timers = NO_TIMERS
+    return timer
+
+
 #: The children of an instance that started none.
 NO_CHILDREN: Mapping[str, int] = MappingProxyType({})
 
@@ -84,7 +133,9 @@ class Live:
     history_len: int = 0
     generation: int = 0
     started: bool = False
-    timers: dict[int, LiveTimer] = field(default_factory=dict)
+    #: Its pending timers by task id: a shared empty mapping, one :class:`OneTimer`
+    #: (what a waiting instance has), or a dict (see :func:`add_timer_of`)
+    timers: Mapping[int, LiveTimer] = field(default_factory=lambda: NO_TIMERS)
     #: child id -> task id; a shared empty mapping until the first child (see
     #: :func:`add_child`)
     children: Mapping[str, int] = field(default_factory=lambda: NO_CHILDREN)

@@ -34,6 +34,7 @@ from wfkit.core._state import InstanceRecord, WorkflowStatus
 from wfkit.runtime import _apps
 from wfkit.runtime._instances import (
     NO_CHILDREN,
+    NO_TIMERS,
     ActivityCall,
     Live,
     add_child,
@@ -174,8 +175,7 @@ def history_so_far(self: Engine, live: Live) -> list[HistoryEvent]:
 
 def continue_as_new(self: Engine, live: Live, outcome: Outcome, now: datetime) -> None:
     instance_id = live.record.instance_id
-    for timer_id in list(live.timers):
-        live.timers.pop(timer_id)
+    live.timers = NO_TIMERS
     self._batch.events = [e for e in self._batch.events if e.instance_id != instance_id]
     self._batch.resets.add(instance_id)
     live.generation += 1
