@@ -116,7 +116,7 @@ class RunState:
         # (an empty set takes 216 bytes: a set is made only when a history has patches;
         # a hundred thousand executors stay in memory)
         self.history_patches: AbstractSet[str] = _NO_PATCHES
-        self.encountered_patches: list[str] = []
+        self.encountered_patches: tuple[str, ...] = ()
         self.applied_patches: dict[str, bool] = {}
         self.recorded_version: str | None = None
         self.version_name: str | None = None
