@@ -68,18 +68,19 @@ LiveTimer = tuple[datetime, str, str | None]
 
 
 class OneTimer(Mapping[int, LiveTimer]):
-    """The one pending timer of an instance, as a mapping: a fifth of a one-entry dict's
-    memory (a million instances each waiting on a timer)."""
+    """The one pending timer of an instance, as a mapping: its fields in slots, a quarter
+    of a one-entry dict and its tuple (a million instances each waiting on a timer)."""
 
-    __slots__ = ("task_id", "timer")
+    __slots__ = ("fire_at", "name", "origin", "task_id")
 
     def __init__(self, task_id: int, timer: LiveTimer):
-        self.task_id, self.timer = task_id, timer
+        self.task_id = task_id
+        self.fire_at, self.origin, self.name = timer
 
     def __getitem__(self, task_id: int) -> LiveTimer:
         if task_id != self.task_id:
             raise KeyError(task_id)
-        return self.timer
+        return (self.fire_at, self.origin, self.name)
 
     def __contains__(self, task_id: object) -> bool:
         return task_id == self.task_id
