@@ -106,7 +106,7 @@ class DaprWorkflowContext:
             applied = patch_name in state.history_patches or not state.is_replaying
             state.applied_patches[patch_name] = applied
             if applied:
-                state.encountered_patches.append(patch_name)
+                state.encountered_patches = (*state.encountered_patches, patch_name)
         return applied
 
     def now(self) -> datetime:

@@ -107,7 +107,8 @@ class Orchestration:
         #: outlives the generator, so locals and line stay readable after it has ended.
         self.start_frame: FrameType | None = None
         self.is_suspended = False
-        self._suspended_events: list[HistoryEvent] = []
+        #: Events held while suspended (a list only once there is one)
+        self._suspended_events: list[HistoryEvent] | tuple[()] = ()
         self._diverged = False
         self.workflow_name: str | None = None
         #: Every task the code yielded, in order (a when_all/when_any is one entry).
@@ -171,7 +172,7 @@ class Orchestration:
         """(the workflow version the code runs, the patches it found applied so far): what
         an episode's ``WorkflowStarted`` records (``(None, ())`` for most workflows)."""
         state = self.state
-        return state.version_name, tuple(state.encountered_patches)
+        return state.version_name, state.encountered_patches
 
     def take_decisions(self) -> list[HistoryEvent]:
         """The decisions made since the last call, in task-id order; they become history."""
@@ -194,7 +195,10 @@ class Orchestration:
         # once: buffered, the code's decision would look new on a cold replay and be
         # issued again (Dapr's engine does that), then clash with the record on resume.
         if self.is_suspended and not event.is_scheduling and not isinstance(event, NOT_SUSPENDABLE):
-            self._suspended_events.append(event)
+            if isinstance(self._suspended_events, list):
+                self._suspended_events.append(event)
+            else:
+                self._suspended_events = [event]
             return
         state.is_replaying = replaying
         try:
@@ -225,7 +229,7 @@ class Orchestration:
                     state.now = event.timestamp
                     state.now_iso = ""
                 if event.patches:
-                    state.history_patches.update(event.patches)
+                    state.history_patches = {*state.history_patches, *event.patches}
                 if event.version_name:
                     state.recorded_version = event.version_name
             case ExecutionStarted():
@@ -250,7 +254,7 @@ class Orchestration:
             case ExecutionResumed():
                 if self.is_suspended:
                     self.is_suspended = False
-                    buffered, self._suspended_events = self._suspended_events, []
+                    buffered, self._suspended_events = self._suspended_events, ()
                     for e in buffered:
                         self.apply(e, replaying=state.is_replaying)
             case ExecutionTerminated():

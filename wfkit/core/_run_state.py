@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Generator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -80,6 +81,9 @@ def _dapr_retry_policy(retry_policy: Any) -> RetryPolicy:
     )
 
 
+_NO_PATCHES: frozenset[str] = frozenset()
+
+
 class RunState:
     """What one run of a workflow's code has decided and waits for."""
 
@@ -110,8 +114,10 @@ class RunState:
         self.tasks: list[CompletableTask] = []
         # versioning, as Dapr: patches and version the history records, patches the code
         # found applied (in order), the answer each patch got, the version the code runs
-        self.history_patches: set[str] = set()
-        self.encountered_patches: list[str] = []
+        # (an empty set takes 216 bytes: a set is made only when a history has patches;
+        # a hundred thousand executors stay in memory)
+        self.history_patches: AbstractSet[str] = _NO_PATCHES
+        self.encountered_patches: tuple[str, ...] = ()
         self.applied_patches: dict[str, bool] = {}
         self.recorded_version: str | None = None
         self.version_name: str | None = None

@@ -33,6 +33,7 @@ from wfkit.core._state import InstanceRecord, WorkflowStatus
 from wfkit.runtime._instances import (
     START_TIMER,
     Live,
+    add_to_inbox,
 )
 from wfkit.store import InboxStore, is_read_only
 
@@ -266,7 +267,7 @@ def before_start(self: Engine, live: Live, event: HistoryEvent) -> bool:
         self._commit()
         self._changed.notify_all()
         return True
-    live.inbox.append(event)  # applied after the start
+    add_to_inbox(live, (event,))  # applied after the start
     live.added += 1
     self._queue(live, event)
     return True

@@ -88,6 +88,7 @@ class Engine:
     ):
         self.app_id = app_id
         self.registry = registry
+        self._resolve = registry.workflow  # one bound method for every executor
         self.limits = limits or Limits()
         self.store = store
         self.clock = clock
@@ -330,7 +331,7 @@ class Engine:
 
     def _new_orchestration(self, instance_id: str) -> Orchestration:
         code = self._code.get(instance_id)
-        resolve = self.registry.workflow if code is None else (lambda name: code)
+        resolve = self._resolve if code is None else (lambda name: code)
         return Orchestration(instance_id, resolve, max_payload_bytes=self.limit)
 
     def subscribe(self, callback: Callable[[Batch], None]) -> Callable[[], None]:

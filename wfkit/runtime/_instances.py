@@ -7,8 +7,10 @@ import functools
 import gc
 import threading
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from wfkit.core._history import (
@@ -65,6 +67,60 @@ class ActivityCall:
 LiveTimer = tuple[datetime, str, str | None]
 
 
+class OneTimer(Mapping[int, LiveTimer]):
+    """The one pending timer of an instance, as a mapping: its fields in slots, a quarter
+    of a one-entry dict and its tuple (a million instances each waiting on a timer)."""
+
+    __slots__ = ("fire_at", "name", "origin", "task_id")
+
+    def __init__(self, task_id: int, timer: LiveTimer):
+        self.task_id = task_id
+        self.fire_at, self.origin, self.name = timer
+
+    def __getitem__(self, task_id: int) -> LiveTimer:
+        if task_id != self.task_id:
+            raise KeyError(task_id)
+        return (self.fire_at, self.origin, self.name)
+
+    def __contains__(self, task_id: object) -> bool:
+        return task_id == self.task_id
+
+    def __iter__(self) -> Iterator[int]:
+        yield self.task_id
+
+    def __len__(self) -> int:
+        return 1
+
+
+#: The timers of an instance that has none pending.
+NO_TIMERS: Mapping[int, LiveTimer] = MappingProxyType({})
+
+
+def add_timer_of(live: Live, task_id: int, timer: LiveTimer) -> None:
+    """Note a pending timer of ``live``."""
+    timers = live.timers
+    if isinstance(timers, dict):
+        timers[task_id] = timer
+    elif timers:
+        live.timers = {**timers, task_id: timer}
+    else:
+        live.timers = OneTimer(task_id, timer)
+
+
+def pop_timer_of(live: Live, task_id: int) -> LiveTimer:
+    """Take a pending timer of ``live`` (KeyError if it has none with that id)."""
+    timers = live.timers
+    if isinstance(timers, dict):
+        return timers.pop(task_id)
+    timer = timers[task_id]
+    live.timers = NO_TIMERS
+    return timer
+
+
+#: The children of an instance that started none.
+NO_CHILDREN: Mapping[str, int] = MappingProxyType({})
+
+
 @dataclass(slots=True)
 class Live:
     """A non-terminal instance: its executor and everything not yet in the history.
@@ -72,12 +128,18 @@ class Live:
 
     record: InstanceRecord
     orchestration: Orchestration | None = None
-    inbox: list[HistoryEvent] = field(default_factory=list)
+    #: Events not yet given to its code: an empty tuple when there are none (most of a
+    #: million waiting instances), a list once one comes (see :func:`add_to_inbox`)
+    inbox: list[HistoryEvent] | tuple[()] = ()
     history_len: int = 0
     generation: int = 0
     started: bool = False
-    timers: dict[int, LiveTimer] = field(default_factory=dict)
-    children: dict[str, int] = field(default_factory=dict)  # child id -> task id
+    #: Its pending timers by task id: a shared empty mapping, one :class:`OneTimer`
+    #: (what a waiting instance has), or a dict (see :func:`add_timer_of`)
+    timers: Mapping[int, LiveTimer] = field(default_factory=lambda: NO_TIMERS)
+    #: child id -> task id; a shared empty mapping until the first child (see
+    #: :func:`add_child`)
+    children: Mapping[str, int] = field(default_factory=lambda: NO_CHILDREN)
     propagated: str | None = None  # history handed down by the caller, for ExecutionStarted
     added: int = 0  # inbox events ever added
     applied: int = 0  # inbox events committed in an episode
@@ -94,6 +156,21 @@ class Live:
     #: Client commands in its inbox that the store holds too (``Batch.inbox``): sent
     #: while it does not run (stuck, or not started yet), they survive a restart
     queued: tuple[HistoryEvent, ...] = ()
+
+
+def add_child(live: Live, child_id: str, task_id: int) -> None:
+    """Note a child ``live`` started (under its task id)."""
+    if not isinstance(live.children, dict):
+        live.children = {}
+    live.children[child_id] = task_id
+
+
+def add_to_inbox(live: Live, events: Sequence[HistoryEvent]) -> None:
+    """Add events at the end of ``live``'s inbox (a list from the first one on)."""
+    if isinstance(live.inbox, list):
+        live.inbox.extend(events)
+    else:
+        live.inbox = list(events)
 
 
 class Step:
@@ -116,7 +193,7 @@ class Step:
         "starting",
     )
 
-    def __init__(self, live: Live, added: int, starting: bool, inbox: list[HistoryEvent]):
+    def __init__(self, live: Live, added: int, starting: bool, inbox: Sequence[HistoryEvent]):
         self.live, self.added, self.starting, self.inbox = live, added, starting, inbox
         self.events: list[HistoryEvent] = []
         self.decisions: list[HistoryEvent] = []

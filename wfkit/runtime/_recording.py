@@ -33,8 +33,12 @@ from wfkit.core._propagation import PropagatedHistory, PropagationScope
 from wfkit.core._state import InstanceRecord, WorkflowStatus
 from wfkit.runtime import _apps
 from wfkit.runtime._instances import (
+    NO_CHILDREN,
+    NO_TIMERS,
     ActivityCall,
     Live,
+    add_child,
+    add_to_inbox,
     now_wall,
     updated_record,
 )
@@ -89,7 +93,7 @@ def apply_decisions(self: Engine, live: Live, decisions: list[HistoryEvent]) -> 
                     decision.origin_name,
                 )
             case ChildWorkflowInstanceCreated():
-                live.children[decision.instance_id] = decision.task_id
+                add_child(live, decision.instance_id, decision.task_id)
                 self._start_child(live, decision)
 
 
@@ -171,8 +175,7 @@ def history_so_far(self: Engine, live: Live) -> list[HistoryEvent]:
 
 def continue_as_new(self: Engine, live: Live, outcome: Outcome, now: datetime) -> None:
     instance_id = live.record.instance_id
-    for timer_id in list(live.timers):
-        live.timers.pop(timer_id)
+    live.timers = NO_TIMERS
     self._batch.events = [e for e in self._batch.events if e.instance_id != instance_id]
     self._batch.resets.add(instance_id)
     live.generation += 1
@@ -180,7 +183,7 @@ def continue_as_new(self: Engine, live: Live, outcome: Outcome, now: datetime) -
     live.started = False
     live.orchestration = None
     self._warm.forget(instance_id)
-    live.children.clear()
+    live.children = NO_CHILDREN
     live.inbox = [
         EventRaised(timestamp=now, event_name=name, input=_serde.encode(value))
         for name, value in outcome.carryover
@@ -239,7 +242,7 @@ def finish(self: Engine, live: Live, outcome: Outcome, now: datetime, *, recursi
 
 def deliver(self: Engine, live: Live, event: HistoryEvent) -> None:
     """Engine-internal delivery (timer, activity or child result)."""
-    live.inbox.append(event)
+    add_to_inbox(live, (event,))
     live.added += 1
     if live.stuck is None:
         self._ready[live.record.instance_id] = None

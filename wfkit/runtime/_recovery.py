@@ -32,6 +32,8 @@ from wfkit.core._state import InstanceRecord, WorkflowStatus
 from wfkit.runtime._instances import (
     START_TIMER,
     Live,
+    add_child,
+    add_to_inbox,
     apply_all,
     episode_start,
     now_wall,
@@ -96,7 +98,7 @@ def reissue(
     now = self.clock.now()
     for call in unclosed_calls(history):
         if isinstance(call, ChildWorkflowInstanceCreated):
-            live.children[call.instance_id] = call.task_id
+            add_child(live, call.instance_id, call.task_id)
             child = self._records.get(call.instance_id)
             if child is None:
                 self._start_child(live, call)
@@ -200,7 +202,7 @@ def recover(self: Engine) -> None:
 def take_queued(self: Engine, live: Live, events: list[HistoryEvent]) -> None:
     """Put the commands the store held for a restored instance back in its inbox
     (applied at its next episode: the first, for one that has not started)."""
-    live.inbox.extend(events)
+    add_to_inbox(live, events)
     live.added += len(events)
     live.queued = (*live.queued, *events)
 

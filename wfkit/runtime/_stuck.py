@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from wfkit.core._errors import (
@@ -86,7 +87,7 @@ def detach(self: Engine, turn: Turn, *, restart: bool) -> None:
     for step in turn.steps:
         if not step.done and step is not stuck:
             live = step.live
-            live.inbox[:0] = step.inbox
+            live.inbox = [*step.inbox, *live.inbox]
             live.started = live.started and not step.starting
             live.stale = live.stale or step.replay  # replayed when it runs after all
             self._ready[live.record.instance_id] = None
@@ -122,7 +123,7 @@ def late(self: Engine, turn: Turn) -> None:
 
 
 def terminate_now(
-    self: Engine, live: Live, event: ExecutionTerminated, given: list[HistoryEvent]
+    self: Engine, live: Live, event: ExecutionTerminated, given: Sequence[HistoryEvent]
 ) -> None:
     """End an instance TERMINATED without running its code: one whose code is stuck in
     a detached turn (the turn is abandoned; ``given``: the events it was running on),
@@ -132,7 +133,7 @@ def terminate_now(
     now = self.clock.now()
     started = [] if live.started else [execution_started(live, now)]
     given = [*given, *(e for e in live.inbox if all(e is not g for g in given))]
-    live.inbox = []
+    live.inbox = ()
     self._unqueue(live, given)
     self._append(
         live,

@@ -20,6 +20,8 @@ from wfkit.core._history import (
 from wfkit.runtime._instances import (
     START_TIMER,
     Live,
+    add_timer_of,
+    pop_timer_of,
 )
 
 if TYPE_CHECKING:
@@ -30,7 +32,7 @@ def add_timer(
     self: Engine, live: Live, task_id: int, fire_at: datetime, origin: str, name: str | None
 ) -> None:
     instance_id = live.record.instance_id
-    live.timers[task_id] = (fire_at, origin, name)
+    add_timer_of(live, task_id, (fire_at, origin, name))
     heapq.heappush(
         self._timers, (fire_at, next(self._timer_order), instance_id, live.generation, task_id)
     )
@@ -77,7 +79,7 @@ def fire_due_timers(self: Engine, *, jumped: bool = False) -> bool:
             continue
         fired.add(instance_id)
         self._fire_timer(live, task_id, now, jumped=jumped)
-        if any(timer[0] <= now for timer in live.timers.values()):
+        if live.timers and any(timer[0] <= now for timer in live.timers.values()):
             unfinished.add(instance_id)
         else:
             unfinished.discard(instance_id)
@@ -90,7 +92,7 @@ def fire_due_timers(self: Engine, *, jumped: bool = False) -> bool:
 
 
 def fire_timer(self: Engine, live: Live, task_id: int, now: datetime, *, jumped: bool) -> None:
-    fire_at = live.timers.pop(task_id)[0]
+    fire_at = pop_timer_of(live, task_id)[0]
     if task_id == START_TIMER:
         if not live.paused:
             self._ready[live.record.instance_id] = None

@@ -89,7 +89,7 @@ def step(self: Engine, live: Live) -> Step:
     """The step of a ready instance in the turn being formed (engine lock held)."""
     instance_id = live.record.instance_id
     if live.restoring is not None:  # its inbox waits for the episode after the replay
-        step = Step(live, live.applied, False, [])
+        step = Step(live, live.applied, False, ())
         step.restoring, step.history = True, live.restoring
         return step
     step = Step(live, live.added, not live.started, live.inbox)
@@ -101,7 +101,7 @@ def step(self: Engine, live: Live) -> Step:
     live.stale = False
     self._warm.ran(instance_id)
     live.started = True
-    live.inbox = []
+    live.inbox = ()
     return step
 
 

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 #: In-memory stores write their waiting batches once this many rows are waiting (a run of
 #: a few hundred thousand events never waits for DuckDB; memory stays bounded beyond).
 FLUSH_ROWS = 400_000
+#: ... and compress the rows written once this many are uncompressed.
+COMPRESS_ROWS = 200_000
 
 # Stores with an open connection, closed when the interpreter exits (a file is
 # checkpointed; DuckDB objects still referenced by daemon threads are released).
@@ -86,6 +88,7 @@ class DuckDBStore:
         self._clock: datetime | None = None
         self._final = False
         self._recent = RecentHistories()
+        self._unwritten = 0  # rows written to an in-memory database since it was compressed
         with self._lock:
             self._connection()
 
@@ -187,8 +190,19 @@ class DuckDBStore:
     def _flush(self) -> None:
         """Write the batches an in-memory store holds back (lock held)."""
         if self._pending:
+            rows = self._pending.rows
             self._write(self._pending)
             self._pending = PendingWrites()
+            self._unwritten += rows
+            if self._unwritten >= COMPRESS_ROWS:
+                self._compress()
+
+    def _compress(self) -> None:
+        """Compress what was written since the last time (an in-memory database holds
+        new rows uncompressed until it is checkpointed)."""
+        self._unwritten = 0
+        with gc_paused():
+            self._connection().execute("CHECKPOINT")
 
     def _write(self, pending: PendingWrites) -> None:
         """Write ``pending`` in one transaction; on error, roll back."""

@@ -32,6 +32,10 @@ _writers_lock = threading.Lock()
 _open: weakref.WeakSet[Connector] = weakref.WeakSet()
 
 
+#: The catalog an in-memory store's tables are in (the connection's default one).
+MEMORY_CATALOG = "wfkit"
+
+
 class Connector:
     """Opens and closes the connection of one :class:`~wfkit.store.DuckDBStore`."""
 
@@ -61,6 +65,10 @@ class Connector:
 
         if self.path is None:
             con = duckdb.connect(":memory:")
+            # an in-memory database of its own that compresses its tables when checkpointed
+            # (the default one never does): a million instances' rows take a third
+            con.execute(f"ATTACH ':memory:' AS {MEMORY_CATALOG} (COMPRESS)")
+            con.execute(f"USE {MEMORY_CATALOG}")
             create_schema(con)
         elif self.read_only:
             con = self._open_for_reading(self.path)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from wfkit.core._errors import StoreError
 from wfkit.core._history import HistoryEvent
+from wfkit.core._state import InstanceRecord
 from wfkit.store._base import StoredEvent
 from wfkit.store._duckdb_schema import INBOX_KEY
 from wfkit.store._pending import PendingWrites
@@ -72,7 +73,9 @@ class TableWriter:
 
     def __init__(self, instance_ids: Iterable[str] = (), clock: datetime | None = None):
         self.in_db: set[str] = set(instance_ids)
-        self.written: dict[str, tuple[Any, ...]] = {}
+        #: The record last written of each unfinished instance (records are immutable,
+        #: and the engine holds them anyway: no row of its own per waiting instance)
+        self.written: dict[str, InstanceRecord] = {}
         self.clock_written = clock
 
     def write(self, con: duckdb.DuckDBPyConnection, pending: PendingWrites, label: str) -> None:
@@ -90,18 +93,18 @@ class TableWriter:
             if row[2] in _TERMINAL:  # finished instances seldom change again
                 self.written.pop(instance_id, None)
             else:
-                self.written[instance_id] = row
+                self.written[instance_id] = pending.records[instance_id][0]
         if pending.clock is not None:
             self.clock_written = pending.clock
 
     def _changed_rows(self, pending: PendingWrites) -> dict[str, tuple[Any, ...]]:
         """The instance rows to write (with their ordinals): unchanged rows are not."""
-        purged = pending.purged
-        rows = {
+        purged, written = pending.purged, self.written
+        return {
             instance_id: (*record_row(record), ordinal)
             for instance_id, (record, ordinal) in pending.records.items()
+            if instance_id in purged or written.get(instance_id) != record
         }
-        return {i: row for i, row in rows.items() if i in purged or self.written.get(i) != row}
 
     def _statements(
         self, pending: PendingWrites, changed: dict[str, tuple[Any, ...]]
@@ -142,10 +145,17 @@ class TableWriter:
             statements.append(_insert(new))
         if len(old) == 1:
             ((instance_id, row),) = old.items()
-            statements.append(_update(instance_id, row, self.written.get(instance_id)))
+            statements.append(_update(instance_id, row, self._written_row(instance_id)))
         elif old:
-            statements.append(_update_many(old, self.written))
+            written = {i: self._written_row(i) for i in old}
+            statements.append(_update_many(old, written))
         return statements
+
+    def _written_row(self, instance_id: str) -> tuple[Any, ...] | None:
+        """The row last written of an instance, if known (kept as its record: a row is
+        built again only for the few rows an update compares)."""
+        record = self.written.get(instance_id)
+        return None if record is None else record_row(record)
 
 
 def _insert(rows: dict[str, tuple[Any, ...]]) -> Statement:
@@ -161,7 +171,7 @@ def _insert(rows: dict[str, tuple[Any, ...]]) -> Statement:
 
 
 def _update_many(
-    rows: dict[str, tuple[Any, ...]], written: dict[str, tuple[Any, ...]]
+    rows: dict[str, tuple[Any, ...]], written: dict[str, tuple[Any, ...] | None]
 ) -> Statement:
     """One UPDATE of several instance rows: the columns that changed in any of them
     (each against its row as written, all when that is not known). A few rows take each
@@ -196,8 +206,11 @@ def _update_many(
 
 def _changed(row: tuple[Any, ...], before: tuple[Any, ...] | None) -> list[int]:
     """Positions of the columns of an instance row (its id aside) that differ from
-    ``before`` (all when it is not known)."""
-    return [i for i in range(1, len(row)) if before is None or before[i] != row[i]]
+    ``before``, the record's columns last written (all when it is not known; the ordinal
+    that ends ``row`` never changes for a row already written)."""
+    if before is None:
+        return list(range(1, len(row)))
+    return [i for i in range(1, len(before)) if before[i] != row[i]]
 
 
 def _update(instance_id: str, row: tuple[Any, ...], before: tuple[Any, ...] | None) -> Statement:

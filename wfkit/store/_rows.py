@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from wfkit.core._history import EVENT_TYPES, FailureDetails, HistoryEvent
@@ -102,7 +103,6 @@ def _layout(cls: type[HistoryEvent]) -> _Layout:
 
 
 _LAYOUTS: dict[str, _Layout] = {kind: _layout(cls) for kind, cls in EVENT_TYPES.items()}
-_BY_CLASS: dict[type, _Layout] = {EVENT_TYPES[k]: v for k, v in _LAYOUTS.items()}
 
 
 def _failure_json(failure: FailureDetails | None) -> str | None:
@@ -117,33 +117,75 @@ def _failure_json(failure: FailureDetails | None) -> str | None:
     )
 
 
-def wall_micros(wall_time: float) -> int:
-    return round(wall_time * 1_000_000)
-
-
 def event_row(stored: StoredEvent) -> tuple[Any, ...]:
     """The history-table row of one event; ``wall_ts`` as integer microseconds since the
     epoch and ``task_id`` as ``NO_TASK`` when the event has none (the SQL converts both)."""
-    event = stored.event
-    layout = _BY_CLASS[type(event)]
-    rest: dict[str, Any] | None = None
-    if layout.rest:  # fields left at their default (None or empty) are left out
-        rest = {n: v for n in layout.rest if (v := getattr(event, n)) is not None and v != ()}
-        for n in layout.dates:
+    return _ROW_MAKERS[type(stored.event)](stored)
+
+
+#: ``fields`` texts kept per kind (the values they encode -> the text): the events of a
+#: turn mostly share them (a timer's fire time and origin), and encoding costs more
+#: than a look-up. Cleared when full.
+_FIELDS_CACHE = 4096
+
+
+def _row_maker(layout: _Layout) -> Callable[[StoredEvent], tuple[Any, ...]]:
+    """:func:`event_row` for one kind, with its layout resolved once (a million events
+    are written in a few seconds)."""
+    kind, dates, rest_names = layout.kind, layout.dates, layout.rest
+    name_of = attrgetter(layout.name) if layout.name else None
+    task_of = attrgetter(layout.task) if layout.task else None
+    payload_of = attrgetter(layout.payload) if layout.payload else None
+    failure_of = attrgetter("failure") if layout.failure else None
+    rest_of = attrgetter(*rest_names) if rest_names else None
+    single = len(rest_names) == 1
+    texts: dict[Any, str | None] = {}
+
+    def fields(event: HistoryEvent) -> str | None:
+        values = (rest_of(event),) if single else rest_of(event)  # type: ignore[misc]
+        try:
+            return texts[values]
+        except KeyError:
+            pass
+        except TypeError:  # a value that cannot be a key (never cached)
+            return _fields_json(rest_names, dates, values)
+        if len(texts) >= _FIELDS_CACHE:
+            texts.clear()
+        text = texts[values] = _fields_json(rest_names, dates, values)
+        return text
+
+    def row(stored: StoredEvent) -> tuple[Any, ...]:
+        event = stored.event
+        return (
+            stored.instance_id,
+            stored.seq,
+            event.event_id,
+            kind,
+            name_of(event) if name_of else None,
+            event.timestamp,
+            round(stored.wall_time * 1_000_000),
+            task_of(event) if task_of else NO_TASK,
+            payload_of(event) if payload_of else None,
+            _failure_json(failure_of(event)) if failure_of else None,
+            fields(event) if rest_of else None,
+        )
+
+    return row
+
+
+def _fields_json(
+    names: tuple[str, ...], dates: tuple[str, ...], values: tuple[Any, ...]
+) -> str | None:
+    """The ``fields`` text of an event: the fields not left at their default (None or
+    empty), dates as ISO text; None when there is none."""
+    rest = {n: v for n, v in zip(names, values, strict=True) if v is not None and v != ()}
+    for n in dates:
+        if n in rest:
             rest[n] = rest[n].isoformat()
-    return (
-        stored.instance_id,
-        stored.seq,
-        event.event_id,
-        layout.kind,
-        getattr(event, layout.name) if layout.name else None,
-        event.timestamp,
-        wall_micros(stored.wall_time),
-        getattr(event, layout.task) if layout.task else NO_TASK,
-        getattr(event, layout.payload) if layout.payload else None,
-        _failure_json(event.failure) if layout.failure else None,  # type: ignore[attr-defined]
-        json.dumps(rest) if rest else None,
-    )
+    return json.dumps(rest) if rest else None
+
+
+_ROW_MAKERS = {EVENT_TYPES[k]: _row_maker(v) for k, v in _LAYOUTS.items()}
 
 
 _DECODER = json.JSONDecoder()
