@@ -319,11 +319,14 @@ def test_dashboard_summary_and_status_filter(nb: Any) -> None:
     summary = board.locator(".wfkit-dashboard-workflows")
     summary.wait_for()
     assert "fan_out" in summary.inner_text() and "success rate" in summary.inner_text()
-    board.locator(".wfkit-dashboard-workflow").get_by_text("all", exact=True).click()
-    board.locator(".wfkit-dashboard-status").get_by_text("COMPLETED", exact=True).click()
-    board.get_by_text("3 of 3 instances").wait_for()
-    pressed = board.locator(".wfkit-dashboard-status [aria-pressed=true]")
-    assert pressed.inner_text() == "COMPLETED"
+    # each choice is a round trip to the kernel: wait for its pressed state before the next
+    workflows = board.locator(".wfkit-dashboard-workflow")
+    workflows.get_by_text("all", exact=True).click()
+    workflows.locator("[aria-pressed=true]", has_text=re.compile("^all$")).wait_for()
+    statuses = board.locator(".wfkit-dashboard-status")
+    statuses.get_by_text("COMPLETED", exact=True).click()
+    statuses.locator("[aria-pressed=true]", has_text="COMPLETED").wait_for()
+    board.locator(".wfkit-dashboard-count", has_text="3 of 3 instances").wait_for()
 
 
 def test_run_many_shows_its_progress(nb: Any) -> None:
