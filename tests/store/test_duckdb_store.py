@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import sqlite3
 import subprocess
 import sys
@@ -80,6 +81,20 @@ def test_a_closed_file_store_reopens_on_use(tmp_path: Path) -> None:
     store.commit(Batch(records={"a": record("a")}))
     store.close()
     assert [r.instance_id for r in store.records()] == ["a"]
+    store.close()
+
+
+def test_a_file_store_writes_on_one_thread_and_queries_with_every_core(
+    tmp_path: Path,
+) -> None:
+    store = DuckDBStore(tmp_path / "wf.duckdb")
+    query = "SELECT current_setting('threads') AS threads"
+    assert store.sql(query)["threads"][0] == (os.cpu_count() or 1)
+    # the connection's own statements (a turn's commit) go back to one thread
+    assert store._connection().execute(query).fetchone() == (1,)
+    with pytest.raises(duckdb.Error):
+        store.sql("SELECT * FROM no_such_table")
+    assert store._connection().execute(query).fetchone() == (1,)
     store.close()
 
 

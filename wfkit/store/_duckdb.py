@@ -285,10 +285,11 @@ class DuckDBStore:
 
         with self._lock:
             con = self._read()
-            cursor = con.execute(query) if params is None else con.execute(query, params)
-            if cursor.description is None:
-                return pandas.DataFrame()
-            return cursor.df()
+            with self._connector.all_threads():
+                cursor = con.execute(query) if params is None else con.execute(query, params)
+                if cursor.description is None:
+                    return pandas.DataFrame()
+                return cursor.df()
 
     def history_frame(
         self, instance_id: str, *, start: int = 0, stop: int | None = None

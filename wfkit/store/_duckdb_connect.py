@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,19 @@ class Connector:
         #: as closing any descriptor of a file releases all of the process's locks on it,
         #: DuckDB's included.
         self.fd: int | None = None
+
+    @contextlib.contextmanager
+    def all_threads(self) -> Iterator[None]:
+        """Run a query with every core (a writer's connection runs on one thread)."""
+        con = self.con
+        if con is None or self.path is None or self.read_only:
+            yield
+            return
+        con.execute(f"SET threads = {os.cpu_count() or 1}")
+        try:
+            yield
+        finally:
+            con.execute("SET threads = 1")
 
     @property
     def label(self) -> str:
@@ -168,6 +182,9 @@ class Connector:
             fresh = _inspect(path) is None
         con = connect(path, read_only=False)
         try:
+            # a writer's statements are small (a turn's commit); DuckDB's thread pool costs
+            # them more than it gives (a tenth of a commit); queries get it back (sql())
+            con.execute("SET threads = 1")
             if fresh:
                 create_schema(con)
             else:
