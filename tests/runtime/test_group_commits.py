@@ -61,11 +61,15 @@ def gated_runtime(store: DuckDBStore, gate: threading.Event) -> wf.WorkflowRunti
     return wfr
 
 
-def schedule_in_threads(
-    client: wf.DaprWorkflowClient, ids: list[str]
-) -> tuple[dict[str, object], list[threading.Thread]]:
-    """Schedule ``quick`` instances from a thread each: what each call returned or raised
-    (once the threads are joined), and the threads."""
+def new_instances_behind_a_turn(
+    wfr: wf.WorkflowRuntime, client: wf.DaprWorkflowClient
+) -> tuple[list[str], dict[str, object], list[threading.Thread]]:
+    """Start ``held`` (its turn runs until the gate opens), then schedule three ``quick``
+    instances from a thread each, which wait for a commit: their ids, what each call
+    returned or raised (once the threads are joined), and the threads."""
+    client.schedule_new_workflow("held", input=1, instance_id="held")
+    wait_until(lambda: wfr._engine._active_turn is not None)  # its code runs
+    ids = [f"q{i}" for i in range(3)]
     outcomes: dict[str, object] = {}
 
     def call(instance_id: str) -> None:
@@ -79,7 +83,8 @@ def schedule_in_threads(
     threads = [threading.Thread(target=call, args=(i,)) for i in ids]
     for thread in threads:
         thread.start()
-    return outcomes, threads
+    wait_until(lambda: len(wfr._engine._creations) == 3)
+    return ids, outcomes, threads
 
 
 def test_new_instances_ride_with_the_commit_of_the_turn_under_way(tmp_path: Path) -> None:
@@ -89,11 +94,7 @@ def test_new_instances_ride_with_the_commit_of_the_turn_under_way(tmp_path: Path
     wfr.start()
     try:
         client = wf.DaprWorkflowClient(wfr)
-        client.schedule_new_workflow("held", input=1, instance_id="held")
-        wait_until(lambda: wfr._engine._active_turn is not None)  # its code runs
-        ids = [f"q{i}" for i in range(3)]
-        outcomes, threads = schedule_in_threads(client, ids)
-        wait_until(lambda: len(wfr._engine._creations) == 3)
+        ids, outcomes, threads = new_instances_behind_a_turn(wfr, client)
         assert all(store.record(i) is None for i in ids)  # not written before the turn's
         commits: list[Batch] = []
         store.commit = lambda batch: (commits.append(batch), DuckDBStore.commit(store, batch))
@@ -121,11 +122,7 @@ def test_a_refused_shared_write_fails_every_call_it_carried(tmp_path: Path) -> N
     wfr.start()
     try:
         client = wf.DaprWorkflowClient(wfr)
-        client.schedule_new_workflow("held", input=1, instance_id="held")
-        wait_until(lambda: wfr._engine._active_turn is not None)
-        ids = [f"q{i}" for i in range(3)]
-        outcomes, threads = schedule_in_threads(client, ids)
-        wait_until(lambda: len(wfr._engine._creations) == 3)
+        ids, outcomes, threads = new_instances_behind_a_turn(wfr, client)
         store.failing = True
         gate.set()
         for thread in threads:
