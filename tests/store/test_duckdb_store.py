@@ -134,6 +134,29 @@ def test_updates_of_several_instances_read_back_as_written(tmp_path: Path, chang
     reopened.close()
 
 
+@pytest.mark.parametrize("changed", [2, 20, 200])
+def test_instances_that_take_the_same_values_read_back_as_written(
+    tmp_path: Path, changed: int
+) -> None:
+    """Rows that take the same new values (a turn's time and status) are set with one
+    statement for all, by key list or, beyond 128 keys, by a list parameter."""
+    path = tmp_path / "wf.duckdb"
+    store, oracle = DuckDBStore(path), MemoryStore()
+    ids = [f"i{n}" for n in range(240)]
+    first = Batch(records={i: record(i, status=WorkflowStatus.PENDING) for i in ids})
+    later = T0 + timedelta(hours=1)
+    second = Batch(records={i: record(i, last_updated_at=later) for i in ids[:changed]})
+    for batch in (first, second):
+        store.commit(batch)
+        oracle.commit(batch)
+    store.close()
+    reopened = DuckDBStore(path)
+    assert reopened.records() == oracle.records()
+    statuses = [r.status for r in reopened.records()]
+    assert statuses.count(WorkflowStatus.RUNNING) == changed
+    reopened.close()
+
+
 def test_a_failed_commit_rolls_back_and_raises(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -473,7 +473,7 @@ def test_group_counts_agree_with_the_statuses_of_the_nodes(manual: wf.WorkflowRu
         "mix",
         engine.registry.workflow,
         orchestration=engine.orchestration("mix"),
-        source=source_for(engine.store, "mix"),
+        source=source_for(engine.committed_store(), "mix"),
     )
     view.update()
 

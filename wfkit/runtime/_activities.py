@@ -130,7 +130,12 @@ def activities_done(
     the lock, or runs a turn and its store commit, durable on a file) are left for it,
     and the thread that brought them goes back to its work. The deliverer takes them
     all at once: one turn and one commit serve them all (a group commit)."""
-    foreign = [d for d in done if d[0].origin is not None and d[0].origin is not self]
+    foreign = None
+    for item in done:  # (a loop, not a comprehension: most calls bring one result)
+        origin = item[0].origin
+        if origin is not None and origin is not self:
+            foreign = [d for d in done if d[0].origin is not None and d[0].origin is not self]
+            break
     if foreign:
         with self._lock:
             self._inflight -= len(foreign)

@@ -201,7 +201,8 @@ class DaprWorkflowClient:
         """The instance's history events, oldest first."""
         engine = self._engine
         engine.require(instance_id)
-        return [WorkflowHistoryEvent.of(s.event) for s in engine.store.history(instance_id)]
+        history = engine.committed_store().history(instance_id)
+        return [WorkflowHistoryEvent.of(s.event) for s in history]
 
     # ------------------------------------------------------------------ acting
     def raise_workflow_event(

@@ -63,6 +63,7 @@ def create(
         start_at=start_at if start_at is not None and start_at > now else None,
     )
     if instance_id in self._records:
+        self._commit_deferred()
         self._batch.resets.add(instance_id)
         self._batch.events = [e for e in self._batch.events if e.instance_id != instance_id]
         self._code.pop(instance_id, None)

@@ -104,11 +104,12 @@ def take_new(self: Engine) -> list[Creation]:
     return taken
 
 
-def commit_new(self: Engine) -> None:
+def commit_new(self: Engine, *, deferrable: bool = False) -> None:
     """Commit the open batch with the new instances that wait (engine lock held); raises
-    ``StoreWriteError`` (every new instance it carried fails, and is gone)."""
+    ``StoreWriteError`` (every new instance it carried fails, and is gone). A turn's
+    commit is ``deferrable`` (``recording.commit``)."""
     if not self._creations:
-        self._commit()
+        self._commit(deferrable=deferrable)
         return
     taken = self._take_new()
     try:

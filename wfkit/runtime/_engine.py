@@ -40,6 +40,7 @@ from wfkit.core._errors import (
     StoreWriteError,
     WfkitWarning,
 )
+from wfkit.core._gc import BUSY
 from wfkit.core._history import (
     HistoryEvent,
 )
@@ -67,6 +68,10 @@ from wfkit.runtime._warm import WarmInstances
 from wfkit.runtime._watchdog import Limits, Watchdog
 from wfkit.runtime._workers import ActivityWorkers
 from wfkit.store import Batch, HistoryStore
+
+#: Seconds between the engine thread's looks at a due pause of the collector that a
+#: running turn keeps (the turn ends it as it ends, unless it is detached)
+GC_LOOK_SECONDS = 0.01
 
 
 class Engine:
@@ -121,6 +126,11 @@ class Engine:
         #: ``_arrival``; taken only where every commit is a durable write of its own
         self._creations: list[Creation] = []
         self._group_commits = getattr(store, "writes_through", False) is True
+        #: A turn's commit may wait (``recording.DEFER_SECONDS``) only where the store
+        #: says it keeps nothing durable (a store of unknown kind commits every turn);
+        #: since when a deferred batch waits
+        self._defers = getattr(store, "writes_through", None) is False
+        self._deferred_since: float | None = None
         self._dispatch: list[ActivityCall] = []
         #: Children run here for instances of other apps: child id -> the parent's engine
         self._parents: dict[str, Engine] = {}
@@ -182,6 +192,15 @@ class Engine:
         if recorded is not None and resume is not None:
             resume(recorded)
         self._clock_committed = recorded if clock.is_virtual else None
+
+    def committed_store(self) -> HistoryStore:
+        """The store with every turn so far in it: what reads through the runtime, the
+        client and the inspectors use (a turn's commit to an in-memory store may wait a
+        few milliseconds, ``recording.DEFER_SECONDS``)."""
+        if self._deferred_since is not None:
+            with self._lock:
+                self._commit_deferred()
+        return self.store
 
     @property
     def running(self) -> bool:
@@ -282,6 +301,9 @@ class Engine:
                     if self.clock.flows and self._timers:
                         timeout = (self._timers[0][0] - self.clock.now()).total_seconds()
                         timeout = min(max(0.0, timeout), 1.0)
+                    for due in (self._commit_due(), self._gc_pause_due()):
+                        if due is not None:
+                            timeout = max(0.0, due if timeout is None else min(timeout, due))
                     self._wake.wait(timeout)
         except BaseException as exc:  # recorded: every client call reports it
             self.failure = exc
@@ -303,7 +325,21 @@ class Engine:
             return True
         if self._fire_due_timers():
             return True
-        return self._auto_skip()
+        if self._auto_skip():
+            return True
+        due = self._commit_due()
+        if due is not None and due <= 0:
+            self._commit_deferred()
+            return True
+        return False
+
+    def _gc_pause_due(self) -> float | None:
+        """Seconds until the engine thread looks again at the collector's pause
+        (``BusyPause``), ending it if due and no turn runs; None: no pause."""
+        if self._active_turn is None:
+            BUSY.end_if_due()
+        due = BUSY.due()
+        return None if due is None else max(due, GC_LOOK_SECONDS)
 
     @property
     def error(self) -> str | None:
@@ -429,6 +465,10 @@ class Engine:
     _deliver = recording.deliver
     _enqueue = recording.enqueue
     _commit = recording.commit
+    _defer = recording.defer
+    _commit_due = recording.commit_due
+    _commit_deferred = recording.commit_deferred
+    _submit_dispatch = recording.submit_dispatch
 
     # timers (wfkit/runtime/_timers.py)
     _add_timer = timers.add_timer

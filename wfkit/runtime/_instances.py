@@ -4,7 +4,6 @@ that run their code, activity calls, and helpers to build and apply their events
 from __future__ import annotations
 
 import functools
-import gc
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -13,6 +12,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from wfkit.core._gc import BUSY
 from wfkit.core._history import (
     ChildWorkflowInstanceCompleted,
     ChildWorkflowInstanceFailed,
@@ -219,21 +219,24 @@ class Turn:
         self.step_started = 0.0
         self.gc_paused = False
 
-    def pause_gc(self) -> None:
-        """Pause the cyclic garbage collector for the turn: a turn can build a burst of
-        objects that live on (a 100k fan-out's tasks, decisions and history rows), each
-        of which would otherwise set off passes over the whole heap; the first pass after
-        the turn collects whatever it left unreachable."""
-        if gc.isenabled():
-            gc.disable()
-            self.gc_paused = True
+    def pause_gc(self) -> bool:
+        """Pause the cyclic garbage collector for the turn and those that follow it
+        (``BusyPause``): a turn can build a burst of objects that live on (a 100k
+        fan-out's tasks, decisions and history rows), each of which would otherwise set
+        off passes over the whole heap. True if this began a pause."""
+        self.gc_paused = True
+        return BUSY.turn_started()
 
-    def resume_gc(self) -> None:
-        """End the pause (at the end of the turn, or when it is detached: code that does
-        not return must not keep the collector off)."""
+    def resume_gc(self, *, now: bool = False) -> None:
+        """The turn no longer needs the pause: it ended (the pause ends if due), or it
+        was detached (``now``: code that does not return must not keep the collector
+        off)."""
         if self.gc_paused:
             self.gc_paused = False
-            gc.enable()
+            if now:
+                BUSY.end()
+            else:
+                BUSY.end_if_due()
 
 
 def execution_started(live: Live, now: datetime) -> ExecutionStarted:

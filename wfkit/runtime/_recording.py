@@ -7,7 +7,9 @@ Each function is a method of :class:`~wfkit.runtime._engine.Engine`, which assem
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import time
 from datetime import datetime
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
@@ -175,6 +177,7 @@ def history_so_far(self: Engine, live: Live) -> list[HistoryEvent]:
 
 def continue_as_new(self: Engine, live: Live, outcome: Outcome, now: datetime) -> None:
     instance_id = live.record.instance_id
+    self._commit_deferred()
     live.timers = NO_TIMERS
     self._batch.events = [e for e in self._batch.events if e.instance_id != instance_id]
     self._batch.resets.add(instance_id)
@@ -254,10 +257,24 @@ def enqueue(self: Engine, live: Live, event: HistoryEvent) -> int:
     return live.added
 
 
-def commit(self: Engine) -> None:
+#: A turn's commit to a store that holds everything in memory waits, while instances
+#: run on and their statuses stay, for at most this many seconds or events: a chain of
+#: quick activities then commits a few hundred turns at once, not one store call
+#: (validation, bookkeeping, subscribers) each. Nothing there is durable anyway, and a
+#: read through the runtime or the client commits first (``Engine.committed_store``).
+DEFER_SECONDS = 0.02
+DEFER_EVENTS = 1024
+
+
+def commit(self: Engine, *, deferrable: bool = False) -> None:
     """Commit what the engine wrote since the last commit. A batch the store refuses
     stays pending (retried with the next commit, and by the watchdog): the error is
-    kept in ``write_error`` and raised as a ``StoreWriteError``."""
+    kept in ``write_error`` and raised as a ``StoreWriteError``. A ``deferrable``
+    commit (a turn's) may wait (see ``DEFER_SECONDS``); the engine thread makes it."""
+    if deferrable and self._defers and self._defer():
+        self._submit_dispatch()
+        return
+    self._deferred_since = None
     batch, self._batch = self._batch, Batch()
     # virtual time is recorded with every commit, and on its own when it moved
     now = self.clock.now() if self.clock.is_virtual else None
@@ -283,8 +300,51 @@ def commit(self: Engine) -> None:
         if batch:
             for subscriber in self._subscribers:
                 subscriber(batch)
+    self._submit_dispatch()
+    if self._creations:  # new instances came during the write: a commit takes them
+        self._wake.notify()
+
+
+def defer(self: Engine) -> bool:
+    """Whether the open batch can wait for a later commit (see ``DEFER_SECONDS``); the
+    first turn that defers wakes the engine thread to commit in time."""
+    batch = self._batch
+    if (
+        self._status_changed
+        or self._watchers  # a command or the clock waits to see its turn committed
+        or self.write_error is not None
+        or len(batch.events) >= DEFER_EVENTS
+        or batch.purges
+        or batch.resets
+        or batch.inbox
+    ):
+        return False
+    since = self._deferred_since
+    if since is None:
+        self._deferred_since = time.monotonic()
+        self._wake.notify()
+        return True
+    return time.monotonic() - since < DEFER_SECONDS
+
+
+def commit_deferred(self: Engine) -> None:
+    """Commit what deferred turns left in the open batch (engine lock held): before a
+    history starts over, which drops the open batch's events of that instance (they
+    reach the store and its subscribers first, as each turn's own commit did), and
+    before a read through the runtime."""
+    if self._deferred_since is not None:
+        with contextlib.suppress(StoreWriteError):  # recorded: write_error, problems
+            self._commit()
+
+
+def commit_due(self: Engine) -> float | None:
+    """Seconds until the deferred batch must be committed (None: none waits)."""
+    since = self._deferred_since
+    return None if since is None else since + DEFER_SECONDS - time.monotonic()
+
+
+def submit_dispatch(self: Engine) -> None:
+    """Hand out the activity calls the committed (or deferred) episodes decided."""
     if self._dispatch and self.running:
         dispatch, self._dispatch = self._dispatch, []
         self._submit(dispatch)
-    if self._creations:  # new instances came during the write: a commit takes them
-        self._wake.notify()

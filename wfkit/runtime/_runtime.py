@@ -391,8 +391,9 @@ class WorkflowRuntime:
     # ------------------------------------------------------------------ queries
     @property
     def store(self) -> HistoryStore:
-        """Where instances and histories live (a DuckDBStore unless ``store="memory"``)."""
-        return self._store
+        """Where instances and histories live (a DuckDBStore unless ``store="memory"``),
+        with every turn so far in it."""
+        return self._engine.committed_store()
 
     def sql(self, query: str, params: Any = None) -> pandas.DataFrame:
         """Run a DuckDB SQL query on the store and return the result as a DataFrame.
@@ -402,14 +403,15 @@ class WorkflowRuntime:
         ``params`` fills ``?`` (a list) or ``$name`` (a dict) placeholders. For reading:
         changing the tables from SQL is not supported.
         """
-        if not isinstance(self._store, QueryableStore):
+        store = self.store
+        if not isinstance(store, QueryableStore):
             raise StoreError(
                 f"SQL queries need the DuckDB store, and this runtime keeps its instances in "
-                f"{self._store!r}. Create it with WorkflowRuntime() (DuckDB in memory) or "
+                f"{store!r}. Create it with WorkflowRuntime() (DuckDB in memory) or "
                 "WorkflowRuntime(store='file.duckdb'); wfr.instances() and wfr.history() work "
                 "with every store."
             )
-        return self._store.sql(query, params)
+        return store.sql(query, params)
 
     def history(
         self, instance_id: str, *, start: int = 0, stop: int | None = None
@@ -425,7 +427,7 @@ class WorkflowRuntime:
                 f"no workflow instance with id {instance_id!r} (never scheduled, or purged); "
                 "wfr.instances() lists the ones that exist"
             )
-        return history_frame(self._store, instance_id, start=start, stop=stop)
+        return history_frame(self.store, instance_id, start=start, stop=stop)
 
     def instances(self, *, status: Any = None, name: Any = None) -> pandas.DataFrame:
         """Instances as a DataFrame, oldest first, one row each (columns as the ``instances``
@@ -438,7 +440,7 @@ class WorkflowRuntime:
                 registered_name(n)
                 for n in ([name] if isinstance(name, str) or callable(name) else name)
             ]
-        return instances_frame(self._store, statuses=statuses, names=names)
+        return instances_frame(self.store, statuses=statuses, names=names)
 
     def watch(self, instance_id: str) -> Any:
         """Show an instance in the notebook: its live execution graph, the clock and events

@@ -93,7 +93,7 @@ class LocalEngine:
     # ------------------------------------------------------------------ what it holds
     @property
     def store(self) -> HistoryStore:
-        return self._engine.store
+        return self._engine.committed_store()
 
     @property
     def registry(self) -> Registry:
@@ -127,10 +127,10 @@ class LocalEngine:
 
     def history(self, instance_id: str) -> list[HistoryEvent]:
         """The events of ``instance_id``'s stored history, oldest first."""
-        return [stored.event for stored in self._engine.store.history(instance_id)]
+        return [stored.event for stored in self.store.history(instance_id)]
 
     def stored_history(self, instance_id: str) -> list[StoredEvent]:
-        return self._engine.store.history(instance_id)
+        return self.store.history(instance_id)
 
     def subscribe(self, callback: Callable[[Batch], None]) -> Callable[[], None]:
         return self._engine.subscribe(callback)

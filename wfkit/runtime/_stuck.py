@@ -81,7 +81,7 @@ def detach(self: Engine, turn: Turn, *, restart: bool) -> None:
     with turn.guard:
         turn.detached = True
         stuck = turn.current
-    turn.resume_gc()
+    turn.resume_gc(now=True)
     self._active_turn = None
     finished = [s for s in turn.steps if s.done and s is not stuck]
     for step in turn.steps:

@@ -45,7 +45,8 @@ def run_ready(self: Engine) -> None:
     if self._active_turn is not None:
         return
     turn = self._active_turn = Turn(threading.current_thread(), self._guard)
-    turn.pause_gc()
+    if turn.pause_gc():
+        self._wake.notify()  # the engine thread ends the pause in time if no turn does
     try:
         self._run_turn(turn)
     finally:
@@ -59,7 +60,8 @@ def run_turn(self: Engine, turn: Turn) -> None:
         if live is not None and live.stuck is None:
             turn.steps.append(self._step(live))
     self._ready.clear()
-    self._read_replays(turn.steps)
+    if any_replays(turn.steps):
+        self._read_replays(turn.steps)
     now = self.clock.now()
     self._lock.release()
     try:
@@ -105,6 +107,13 @@ def step(self: Engine, live: Live) -> Step:
     return step
 
 
+def any_replays(steps: list[Step]) -> bool:
+    for step in steps:  # noqa: SIM110 (a loop: a turn of one step pays no generator)
+        if step.replay:
+            return True
+    return False
+
+
 def read_replays(self: Engine, steps: list[Step]) -> None:
     """Read the histories the steps replay, together (engine lock held: the store
     is read with no commit under way; the replay itself runs without the lock)."""
@@ -135,7 +144,7 @@ def settle(self: Engine, steps: list[Step], now: datetime) -> None:
     for step in steps:
         self._record_step(step, now)
     try:
-        self._commit_new()  # with the new instances that wait
+        self._commit_new(deferrable=True)  # with the new instances that wait
         for step in steps:  # what command waiters wait for (not on a refused write)
             step.live.applied = step.added
         self._evict_idle()
@@ -235,8 +244,10 @@ def episode(self: Engine, step: Step, now: datetime) -> None:
 def evict_idle(self: Engine) -> None:
     """Drop the executors of the least recently run instances beyond the warm limit
     (after the commit: their histories are in the store to replay from)."""
-    for instance_id in self._warm.over_limit(self._busy):
-        self._live[instance_id].orchestration = None
+    warm = self._warm
+    if len(warm) > warm.limit:
+        for instance_id in warm.over_limit(self._busy):
+            self._live[instance_id].orchestration = None
 
 
 def busy(self: Engine, instance_id: str) -> bool:

@@ -174,14 +174,25 @@ def _update_many(
     rows: dict[str, tuple[Any, ...]], written: dict[str, tuple[Any, ...] | None]
 ) -> Statement:
     """One UPDATE of several instance rows: the columns that changed in any of them
-    (each against its row as written, all when that is not known). A few rows take each
-    column's values by key; more are joined with a frame of them (a join hashes the
-    whole table)."""
+    (each against its row as written, all when that is not known). Rows that take the
+    same values set them once; else a few rows take each column's values by key, and
+    more are joined with a frame of them (a join hashes the whole table)."""
     columns = sorted(
         {i for instance_id, row in rows.items() for i in _changed(row, written.get(instance_id))}
     )
     names = ["instance_id", *(_ROW_COLUMNS[i] for i in columns)]
     values = [(row[0], *(row[i] for i in columns)) for row in rows.values()]
+    shared = {row[1:] for row in values}
+    if len(shared) == 1:  # (a turn's: the same time, status) a quarter cheaper than CASE
+        sets = ", ".join(f"{name} = ?" for name in names[1:])
+        ids = [row[0] for row in values]
+        if len(ids) <= LISTED:
+            keys = ", ".join(["?"] * len(ids))
+            return (
+                f"UPDATE instances SET {sets} WHERE instance_id IN ({keys})",
+                [*shared.pop(), *ids],
+            )
+        return (f"UPDATE instances SET {sets} WHERE instance_id {_ANY_OF}", [*shared.pop(), ids])
     if len(rows) <= SMALL:
         whens = " ".join(["WHEN ? THEN ?"] * len(values))
         params: list[Any] = []

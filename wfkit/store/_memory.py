@@ -26,6 +26,11 @@ class MemoryStore:
         self._clock_time: datetime | None = None
         self._inbox: dict[str, list[HistoryEvent]] = {}
 
+    @property
+    def writes_through(self) -> bool:
+        """No commit is a durable write (see ``DuckDBStore.writes_through``)."""
+        return False
+
     def commit(self, batch: Batch) -> None:
         # validate everything first: a batch that fails changes nothing
         after = check_batch(batch, self._lengths)
