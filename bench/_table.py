@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import statistics
 import time
 from collections.abc import Callable
@@ -21,13 +22,21 @@ class Row:
 
 def median_of(fn: Callable[..., float], *args: Any, repeat: int) -> float:
     """Median of ``repeat`` calls of ``fn(*args)``, which returns the seconds it measured."""
-    return statistics.median(fn(*args) for _ in range(repeat))
+    times = []
+    for _ in range(repeat):
+        gc.collect()  # a run starts from a collected heap (see median_time)
+        times.append(fn(*args))
+    return statistics.median(times)
 
 
 def median_time(fn: Callable[..., object], *args: Any, repeat: int) -> float:
-    """Median wall time of ``repeat`` calls of ``fn(*args)``."""
+    """Median wall time of ``repeat`` calls of ``fn(*args)``. Each starts from a collected
+    heap: what an earlier run left for the cyclic collector (a finished runtime, an
+    engine's objects) is not the cost of the next one, which would otherwise pay for a
+    pass over it at random."""
     times = []
     for _ in range(repeat):
+        gc.collect()
         start = time.perf_counter()
         fn(*args)
         times.append(time.perf_counter() - start)
