@@ -89,10 +89,16 @@ def test_reads_through_the_runtime_see_a_turn_whose_commit_waits(monkeypatch) ->
         wfr.shutdown()
 
 
-def test_the_engine_thread_commits_a_waiting_turn_in_time(monkeypatch) -> None:
-    monkeypatch.setattr(_recording, "DEFER_SECONDS", 0.05)
+@pytest.mark.parametrize(
+    ("kind", "defer_seconds"),
+    [("memory", 0.05), ("file", 3600.0)],  # a file commits every turn, whatever the delay
+)
+def test_a_waiting_turn_is_committed_in_time_without_a_read(
+    kind: str, defer_seconds: float, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(_recording, "DEFER_SECONDS", defer_seconds)
     gate = threading.Event()
-    wfr, committed = stepping_runtime("memory", gate)
+    wfr, committed = stepping_runtime(kind if kind == "memory" else tmp_path / "wf.duckdb", gate)
     wfr.start()
     try:
         iid = wf.DaprWorkflowClient(wfr).schedule_new_workflow("two_steps", input=1)
@@ -101,21 +107,6 @@ def test_the_engine_thread_commits_a_waiting_turn_in_time(monkeypatch) -> None:
         wait_until(lambda: held_scheduled(engine.store.history(iid)))
         assert engine._deferred_since is None
         assert held_scheduled([e for b in committed for e in b.events if e.instance_id == iid])
-    finally:
-        gate.set()
-        wfr.shutdown()
-
-
-def test_a_file_store_commits_every_turn(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(_recording, "DEFER_SECONDS", 3600.0)
-    gate = threading.Event()
-    wfr, _ = stepping_runtime(str(tmp_path / "wf.duckdb"), gate)
-    wfr.start()
-    try:
-        iid = wf.DaprWorkflowClient(wfr).schedule_new_workflow("two_steps", input=1)
-        engine = wfr._engine
-        wait_until(lambda: held_scheduled(engine.store.history(iid)))
-        assert engine._deferred_since is None
     finally:
         gate.set()
         wfr.shutdown()

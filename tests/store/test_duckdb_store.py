@@ -102,8 +102,6 @@ def test_a_file_store_writes_on_one_thread_and_queries_with_every_core(
 def test_updates_of_several_instances_read_back_as_written(tmp_path: Path, changed: int) -> None:
     """Instance rows are updated one by one, joined with a list of values or with a
     frame, depending on how many change; events go as values, lists or a frame."""
-    path = tmp_path / "wf.duckdb"
-    store, oracle = DuckDBStore(path), MemoryStore()
     ids = [f"i{n}" for n in range(24)]
     first = Batch(
         records={i: record(i, status=WorkflowStatus.PENDING) for i in ids},
@@ -124,14 +122,22 @@ def test_updates_of_several_instances_read_back_as_written(tmp_path: Path, chang
         | {"new": record("new")},
         events=events(ids[0], 1, start=5) + events("new", 200),  # 201 events: a frame
     )
-    for batch in (first, second):
+    reopened, oracle = committed_and_reopened(tmp_path / "wf.duckdb", [first, second])
+    assert reopened.histories([*ids, "new"]) == oracle.histories([*ids, "new"])
+    reopened.close()
+
+
+def committed_and_reopened(path: Path, batches: list[Batch]) -> tuple[DuckDBStore, MemoryStore]:
+    """The file store at ``path`` after ``batches``, reopened, and a memory store that took
+    the same batches; their records agree."""
+    store, oracle = DuckDBStore(path), MemoryStore()
+    for batch in batches:
         store.commit(batch)
         oracle.commit(batch)
     store.close()
     reopened = DuckDBStore(path)
     assert reopened.records() == oracle.records()
-    assert reopened.histories([*ids, "new"]) == oracle.histories([*ids, "new"])
-    reopened.close()
+    return reopened, oracle
 
 
 @pytest.mark.parametrize("changed", [2, 20, 200])
@@ -140,18 +146,11 @@ def test_instances_that_take_the_same_values_read_back_as_written(
 ) -> None:
     """Rows that take the same new values (a turn's time and status) are set with one
     statement for all, by key list or, beyond 128 keys, by a list parameter."""
-    path = tmp_path / "wf.duckdb"
-    store, oracle = DuckDBStore(path), MemoryStore()
     ids = [f"i{n}" for n in range(240)]
     first = Batch(records={i: record(i, status=WorkflowStatus.PENDING) for i in ids})
     later = T0 + timedelta(hours=1)
     second = Batch(records={i: record(i, last_updated_at=later) for i in ids[:changed]})
-    for batch in (first, second):
-        store.commit(batch)
-        oracle.commit(batch)
-    store.close()
-    reopened = DuckDBStore(path)
-    assert reopened.records() == oracle.records()
+    reopened, _ = committed_and_reopened(tmp_path / "wf.duckdb", [first, second])
     statuses = [r.status for r in reopened.records()]
     assert statuses.count(WorkflowStatus.RUNNING) == changed
     reopened.close()
