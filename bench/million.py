@@ -70,8 +70,8 @@ def main() -> None:
     print(
         f"{result['instances']:,} instances waiting 7 days: scheduled and waiting in "
         f"{result['schedule_s']:.1f} s, fast-forwarded to completion in "
-        f"{result['fast_forward_s']:.1f} s; {result['kb_per_waiting_instance']:.2f} KB per "
-        f"waiting instance; peak resident memory {result['peak_mb']:.0f} MB"
+        f"{result['fast_forward_s']:.1f} s; {result['kb_per_waiting_instance']:.2f} KiB per "
+        f"waiting instance; peak resident memory {result['peak_mb']:.0f} MiB"
     )
 
 

@@ -193,6 +193,38 @@ def test_a_failed_commit_rolls_back_and_raises(
     store.close()
 
 
+def test_a_write_of_many_events_appends_them_in_parts_as_one_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events beyond ``EVENT_PART`` go in several statements, built one at a time; they
+    read back whole, and a part that fails takes back the parts before it."""
+    monkeypatch.setattr(_duckdb_writes, "EVENT_PART", 4)
+    ids = ["a", "b", "c"]
+    batch = Batch(
+        records={i: record(i) for i in ids}, events=[e for i in ids for e in events(i, 5)]
+    )
+    reopened, oracle = committed_and_reopened(tmp_path / "wf.duckdb", [batch])
+    for i in ids:
+        assert reopened.history(i) == oracle.history(i) and len(reopened.history(i)) == 5
+
+    built: list[int] = []
+    real = _duckdb_writes.insert_events
+
+    def failing_third_part(stored: list[StoredEvent]) -> tuple[str, object]:
+        built.append(len(stored))
+        if len(built) == 3:
+            return ("INSERT INTO history VALUES (?)", ["not a row"])
+        return real(stored)
+
+    monkeypatch.setattr(_duckdb_writes, "insert_events", failing_third_part)
+    more = Batch(events=[e for i in ids for e in events(i, 4, start=5)])
+    with pytest.raises(wf.StoreError, match="nothing of the batch was written"):
+        reopened.commit(more)
+    assert built == [4, 4, 4]  # parts built one by one, up to the failing one
+    assert [len(reopened.history(i)) for i in ids] == [5, 5, 5]
+    reopened.close()
+
+
 def test_a_file_that_is_not_a_store_is_refused_and_left_untouched(tmp_path: Path) -> None:
     text = tmp_path / "notes.txt"
     text.write_text("not a database\n" * 10)

@@ -25,14 +25,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import itertools
 import os
 import threading
 import time
 import warnings
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from wfkit.core._clock import Clock
@@ -112,8 +110,7 @@ class Engine:
         self._ready: dict[str, None] = {}
         #: running instances whose executor is in memory (the others replay when needed)
         self._warm = WarmInstances(warm_instances)
-        self._timers: list[tuple[datetime, int, str, int, int]] = []
-        self._timer_order = itertools.count()
+        self._timers = timers.TimerQueue()
         #: due timers left by an auto-skip's jump (``FIRE_BATCH``): fired as jumped ones
         self.jumped_timers = False
         #: Instances that callers wait for and allow to jump time (auto-skip)
@@ -298,8 +295,9 @@ class Engine:
                     if self._turn():
                         continue
                     timeout = None
-                    if self.clock.flows and self._timers:
-                        timeout = (self._timers[0][0] - self.clock.now()).total_seconds()
+                    first = self._timers.first_time()
+                    if self.clock.flows and first is not None:
+                        timeout = (first - self.clock.now()).total_seconds()
                         timeout = min(max(0.0, timeout), 1.0)
                     for due in (self._commit_due(), self._gc_pause_due()):
                         if due is not None:

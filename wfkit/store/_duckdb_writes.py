@@ -3,14 +3,15 @@
 DuckDB pays about a millisecond per statement and about a microsecond per row appended in
 bulk, so a write costs a few statements whatever it holds: the deletes of purged and
 reset instances, one upsert of the instance records, one append of the events (a
-multi-row VALUES for a few rows, a bulk scan of columns beyond), and the clock when it
-moved.
+multi-row VALUES for a few rows, a bulk scan of columns beyond; one per ``EVENT_PART``
+events), and the clock when it moved.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -39,9 +40,17 @@ SMALL = 8
 #: costs about as much as the statement); a frame scans more faster.
 LISTED = 128
 
+#: Events one statement appends at most: a big write builds the rows of one part at a
+#: time, as its statement runs, and drops them before the next (a 400k-event write would
+#: otherwise hold every row and column at once, a fifth of a million waiting instances'
+#: memory, at the moment the store is largest).
+EVENT_PART = 100_000
+
 #: A statement and its parameters: a list, or the columns (by name) of the ``frame`` it
 #: scans in bulk.
 Statement = tuple[str, Any]
+#: A statement, or what builds it when it is about to run.
+Pending = Statement | Callable[[], Statement]
 
 _HISTORY_SELECT = (
     "SELECT instance_id, seq, event_id, kind, name, make_timestamp(ts), make_timestamp(wall_ts), "
@@ -108,8 +117,8 @@ class TableWriter:
 
     def _statements(
         self, pending: PendingWrites, changed: dict[str, tuple[Any, ...]]
-    ) -> list[Statement]:
-        statements: list[Statement] = []
+    ) -> list[Pending]:
+        statements: list[Pending] = []
         if pending.dropped:
             statements.append(
                 (f"DELETE FROM history WHERE instance_id {_ANY_OF}", [sorted(pending.dropped)])
@@ -122,8 +131,8 @@ class TableWriter:
         if changed:
             statements.extend(self._upsert(changed, pending.purged))
         events = _by_instance(pending.live_events())
-        if events:
-            statements.append(insert_events(events))
+        for start in range(0, len(events), EVENT_PART):
+            statements.append(functools.partial(insert_events, events[start : start + EVENT_PART]))
         if pending.inbox:
             statements.extend(_inbox_statements(pending.inbox))
         clock = pending.clock
@@ -260,12 +269,13 @@ def _by_instance(events: list[StoredEvent]) -> list[StoredEvent]:
     return [s for stream in streams.values() for s in stream]
 
 
-def _execute(con: duckdb.DuckDBPyConnection, statements: list[Statement], label: str) -> None:
+def _execute(con: duckdb.DuckDBPyConnection, statements: list[Pending], label: str) -> None:
     single = len(statements) == 1  # one statement is a transaction of its own
     try:
         if not single:
             con.execute("BEGIN TRANSACTION")
-        for query, params in statements:
+        for statement in statements:
+            query, params = statement() if callable(statement) else statement
             # a bulk statement reads its columns from ``frame``, registered by name (files
             # are opened with external access off, which also turns off DuckDB's scans of
             # Python variables)
