@@ -805,6 +805,36 @@ def test_an_in_memory_store_answers_records_before_writing_and_sql_sees_everythi
     assert [r.instance_id for r in store.records()] == ["a", "c"]
 
 
+def test_histories_of_instances_the_held_writes_leave_alone_do_not_wait_for_them() -> None:
+    """Replays read idle instances' histories: the held-back writes of others stay held,
+    and any history they change (new events, a purge, a restart) is written first."""
+    store = DuckDBStore()
+    store.commit(
+        Batch(
+            records={i: record(i) for i in "abcd"},
+            events=events("a", 2) + events("b", 2) + events("c", 2),
+        )
+    )
+    store.sql("SELECT 1")  # written
+    store.commit(Batch(records={"d": record("d")}, events=events("d", 3)))
+    held = store._pending.rows
+    assert [len(h) for h in store.histories(["a", "b"]).values()] == [2, 2]
+    assert store._pending.rows == held  # the writes of d still wait
+    store.commit(Batch(records={"a": record("a")}, events=events("a", 1, start=2)))
+    store.commit(Batch(purges={"b"}))
+    store.commit(Batch(resets={"c"}, records={"c": record("c")}, events=events("c", 1)))
+    got = store.histories(["a", "b", "c", "d"])
+    assert {i: [s.seq for s in h] for i, h in got.items()} == {
+        "a": [0, 1, 2],
+        "b": [],
+        "c": [0],
+        "d": [0, 1, 2],
+    }
+    assert not store._pending  # written before reading
+    store.commit(Batch(records={"d": record("d")}, events=events("d", 1, start=3)))
+    assert [s.seq for s in store.histories(["d"])["d"]] == [0, 1, 2, 3]
+
+
 # --------------------------------------------------------------------------- untrusted files
 SECRET = "wfkit-secret-7f3a9c"
 

@@ -32,6 +32,10 @@ class PendingWrites:
     inbox: dict[str, list[HistoryEvent]] = field(default_factory=dict)
     #: Rows the batches carried (what bounds how long an in-memory store waits).
     rows: int = 0
+    #: Instances with events here, as far as :meth:`touches` has looked (it catches up
+    #: when asked: committing pays nothing for it)
+    _with_events: set[str] = field(default_factory=set, init=False)
+    _looked: int = field(default=0, init=False)
 
     def add(self, batch: Batch, ordinals: dict[str, int]) -> None:
         for instance_id in batch.purges:
@@ -60,6 +64,15 @@ class PendingWrites:
     def record(self, instance_id: str) -> InstanceRecord | None:
         entry = self.records.get(instance_id)
         return entry[0] if entry is not None else None
+
+    def touches(self, instance_ids: list[str]) -> bool:
+        """Whether writing these pending writes changes any of ``instance_ids``'
+        stored history (their events, a purge, a history that starts over)."""
+        if self._looked < len(self.events):
+            self._with_events.update(s.instance_id for s in self.events[self._looked :])
+            self._looked = len(self.events)
+        with_events, dropped = self._with_events, self.dropped
+        return any(i in with_events or i in dropped for i in instance_ids)
 
     def live_events(self) -> list[StoredEvent]:
         """The events to append: those no later purge or restart made void."""
