@@ -42,8 +42,7 @@ LISTED = 128
 
 #: Events one statement appends at most: a big write builds the rows of one part at a
 #: time, as its statement runs, and drops them before the next (a 400k-event write would
-#: otherwise hold every row and column at once, a fifth of a million waiting instances'
-#: memory, at the moment the store is largest).
+#: otherwise build every row and column before its first statement runs).
 EVENT_PART = 100_000
 
 #: A statement and its parameters: a list, or the columns (by name) of the ``frame`` it
