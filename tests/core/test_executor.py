@@ -4,6 +4,8 @@ store, thread or clock."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import timedelta
 
 import pytest
@@ -171,6 +173,42 @@ def test_when_any_is_won_by_the_timer_when_it_fires_first():
 def test_an_event_raised_before_the_wait_is_kept_for_it():
     run = run_executor(approval, new=[*started(approval), h.event_raised("approve", "bob")])
     assert run.output == "approved by bob"
+
+
+def fan_out(ctx, n):
+    receipts = yield wf.when_all([ctx.call_activity(charge, input=i) for i in range(n)])
+    return receipts
+
+
+FANNED_OUT = [*started(fan_out, 2), *(h.task_scheduled(i + 1, charge, i) for i in range(2))]
+
+
+@pytest.mark.parametrize(
+    ("workflow", "past", "new"),
+    [
+        (approval, APPROVAL_WAITING, [h.workflow_started()]),
+        (approval, APPROVAL_WAITING, [h.event_raised("approve", "ada")]),
+        (approval, APPROVAL_WAITING, [h.timer_fired(1, DEADLINE)]),
+        (fan_out, FANNED_OUT, [h.task_completed(1, "a")]),
+        (fan_out, FANNED_OUT, [h.task_completed(2, "b"), h.task_completed(1, "a")]),
+    ],
+    ids=["waiting", "event won", "timer won", "fan-out waiting", "fan-out done"],
+)
+def test_a_dropped_executor_is_freed_without_the_cyclic_collector(workflow, past, new):
+    """The runtime drops executors by the million (evicted, finished): none may wait,
+    generator, tasks and results, for a pass of the cyclic collector."""
+    gc.collect()
+    gc.disable()
+    try:
+        run = run_executor(workflow, past, new)
+        state = run.orchestration.state
+        kept = [weakref.ref(o) for o in (run.orchestration, state, *state.tasks)]
+        kept += [weakref.ref(t) for t in run.orchestration.yielded]
+        run.orchestration.release()  # what the engine does as it drops an executor
+        del run, state
+        assert [ref() for ref in kept] == [None] * len(kept)
+    finally:
+        gc.enable()
 
 
 # --------------------------------------------------------------------------- non-determinism

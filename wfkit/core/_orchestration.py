@@ -10,6 +10,7 @@ The context the code calls and the state it records are in :mod:`wfkit.core._con
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable, Generator, Mapping
 from types import FrameType
 from typing import Any, Protocol
@@ -39,7 +40,7 @@ from wfkit.core._history import (
 )
 from wfkit.core._propagation import PropagatedHistory
 from wfkit.core._run_state import Outcome, OutcomeStatus, RunState
-from wfkit.core._task import CompletableTask, RetryableTask, Task
+from wfkit.core._task import CompletableTask, CompositeTask, RetryableTask, Task
 
 __all__ = [
     "DaprWorkflowContext",
@@ -103,6 +104,8 @@ class Orchestration:
         self.ctx = DaprWorkflowContext(instance_id, state=self.state)
         self._resolve = resolve
         self._previous: Task | None = None
+        #: The orchestrator's generator, once started (None for a plain function)
+        self.generator: Generator[Any, Any, Any] | None = None
         #: The frame of the orchestrator's generator, kept once it has started: it
         #: outlives the generator, so locals and line stay readable after it has ended.
         self.start_frame: FrameType | None = None
@@ -158,10 +161,19 @@ class Orchestration:
         """The decisions made and not yet confirmed by history (or taken), by task id."""
         return self.state.pending_actions
 
-    @property
-    def generator(self) -> Generator[Any, Any, Any] | None:
-        """The orchestrator's generator, once started (None for a plain function)."""
-        return self.state.generator
+    def release(self) -> None:
+        """Unlink the tasks from their groups: the engine drops this executor (evicted,
+        ended, started over), and a pending group and its children, or an event wait's
+        timeout and the run state it updates, would otherwise keep it all (results too)
+        until a pass of the cyclic collector; a bulk run drops them by the hundred thousand."""
+        groups = [t for t in self.yielded if isinstance(t, CompositeTask)]
+        for created in self.state.tasks:
+            created.group = None
+        while groups:
+            for member in groups.pop().get_tasks():
+                member.group = None
+                if isinstance(member, CompositeTask):
+                    groups.append(member)
 
     @property
     def has_ended(self) -> bool:
@@ -273,7 +285,8 @@ class Orchestration:
             state.version_name, workflow = code_for_version(state.recorded_version)
         result = workflow.invoke(self.ctx, event.input)
         if inspect.isgenerator(result):
-            state.generator = result
+            self.generator = result
+            state.generator = weakref.ref(result)
             self.start_frame = result.gi_frame
             self._previous = self._check_yield(next(result))
             self._resume()
@@ -375,7 +388,7 @@ class Orchestration:
         return value
 
     def _resume(self) -> None:
-        generator = self.state.generator
+        generator = self.generator
         if generator is None:
             return
         while self._previous is not None and self._previous.is_complete:

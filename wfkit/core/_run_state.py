@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+import weakref
 from collections.abc import Callable, Generator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -108,8 +109,11 @@ class RunState:
         self.custom_status: str | None = None
         self.save_events = False
         self.outcome: Outcome | None = None
-        #: The orchestrator's generator, once started (decisions record its current line).
-        self.generator: Generator[Any, Any, Any] | None = None
+        #: The orchestrator's generator, once started (decisions record its current line),
+        #: by a weak reference: the generator's locals hold the context, which holds this
+        #: state, and a strong one would make every executor a cycle that only the cyclic
+        #: collector frees (a million idle instances' worth once they are evicted).
+        self.generator: weakref.ref[Generator[Any, Any, Any]] | None = None
         #: Every task the code created, in order (for graphs and time travel).
         self.tasks: list[CompletableTask] = []
         # versioning, as Dapr: patches and version the history records, patches the code
@@ -138,7 +142,7 @@ class RunState:
 
     def line(self) -> int | None:
         """The line the orchestrator's code is running (where it makes a decision)."""
-        generator: Any = self.generator
+        generator: Any = self.generator() if self.generator is not None else None
         frame = generator.gi_frame if generator is not None else None
         return frame.f_lineno if frame is not None else None
 

@@ -43,7 +43,7 @@ class Task(Generic[T]):
         return self._parent
 
     @group.setter
-    def group(self, group: CompositeTask) -> None:
+    def group(self, group: CompositeTask | None) -> None:
         self._parent = group
 
     @property

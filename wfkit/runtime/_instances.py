@@ -158,6 +158,14 @@ class Live:
     queued: tuple[HistoryEvent, ...] = ()
 
 
+def drop_executor(live: Live) -> None:
+    """Drop ``live``'s executor (it replays from the store when next needed), its tasks
+    unlinked first (``Orchestration.release``)."""
+    if live.orchestration is not None:
+        live.orchestration.release()
+        live.orchestration = None
+
+
 def add_child(live: Live, child_id: str, task_id: int) -> None:
     """Note a child ``live`` started (under its task id)."""
     if not isinstance(live.children, dict):

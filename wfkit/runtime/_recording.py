@@ -41,6 +41,7 @@ from wfkit.runtime._instances import (
     Live,
     add_child,
     add_to_inbox,
+    drop_executor,
     now_wall,
     updated_record,
 )
@@ -184,7 +185,7 @@ def continue_as_new(self: Engine, live: Live, outcome: Outcome, now: datetime) -
     live.generation += 1
     live.history_len = 0
     live.started = False
-    live.orchestration = None
+    drop_executor(live)
     self._warm.forget(instance_id)
     live.children = NO_CHILDREN
     live.inbox = [
@@ -207,6 +208,8 @@ def finish(self: Engine, live: Live, outcome: Outcome, now: datetime, *, recursi
         failure=outcome.failure,
         custom_status=orchestration.custom_status if orchestration else live.record.custom_status,
     )
+    if orchestration is not None:  # (views may still read it: kept, its tasks unlinked)
+        orchestration.release()
     del self._live[instance_id]
     self._warm.forget(instance_id)
     self._ready.pop(instance_id, None)

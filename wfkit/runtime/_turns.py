@@ -28,6 +28,7 @@ from wfkit.runtime._instances import (
     Step,
     Turn,
     apply_all,
+    drop_executor,
     episode_start,
     execution_started,
 )
@@ -247,7 +248,7 @@ def evict_idle(self: Engine) -> None:
     warm = self._warm
     if len(warm) > warm.limit:
         for instance_id in warm.over_limit(self._busy):
-            self._live[instance_id].orchestration = None
+            drop_executor(self._live[instance_id])
 
 
 def busy(self: Engine, instance_id: str) -> bool:
