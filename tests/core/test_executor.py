@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 import wfkit as wf
+from wfkit.core._gc import gc_paused
 from wfkit.core._history import TaskScheduled, TimerCreated
 from wfkit.testing import START, run_executor
 from wfkit.testing import history as h
@@ -198,8 +199,7 @@ def test_a_dropped_executor_is_freed_without_the_cyclic_collector(workflow, past
     """The runtime drops executors by the million (evicted, finished): none may wait,
     generator, tasks and results, for a pass of the cyclic collector."""
     gc.collect()
-    gc.disable()
-    try:
+    with gc_paused():
         run = run_executor(workflow, past, new)
         state = run.orchestration.state
         kept = [weakref.ref(o) for o in (run.orchestration, state, *state.tasks)]
@@ -207,8 +207,6 @@ def test_a_dropped_executor_is_freed_without_the_cyclic_collector(workflow, past
         run.orchestration.release()  # what the engine does as it drops an executor
         del run, state
         assert [ref() for ref in kept] == [None] * len(kept)
-    finally:
-        gc.enable()
 
 
 # --------------------------------------------------------------------------- non-determinism

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 import wfkit as wf
+from wfkit.core._gc import gc_paused
 from wfkit.core._run_state import RunState
 
 
@@ -44,18 +45,19 @@ def test_evicted_instances_take_their_events_as_warm_ones(store):
     wfr.shutdown()
 
 
+def started(workflow, **options) -> tuple[wf.WorkflowRuntime, wf.DaprWorkflowClient]:
+    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1)), **options)
+    wfr.register_workflow(workflow)
+    wfr.start()
+    return wfr, wf.DaprWorkflowClient(wfr)
+
+
 def test_an_evicted_executor_is_freed_at_once_without_the_cyclic_collector():
     """A million idle instances are evicted in a bulk run: each dropped executor must go
     by reference counting, not wait (generator, context and all) for a collector pass."""
-    wfr = wf.WorkflowRuntime(
-        clock=wf.VirtualClock(datetime(2025, 1, 1)), history_cache_max_instances=1
-    )
-    wfr.register_workflow(collect)
-    wfr.start()
-    client = wf.DaprWorkflowClient(wfr)
+    wfr, client = started(collect, history_cache_max_instances=1)
     gc.collect()
-    gc.disable()
-    try:
+    with gc_paused():
         ids = [client.schedule_new_workflow(collect, input=1) for _ in range(20)]
         wfr.clock.advance(timedelta(0))
         alive = [
@@ -64,8 +66,6 @@ def test_an_evicted_executor_is_freed_at_once_without_the_cyclic_collector():
             if (inspect.isgenerator(o) and o.__name__ == "collect")
             or (isinstance(o, RunState) and o.instance_id in ids)
         ]
-    finally:
-        gc.enable()
     assert len(alive) == 2  # the one warm instance's generator and run state
     # evicted and freed, the instances still take their events (replayed), and the
     # decisions record the line that made them
@@ -92,19 +92,13 @@ def test_a_finished_instance_leaves_no_cycle_for_the_collector():
     """The seed's escalation times out with its event wait still pending: the ended
     executor's tasks (a group and its children, the wait's timeout) are unlinked as it
     is dropped."""
-    wfr = wf.WorkflowRuntime(clock=wf.VirtualClock(datetime(2025, 1, 1)))
-    wfr.register_workflow(approve_or_time_out)
-    wfr.start()
-    client = wf.DaprWorkflowClient(wfr)
+    wfr, client = started(approve_or_time_out)
     gc.collect()
-    gc.disable()
-    try:
+    with gc_paused():
         ids = [client.schedule_new_workflow(approve_or_time_out) for _ in range(5)]
         for iid in ids:
             state = client.wait_for_workflow_completion(iid, timeout_in_seconds=10)
             assert state.serialized_output == '"timed out"'
         alive = [o for o in gc.get_objects() if isinstance(o, RunState) and o.instance_id in ids]
-    finally:
-        gc.enable()
     assert alive == []
     wfr.shutdown()
