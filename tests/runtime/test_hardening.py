@@ -403,6 +403,65 @@ def test_a_short_activity_does_not_wait_behind_a_long_one() -> None:
         wfr.shutdown()
 
 
+def fan_out_runtime(workers: int, activity: Any) -> wf.WorkflowRuntime:
+    wfr = wf.WorkflowRuntime(maximum_thread_pool_workers=workers)
+    wfr.register_activity(activity)
+
+    @wfr.workflow
+    def fan(ctx: Any, n: int) -> Any:
+        return (yield wf.when_all([ctx.call_activity(activity, input=i) for i in range(n)]))
+
+    return wfr
+
+
+def test_quick_activities_of_a_fan_out_run_on_one_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """More threads on activities that finish at once only take turns at the interpreter;
+    the pool grows only when no activity finished for a while (made long here: a pause
+    of the machine must not count as blocked activities)."""
+    from wfkit.runtime._workers import ActivityWorkers
+
+    monkeypatch.setattr(ActivityWorkers, "FLUSH_SECONDS", 0.5)
+    threads: set[int] = set()
+
+    def quick(ctx: Any, i: int) -> int:
+        threads.add(threading.get_ident())
+        return i
+
+    wfr = fan_out_runtime(8, quick)
+    wfr.start()
+    try:
+        client = wf.DaprWorkflowClient(wfr)
+        iid = client.schedule_new_workflow("fan", input=300)
+        state = client.wait_for_workflow_completion(iid, timeout_in_seconds=WAIT)
+        assert state is not None and json.loads(state.serialized_output) == list(range(300))
+        assert len(threads) == 1
+    finally:
+        wfr.shutdown()
+
+
+def test_blocked_activities_get_every_thread_of_the_pool() -> None:
+    """Six calls that each wait for all six to run at once: the pool must grow to six."""
+    together = threading.Barrier(6, timeout=WAIT)
+
+    def meet(ctx: Any, i: int) -> int:
+        together.wait()
+        return i
+
+    wfr = fan_out_runtime(6, meet)
+    wfr.start()
+    try:
+        client = wf.DaprWorkflowClient(wfr)
+        iid = client.schedule_new_workflow("fan", input=6)
+        state = client.wait_for_workflow_completion(iid, timeout_in_seconds=WAIT)
+        assert state is not None and state.runtime_status is wf.WorkflowStatus.COMPLETED
+        assert json.loads(state.serialized_output) == list(range(6))
+    finally:
+        together.abort()
+        wfr.shutdown()
+
+
 def test_a_stalled_activity_is_reported_and_shutdown_leaves_it_in_flight(tmp_path: Path) -> None:
     store = tmp_path / "hung.duckdb"
     release = threading.Event()

@@ -1,11 +1,19 @@
 """The threads that run sync activities.
 
-The pool grows (to its bound) whenever every thread is busy, so a short activity never
-waits behind another instance's long one. Results are handed back at once while the
-queue is short; while a long queue drains (a large fan-out) they are collected and
-handed back every few milliseconds by a thread of their own, so a fan-out pays one
-engine-lock round trip (and one commit) per batch rather than per activity, and no
-result waits behind a long activity that follows it.
+One thread runs them while they finish quickly: Python runs one thread at a time, so
+more threads on quick activities only take turns at the interpreter (a 100k fan-out of
+no-op activities takes nearly twice as long on six threads as on one). Whenever work
+waits and no activity finished for ``FLUSH_SECONDS`` (the running ones block: I/O, a
+sleep, a lock), one more thread takes work (an idle one woken, or a new one started, up
+to the bound), so a short activity waits a few milliseconds at most behind another
+instance's long one, and a fan-out of blocking calls has every thread within a few
+milliseconds more.
+
+Results are handed back at once while the queue is short; while a long queue drains (a
+large fan-out) they are collected and handed back every ``FLUSH_SECONDS`` by a thread of
+their own (which also watches for blocked threads), so a fan-out pays one engine-lock
+round trip (and one commit) per batch rather than per activity, and no result waits
+behind a long activity that follows it.
 """
 
 from __future__ import annotations
@@ -20,6 +28,8 @@ Call = TypeVar("Call")
 
 
 class ActivityWorkers(Generic[Call]):
+    #: Seconds between two hand-backs of collected results; the pool grows when no
+    #: activity finished in that time while work waited
     FLUSH_SECONDS = 0.002
 
     def __init__(
@@ -40,6 +50,7 @@ class ActivityWorkers(Generic[Call]):
         self._threads: list[threading.Thread] = []
         self._members: set[threading.Thread] = set()
         self._idle = 0
+        self._finished = 0  # activities finished so far: the pool grows while it stays put
         #: what each thread is running now (left in flight if it hangs at shutdown)
         self._running: dict[threading.Thread, Call] = {}
         self._stopping = False
@@ -53,18 +64,27 @@ class ActivityWorkers(Generic[Call]):
             self._queue.extend(calls)
             # a worker handing results back (a chain's next call) takes work next itself
             taker = me in self._members and me not in self._running
-            spawn = min(len(self._queue) - self._idle - taker, self._size - len(self._threads))
-            if spawn > 0:
-                self._threads = [t for t in self._threads if t.is_alive()]
-                self._members = set(self._threads)
-                for _ in range(spawn):
-                    thread = self._spawn(self._work, "wfkit-activity")
-                    self._threads.append(thread)
-                    self._members.add(thread)
             if self._flusher is None:
                 self._flusher = self._spawn(self._flush, "wfkit-activity-results")
-            if len(calls) > taker:  # (a chain's next call wakes no one)
-                self._cond.notify(len(calls) - taker)
+            if len(self._queue) > taker:  # (a chain's next call wakes no one)
+                if not taker and self._idle == len(self._threads):  # no thread at work
+                    self._add()
+                self._flushing.notify()  # the rest wait for a free thread, or a new one
+
+    def _add(self) -> None:
+        """Have one more thread take work: an idle one, else a new one (lock held)."""
+        if self._idle:
+            self._cond.notify()
+            return
+        self._threads = [t for t in self._threads if t.is_alive()]
+        if len(self._threads) < self._size:
+            thread = self._spawn(self._work, "wfkit-activity")
+            self._threads.append(thread)
+            self._members = set(self._threads)
+
+    def _short(self) -> bool:
+        """Whether work waits that no thread is free to take, below the bound (lock held)."""
+        return bool(self._queue) and len(self._threads) - self._idle < self._size
 
     @staticmethod
     def _spawn(target: Callable[[], None], name: str) -> threading.Thread:
@@ -84,6 +104,7 @@ class ActivityWorkers(Generic[Call]):
                     if self._closed:
                         return  # abandoned at shutdown: the call runs again at the next start
                     del running[me]  # (shutdown clears ``running`` as it closes)
+                    self._finished += 1
                     outbox = self._outbox
                     outbox.append(result)
                     result = None
@@ -110,17 +131,21 @@ class ActivityWorkers(Generic[Call]):
             result = run(call)
 
     def _flush(self) -> None:
-        """Hand back collected results every FLUSH_SECONDS while there are any."""
-        cond = self._cond
+        """Hand back collected results every FLUSH_SECONDS while there are any, and add
+        threads while work waits and no activity finishes."""
+        lock = self._lock
         while True:
-            with cond:
-                while not self._outbox and not self._stopping:
+            with lock:
+                while not (self._outbox or self._short()) and not self._stopping:
                     self._flushing.wait()
                 if self._stopping:
                     return
+                finished = self._finished
             time.sleep(self.FLUSH_SECONDS)
-            with cond:
+            with lock:
                 out, self._outbox = self._outbox, []
+                if self._finished == finished and self._short() and not self._stopping:
+                    self._add()
             if out:
                 self._deliver(out)
 
