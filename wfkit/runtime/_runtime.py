@@ -132,6 +132,10 @@ class WorkflowRuntime:
     running instances keep their executor in memory between events (default 100,000). The
     least recently run idle ones beyond it are evicted and replay their history from the
     store when their next event arrives, which the workflow cannot tell.
+    ``maximum_thread_pool_workers`` bounds the threads that run ``def`` activities (default
+    ``min(32, cores + 4)``, as Python's thread pool): one runs them while they finish
+    quickly, and one more joins, up to the bound, whenever calls wait and none finished
+    for 2 ms (the running ones block on I/O, a sleep, a lock).
     """
 
     def __init__(
