@@ -336,7 +336,7 @@ def test_graph_widget_updates_live_and_in_few_messages(manual: wf.WorkflowRuntim
     client.schedule_new_workflow("fan_out", input=2000, instance_id="big")
     graph = GraphWidget(manual, "big")  # refreshed by the hub's thread from now on
     client.wait_for_workflow_completion("big", timeout_in_seconds=WAIT)
-    until(lambda: graph.graph["instance"]["status"] == "COMPLETED")
+    until(lambda: graph.graph.get("instance", {}).get("status") == "COMPLETED")
     group = graph.graph["groups"][0]
     assert group["collapsed"] and group["counts"] == {"completed": 2000}
     # thousands of events, a handful of updates: at most one per refresh tick
@@ -404,7 +404,7 @@ def test_live_graph_follows_a_history_that_starts_over(runtime: wf.WorkflowRunti
     client.schedule_new_workflow("looping", input=0, instance_id="loop")
     graph = GraphWidget(runtime, "loop")
     client.wait_for_workflow_completion("loop", timeout_in_seconds=WAIT)
-    until(lambda: graph.graph["instance"]["status"] == "COMPLETED")
+    until(lambda: graph.graph.get("instance", {}).get("status") == "COMPLETED")
     fresh = GraphWidget(runtime, "loop", live=False)
     assert comparable(graph.graph) == comparable(fresh.graph)
     assert graph.graph["groups"][0]["counts"] == {"completed": 120}
@@ -812,3 +812,74 @@ def test_committed_bundles_are_built_from_the_sources(tmp_path: pathlib.Path) ->
     repo = JS.parent
     stale = [str(p) for p in built if (repo / p).read_bytes() != (tmp_path / p).read_bytes()]
     assert stale == [], f"bundles differ from their sources (make widgets-js): {stale}"
+
+
+def test_a_graph_built_again_and_again_agrees_with_a_fresh_one(manual: wf.WorkflowRuntime) -> None:
+    """Tasks created before they are awaited are drawn on their own, then in the group
+    that awaits them, then new ones appear: each build of one view (which looks again only
+    at the tasks still unawaited and the new ones) must draw what a fresh view draws."""
+
+    @manual.workflow
+    def staged(ctx: Any, n: int) -> Any:
+        early = [ctx.create_timer(timedelta(hours=i + 2)) for i in range(n)]
+        yield ctx.create_timer(timedelta(hours=1))
+        later = [ctx.create_timer(timedelta(hours=i + 2)) for i in range(3)]
+        yield ctx.create_timer(timedelta(minutes=90))
+        yield wf.when_all(early)
+        yield wf.when_all(later)
+        return n
+
+    client = wf.DaprWorkflowClient(manual)
+    client.schedule_new_workflow(staged, input=150, instance_id="staged")
+    engine = manual._engine
+
+    def view() -> ReplayedInstance:
+        made = ReplayedInstance(
+            "staged",
+            engine.registry.workflow,
+            orchestration=engine.orchestration("staged"),
+            source=source_for(engine.committed_store(), "staged"),
+        )
+        made.update()
+        return made
+
+    kept = None
+    unawaited = []
+    for step in (timedelta(0), timedelta(hours=1), timedelta(minutes=90), timedelta(hours=200)):
+        manual.clock.advance(step)
+        record = engine.record("staged")
+        if kept is None:
+            kept = view()
+        else:
+            kept.update()
+        built = graph_model(kept, record=record, group_limit=100, page_size=100)
+        fresh = graph_model(view(), record=record, group_limit=100, page_size=100)
+        assert comparable(built) == comparable(fresh)
+        unawaited.append(len([n for n in built["nodes"] if n.get("awaited") is False]))
+    assert unawaited == [150, 153, 3, 0]  # early, early and later, later, none
+    assert client.get_workflow_state("staged").runtime_status is wf.WorkflowStatus.COMPLETED
+
+
+def test_a_costly_graph_refreshes_seldom_but_draws_the_end_at_once(
+    manual: wf.WorkflowRuntime,
+) -> None:
+    """A live graph spends at most a tenth of the time refreshing (ten times its last
+    refresh's cost between two), except that the end of the instance is drawn at once."""
+    client = wf.DaprWorkflowClient(manual)
+    client.schedule_new_workflow("gated_flow", input=1, instance_id="slow")
+    graph = GraphWidget(manual, "slow")
+    until(lambda: graph.graph.get("instance", {}).get("status") == "RUNNING")
+    for _ in range(10):  # as if each refresh took an hour (a refresh under way sets it back)
+        graph._cost, graph._refreshed_at = 3600.0, time.monotonic()
+        time.sleep(0.3)
+        if graph._cost == 3600.0:
+            break
+    manual.gate.set()  # type: ignore[attr-defined]  # the activity ends, a timer starts
+    until(lambda: graph._dirty)  # the commit is noted
+    time.sleep(0.6)  # two ticks of the refresh thread: nothing drawn, the next waits 10 h
+    assert graph._dirty and not graph.due()
+    manual.clock.advance(timedelta(hours=2))
+    client.raise_workflow_event("slow", "approval", data="yes")
+    client.wait_for_workflow_completion("slow", timeout_in_seconds=WAIT)
+    until(lambda: graph.graph["instance"]["status"] == "COMPLETED")
+    graph.close()

@@ -92,6 +92,8 @@ class _Builder:
         self.edges: list[dict[str, Any]] = []
         self.counts: Counter[str] = Counter()
         self.covered: set[int] = set()
+        #: the member ids of tallied groups (kept across builds), covered as they are
+        self.tallied: list[set[int]] = []
         self.previews: list[tuple[dict[str, Any], Entry | None, Entry | None]] = []
         #: counts of collapsed groups that can no longer change, kept across builds
         self.cache: dict[int, Any] = replayed.group_cache
@@ -211,14 +213,14 @@ class _Builder:
         if isinstance(task, CompositeTask) and not isinstance(task, ExternalEventTask):
             return self.group(task, path, lost)
         leaf = task.get_tasks()[0] if isinstance(task, ExternalEventTask) else task
-        if id(leaf) in self.covered:
+        if self.is_covered(leaf):
             return None  # yielded again (already drawn)
         result = self.leaf(task, lost)
         assert isinstance(result, dict)
         return result
 
     def group(self, task: CompositeTask, path: str, lost: bool) -> dict[str, Any] | None:
-        if id(task) in self.covered:
+        if self.is_covered(task):
             return None
         self.covered.add(id(task))
         members = task.get_tasks()
@@ -232,7 +234,10 @@ class _Builder:
         cached = self.cache.get(id(task)) if window.paged else None
         tally = self.tally(task, members, state) if window.paged else None
         # hidden members count as drawn (no orphans)
-        self.covered.update(map(id, members) if tally is None else tally.ids)
+        if tally is None:
+            self.covered.update(map(id, members))
+        else:
+            self.tallied.append(tally.ids)
         local: Counter[str]
         if tally is not None:
             # a large group of leaves: counts kept up to date, nodes for the page shown
@@ -382,13 +387,7 @@ class _Builder:
             item = self.item(task, str(k), lost=False)
             if item is not None:
                 steps.append(item["id"])
-        drawn = 0
-        for task in r.tasks:
-            if id(task) in self.covered or r.origin(task) in INNER_TIMERS:
-                continue
-            if self.unawaited_limit is not None and drawn >= self.unawaited_limit:
-                break  # a drawing of code still creating its tasks: the rest come next
-            drawn += 1
+        for task in self.unawaited():
             result = self.leaf(task, lost=False)
             assert isinstance(result, dict)
             result["awaited"] = False
@@ -435,6 +434,43 @@ class _Builder:
             "counts": {s: self.counts[s] for s in STATUSES if self.counts[s]},
             "tasks": sum(self.counts.values()),
         }
+
+    def is_covered(self, task: Task) -> bool:
+        """Whether ``task`` is drawn already, or counted in a group."""
+        key = id(task)
+        if key in self.covered:
+            return True
+        for ids in self.tallied:  # noqa: SIM110 (a loop: most builds have one or none)
+            if key in ids:
+                return True
+        return False
+
+    def unawaited(self) -> list[Task]:
+        """The tasks the code created but yielded in no step or group (drawn on their own).
+        A task once awaited stays so (steps and groups only grow), so a build looks only
+        at the tasks created since the last one and at those unawaited then: the 100k
+        tasks of a fan-out are looked at once, not at every refresh."""
+        r = self.r
+        tasks = r.tasks
+        seen, before = 0, list[int]()
+        if r.unawaited_scan is not None and r.unawaited_scan[0] is tasks:
+            _, seen, before = r.unawaited_scan
+        end = len(tasks)
+        todo = [*before, *range(seen, end)]
+        found: list[Task] = []
+        left: list[int] = []  # positions not awaited (looked at again next time)
+        limit = self.unawaited_limit
+        for i, position in enumerate(todo):
+            task = tasks[position]
+            if self.is_covered(task) or r.origin(task) in INNER_TIMERS:
+                continue
+            if limit is not None and len(found) >= limit:
+                left.extend(todo[i:])  # a drawing of code still creating its tasks
+                break
+            found.append(task)
+            left.append(position)
+        r.unawaited_scan = (tasks, end, left)
+        return found
 
     def end_node(self, status: str) -> dict[str, Any]:
         record = self.record

@@ -142,6 +142,9 @@ class ReplayedInstance:
         self.index: dict[int, int] = {}
         #: the graph's counts of fan-outs, kept across builds (see graph_model)
         self.group_cache: dict[int, Any] = {}
+        #: (the tasks list, how many of its tasks a drawing looked at, the positions of
+        #: those no step or group awaited): see ``graph_model``'s ``unawaited``
+        self.unawaited_scan: tuple[list[Any], int, list[int]] | None = None
 
     def adopt(self, orchestration: Orchestration) -> None:
         """Read the engine's executor of the same history from now on (it has run its
