@@ -133,6 +133,19 @@ def manual() -> Iterator[wf.WorkflowRuntime]:
         wfr.shutdown()
 
 
+def live_view(wfr: wf.WorkflowRuntime, instance_id: str) -> ReplayedInstance:
+    """A view of a running instance as the live graph makes it: the engine's executor."""
+    engine = wfr._engine
+    view = ReplayedInstance(
+        instance_id,
+        engine.registry.workflow,
+        orchestration=engine.orchestration(instance_id),
+        source=source_for(engine.committed_store(), instance_id),
+    )
+    view.update()
+    return view
+
+
 def run(wfr: wf.WorkflowRuntime, workflow: str, value: Any, instance_id: str) -> None:
     client = wf.DaprWorkflowClient(wfr)
     client.schedule_new_workflow(workflow, input=value, instance_id=instance_id)
@@ -469,13 +482,7 @@ def test_group_counts_agree_with_the_statuses_of_the_nodes(manual: wf.WorkflowRu
     until(
         lambda: len(manual.clock.pending_timers()) == 63 and len(engine.executing("mix")) == workers
     )
-    view = ReplayedInstance(
-        "mix",
-        engine.registry.workflow,
-        orchestration=engine.orchestration("mix"),
-        source=source_for(engine.committed_store(), "mix"),
-    )
-    view.update()
+    view = live_view(manual, "mix")
 
     def build(**kwargs: Any) -> dict[str, Any]:
         record, executing = engine.record("mix"), engine.executing("mix")
@@ -832,28 +839,19 @@ def test_a_graph_built_again_and_again_agrees_with_a_fresh_one(manual: wf.Workfl
     client = wf.DaprWorkflowClient(manual)
     client.schedule_new_workflow(staged, input=150, instance_id="staged")
     engine = manual._engine
-
-    def view() -> ReplayedInstance:
-        made = ReplayedInstance(
-            "staged",
-            engine.registry.workflow,
-            orchestration=engine.orchestration("staged"),
-            source=source_for(engine.committed_store(), "staged"),
-        )
-        made.update()
-        return made
-
     kept = None
     unawaited = []
     for step in (timedelta(0), timedelta(hours=1), timedelta(minutes=90), timedelta(hours=200)):
         manual.clock.advance(step)
         record = engine.record("staged")
         if kept is None:
-            kept = view()
+            kept = live_view(manual, "staged")
         else:
             kept.update()
         built = graph_model(kept, record=record, group_limit=100, page_size=100)
-        fresh = graph_model(view(), record=record, group_limit=100, page_size=100)
+        fresh = graph_model(
+            live_view(manual, "staged"), record=record, group_limit=100, page_size=100
+        )
         assert comparable(built) == comparable(fresh)
         unawaited.append(len([n for n in built["nodes"] if n.get("awaited") is False]))
     assert unawaited == [150, 153, 3, 0]  # early, early and later, later, none
