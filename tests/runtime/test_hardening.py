@@ -462,6 +462,47 @@ def test_blocked_activities_get_every_thread_of_the_pool() -> None:
         wfr.shutdown()
 
 
+def test_a_pool_thread_lost_to_a_runaway_turn_is_replaced() -> None:
+    """The results thread may run a turn (the results it hands back make an instance
+    ready) whose code never returns; once the engine gives that turn up, the pool must
+    go on: a new results thread watches for blocked workers and adds threads."""
+    from wfkit.runtime._workers import ActivityWorkers
+
+    hang, gate = threading.Event(), threading.Event()
+    lost: list[threading.Thread] = []
+    delivered: list[str] = []
+
+    def deliver(out: list[Any]) -> None:
+        if threading.current_thread().name == "wfkit-activity-results" and not lost:
+            lost.append(threading.current_thread())
+            hang.wait(WAIT)  # a turn whose code does not return
+        delivered.extend(call for call, _, _ in out)
+
+    def run(call: str) -> tuple[str, Any, BaseException | None]:
+        if call == "blocked":
+            gate.wait(WAIT)
+        else:
+            time.sleep(0.001)  # long enough for the results thread to hand some back
+        return call, None, None
+
+    workers = ActivityWorkers(2, run, deliver)
+    try:
+        workers.submit([f"quick-{i}" for i in range(50)])  # a long queue: results collected
+        deadline = time.monotonic() + WAIT
+        while not lost and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert lost, "the results thread never handed results back"
+        workers.lost(lost[0])  # as the engine does when it gives the turn up
+        workers.submit(["blocked", "behind"])  # one worker blocks: another must come
+        while "behind" not in delivered and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert "behind" in delivered
+    finally:
+        gate.set()
+        hang.set()
+        workers.shutdown(WAIT)
+
+
 def test_a_stalled_activity_is_reported_and_shutdown_leaves_it_in_flight(tmp_path: Path) -> None:
     store = tmp_path / "hung.duckdb"
     release = threading.Event()

@@ -96,6 +96,8 @@ def detach(self: Engine, turn: Turn, *, restart: bool) -> None:
         self._changed.notify_all()
     if restart and turn.thread is self._thread and not self._stopping:
         self._start_thread()
+    if self._workers is not None:  # or one of the pool's threads: it is replaced
+        self._workers.lost(turn.thread)
     with self._arrival:  # if it was delivering activity results, another one takes over
         self._delivering, arrived, self._arrived = False, self._arrived, []
     if arrived:

@@ -147,7 +147,24 @@ class ActivityWorkers(Generic[Call]):
                 if self._finished == finished and self._short() and not self._stopping:
                     self._add()
             if out:
-                self._deliver(out)
+                self._deliver(out)  # may run a turn (whose code may never return)
+                if threading.current_thread() is not self._flusher:
+                    return  # replaced meanwhile (see ``lost``)
+
+    def lost(self, thread: threading.Thread) -> None:
+        """``thread`` runs workflow code that does not return (the engine gave up its
+        turn): the pool goes on without it. Results thread or worker, it is replaced (a
+        worker when work waits); if its code ever returns, it stops or works on."""
+        with self._lock:
+            if self._stopping:
+                return
+            if thread is self._flusher:
+                self._flusher = self._spawn(self._flush, "wfkit-activity-results")
+            elif thread in self._members:
+                self._threads.remove(thread)
+                self._members.discard(thread)
+                if self._queue:
+                    self._add()
 
     def shutdown(self, timeout: float | None) -> list[Call]:
         """Stop after the activities now running, waiting at most ``timeout`` seconds for
