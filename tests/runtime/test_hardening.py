@@ -403,7 +403,9 @@ def test_a_short_activity_does_not_wait_behind_a_long_one() -> None:
         wfr.shutdown()
 
 
-def fan_out_runtime(workers: int, activity: Any) -> wf.WorkflowRuntime:
+def run_fan_out(workers: int, activity: Any, n: int) -> Any:
+    """The output of a fan-out of ``n`` calls of ``activity`` (it must complete) on a
+    pool of at most ``workers`` threads."""
     wfr = wf.WorkflowRuntime(maximum_thread_pool_workers=workers)
     wfr.register_activity(activity)
 
@@ -411,7 +413,15 @@ def fan_out_runtime(workers: int, activity: Any) -> wf.WorkflowRuntime:
     def fan(ctx: Any, n: int) -> Any:
         return (yield wf.when_all([ctx.call_activity(activity, input=i) for i in range(n)]))
 
-    return wfr
+    wfr.start()
+    try:
+        client = wf.DaprWorkflowClient(wfr)
+        iid = client.schedule_new_workflow(fan, input=n)
+        state = client.wait_for_workflow_completion(iid, timeout_in_seconds=WAIT)
+        assert state is not None and state.runtime_status is wf.WorkflowStatus.COMPLETED
+        return json.loads(state.serialized_output)
+    finally:
+        wfr.shutdown()
 
 
 def test_quick_activities_of_a_fan_out_run_on_one_thread(
@@ -429,16 +439,8 @@ def test_quick_activities_of_a_fan_out_run_on_one_thread(
         threads.add(threading.get_ident())
         return i
 
-    wfr = fan_out_runtime(8, quick)
-    wfr.start()
-    try:
-        client = wf.DaprWorkflowClient(wfr)
-        iid = client.schedule_new_workflow("fan", input=300)
-        state = client.wait_for_workflow_completion(iid, timeout_in_seconds=WAIT)
-        assert state is not None and json.loads(state.serialized_output) == list(range(300))
-        assert len(threads) == 1
-    finally:
-        wfr.shutdown()
+    assert run_fan_out(8, quick, 300) == list(range(300))
+    assert len(threads) == 1
 
 
 def test_blocked_activities_get_every_thread_of_the_pool() -> None:
@@ -449,17 +451,10 @@ def test_blocked_activities_get_every_thread_of_the_pool() -> None:
         together.wait()
         return i
 
-    wfr = fan_out_runtime(6, meet)
-    wfr.start()
     try:
-        client = wf.DaprWorkflowClient(wfr)
-        iid = client.schedule_new_workflow("fan", input=6)
-        state = client.wait_for_workflow_completion(iid, timeout_in_seconds=WAIT)
-        assert state is not None and state.runtime_status is wf.WorkflowStatus.COMPLETED
-        assert json.loads(state.serialized_output) == list(range(6))
+        assert run_fan_out(6, meet, 6) == list(range(6))
     finally:
         together.abort()
-        wfr.shutdown()
 
 
 def test_a_pool_thread_lost_to_a_runaway_turn_is_replaced() -> None:
