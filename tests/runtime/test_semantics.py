@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
+import random
 import threading
 import time
 import uuid
+import warnings
 from datetime import timedelta
 from typing import Any
 
@@ -58,6 +61,41 @@ def test_an_instance_id_left_out_is_a_fresh_version_4_uuid_in_hex(wfr, client):
     assert [u.hex for u in parsed] == ids  # 32 lower-case hex digits, as uuid4().hex
     assert {(u.version, u.variant) for u in parsed} == {(4, uuid.RFC_4122)}
     assert len(set(ids)) == len(ids)
+
+
+def test_instance_ids_do_not_repeat_when_the_notebook_seeds_random(wfr, client):
+    """A notebook that calls ``random.seed(0)`` before each run must not get the same
+    ids again: on a file store they would collide with the last run's instances."""
+
+    def nothing(ctx, _):
+        return None
+
+    wfr.register_workflow(nothing)
+    runs = []
+    for _ in range(2):
+        random.seed(0)
+        runs.append([client.schedule_new_workflow(nothing) for _ in range(3)])
+    assert not set(runs[0]) & set(runs[1])
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_process_draws_instance_ids_of_its_own():
+    from wfkit.core._state import random_instance_id
+
+    read, write = os.pipe()
+    with warnings.catch_warnings():  # forking a process with threads: the child only writes
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child
+        os.write(write, random_instance_id().encode())
+        os._exit(0)
+    os.close(write)
+    parent_id = random_instance_id()
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as pipe:
+        child_id = pipe.read()
+    assert len(child_id) == 32
+    assert child_id != parent_id
 
 
 # ---------------------------------------------------------------- task ids

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -25,10 +26,19 @@ _UUID4_CLEAR = ~(0xF000 << 64 | 0xC000 << 48)
 _UUID4_SET = 0x4000 << 64 | 0x8000 << 48
 
 
+#: Instance ids come from a private generator seeded by the OS. ``os.urandom`` per id
+#: would release the GIL at every ``schedule_new_workflow``, and the engine's thread
+#: would take it each time for a turn of the few instances scheduled since its last one:
+#: a stream of schedule calls would pay a turn's fixed cost every few instances. Not the
+#: ``random`` module's generator, which a notebook may seed: ids must not repeat.
+_ids = random.Random(os.urandom(32))
+os.register_at_fork(after_in_child=lambda: _ids.seed(os.urandom(32)))
+
+
 def random_instance_id() -> str:
     """A random instance id: a version 4 UUID as 32 hex digits, as ``uuid4().hex`` gives
     (built without a ``UUID`` object, which costs more than scheduling needs)."""
-    number = int.from_bytes(os.urandom(16), "big") & _UUID4_CLEAR | _UUID4_SET
+    number = _ids.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET
     return f"{number:032x}"
 
 

@@ -293,6 +293,13 @@ class Engine:
             with self._lock:
                 while not self._stopping and self._thread is me:
                     if self._turn():
+                        # let a caller that waits for the lock in before the next turn
+                        # (a client scheduling instances one after another): else it
+                        # gets in between turns of a few of its instances each, and
+                        # every turn has a fixed cost
+                        self._lock.release()
+                        time.sleep(0)
+                        self._lock.acquire()
                         continue
                     timeout = None
                     first = self._timers.first_time()
