@@ -148,3 +148,34 @@ def test_every_generation_of_continue_as_new_reaches_the_subscribers(store, monk
         assert kinds(wfr._engine.store.history(iid)).count("TaskScheduled") == 2
     finally:
         wfr.shutdown()
+
+
+def test_rows_held_back_are_written_once_the_engine_is_quiet(monkeypatch) -> None:
+    """Between two notebook cells the engine writes the rows an in-memory store holds
+    back, so the next run (or read) does not pay for them; while anything runs, it
+    does not."""
+    monkeypatch.setattr(_recording, "QUIET_SECONDS", 0.05)
+    gate = threading.Event()
+    wfr, _ = stepping_runtime(":memory:", gate)
+    wfr.start()
+    try:
+        client = wf.DaprWorkflowClient(wfr)
+        iid = client.schedule_new_workflow("two_steps", input=1)
+        engine = wfr._engine
+        store = engine.store
+        wait_until(lambda: engine._executing)  # ``held`` runs
+        time.sleep(0.3)  # six quiet periods: not quiet, an activity runs
+        assert store.held_back > 0
+        gate.set()
+        assert (
+            client.wait_for_workflow_completion(iid, timeout_in_seconds=WAIT).serialized_output
+            == "20"
+        )
+        wait_until(lambda: store.held_back == 0)
+        written = store._con.execute(
+            "SELECT count(*) FROM history WHERE instance_id = ?", [iid]
+        ).fetchone()[0]
+        assert written == len(client.get_workflow_history(iid)) > 0
+    finally:
+        gate.set()
+        wfr.shutdown()

@@ -128,6 +128,7 @@ class Engine:
         #: since when a deferred batch waits
         self._defers = getattr(store, "writes_through", None) is False
         self._deferred_since: float | None = None
+        self._committed_at = time.monotonic()  # when the engine last committed
         self._dispatch: list[ActivityCall] = []
         #: Children run here for instances of other apps: child id -> the parent's engine
         self._parents: dict[str, Engine] = {}
@@ -306,7 +307,11 @@ class Engine:
                     if self.clock.flows and first is not None:
                         timeout = (first - self.clock.now()).total_seconds()
                         timeout = min(max(0.0, timeout), 1.0)
-                    for due in (self._commit_due(), self._gc_pause_due()):
+                    for due in (
+                        self._commit_due(),
+                        self._gc_pause_due(),
+                        self._quiet_write_due(),
+                    ):
                         if due is not None:
                             timeout = max(0.0, due if timeout is None else min(timeout, due))
                     self._wake.wait(timeout)
@@ -335,6 +340,10 @@ class Engine:
         due = self._commit_due()
         if due is not None and due <= 0:
             self._commit_deferred()
+            return True
+        due = self._quiet_write_due()
+        if due is not None and due <= 0:
+            self._write_held_back()
             return True
         return False
 
@@ -473,6 +482,8 @@ class Engine:
     _defer = recording.defer
     _commit_due = recording.commit_due
     _commit_deferred = recording.commit_deferred
+    _quiet_write_due = recording.quiet_write_due
+    _write_held_back = recording.write_held_back
     _submit_dispatch = recording.submit_dispatch
 
     # timers (wfkit/runtime/_timers.py)

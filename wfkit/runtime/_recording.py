@@ -269,6 +269,42 @@ DEFER_SECONDS = 0.02
 DEFER_EVENTS = 1024
 
 
+#: Seconds the engine waits, quiet (nothing ready, running or committed), before it writes
+#: the rows an in-memory store holds back: between two notebook cells, so that the next
+#: run does not pay for the last one's (the store writes them in bulk once enough wait).
+QUIET_SECONDS = 0.5
+
+
+def quiet_write_due(self: Engine) -> float | None:
+    """Seconds until the engine writes what the store holds back, or looks again if it
+    is busy now (engine lock held); None: nothing is held back."""
+    if not getattr(self.store, "held_back", 0):
+        return None
+    if (
+        self._inflight  # (counts the results not yet delivered)
+        or self._ready
+        or self._active_turn is not None
+        or self._creations
+        or self._deferred_since is not None
+    ):
+        return QUIET_SECONDS
+    return self._committed_at + QUIET_SECONDS - time.monotonic()
+
+
+def write_held_back(self: Engine) -> None:
+    """Write the rows the store holds back (engine lock held, released meanwhile: client
+    calls go on, and one that commits waits for the store). A write that fails is
+    noted and tried again once the engine has been quiet again."""
+    self._lock.release()
+    try:
+        self.store.write_held_back()  # type: ignore[attr-defined]
+    except Exception as exc:
+        self.note_problem(f"could not write what the store holds back: {exc}")
+    finally:
+        self._lock.acquire()
+        self._committed_at = time.monotonic()
+
+
 def commit(self: Engine, *, deferrable: bool = False) -> None:
     """Commit what the engine wrote since the last commit. A batch the store refuses
     stays pending (retried with the next commit, and by the watchdog): the error is
@@ -278,6 +314,7 @@ def commit(self: Engine, *, deferrable: bool = False) -> None:
         self._submit_dispatch()
         return
     self._deferred_since = None
+    self._committed_at = time.monotonic()
     batch, self._batch = self._batch, Batch()
     # virtual time is recorded with every commit, and on its own when it moved
     now = self.clock.now() if self.clock.is_virtual else None

@@ -174,6 +174,17 @@ class DuckDBStore:
             if self._pending.rows >= FLUSH_ROWS:
                 self._flush()
 
+    @property
+    def held_back(self) -> int:
+        """Rows accepted and not yet written (an in-memory store writes them in bulk)."""
+        return self._pending.rows
+
+    def write_held_back(self) -> None:
+        """Write the rows held back now: the engine does it once it is quiet, so that
+        the next run, or the next read, does not pay for them."""
+        with self._lock:
+            self._flush()
+
     def _ordinals(self, batch: Batch) -> tuple[dict[str, int], int]:
         """The creation ordinal of each instance ``batch`` records (a new one for a new or
         purged instance), and the next ordinal after them."""
